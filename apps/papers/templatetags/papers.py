@@ -1,0 +1,10 @@
+from django import template
+
+from apps.papers.selectors import iso_week_label
+
+register = template.Library()
+
+
+@register.filter
+def iso_week(day) -> str:
+    return iso_week_label(day)

@@ -1,0 +1,29 @@
+"""Thin Celery wrappers around the ingestion service: they own the retry policy, nothing else."""
+import logging
+
+from celery import shared_task
+
+from apps.papers.arxiv_client import FeedUnavailable
+from apps.papers.services import IngestAlreadyRunning, ingest_arxiv
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    autoretry_for=(FeedUnavailable,),
+    retry_backoff=60,
+    retry_backoff_max=60 * 60,
+    retry_jitter=True,
+    max_retries=5,
+)
+def ingest_arxiv_task(self, max_results: int | None = None) -> dict:
+    """Incremental ingestion from the last high-water mark; a second run while one goes does nothing."""
+    try:
+        run = ingest_arxiv(max_results=max_results)
+    except IngestAlreadyRunning as skipped:
+        logger.info(str(skipped))
+        return {"status": "skipped", "reason": str(skipped)}
+    logger.info("IngestRun #%s %s", run.pk, run.summary())
+    return {"status": run.status, "run": run.pk, "created": run.created, "updated": run.updated}
