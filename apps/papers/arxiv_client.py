@@ -60,14 +60,16 @@ class ArxivClient(arxiv.Client):
         except requests.RequestException as error:
             raise FeedUnavailable(f"arXiv could not be reached for {where}, {tries} tries: {error}")
         except arxiv.UnexpectedEmptyPageError:
-            raise MalformedFeed(f"arXiv returned an empty {where} in the middle of the results, {tries} tries")
+            raise MalformedFeed(f"arXiv returned no readable entries for {where} (malformed or empty), {tries} tries")
         self.pages_fetched += 1
         if feed.malformed:
             raise MalformedFeed(f"arXiv returned malformed XML for {where}: {feed.error}")
-        expected = min(self.page_size, feed.header.total_results - start)
+        # The first page's total is the promise; a broken page's own header may be missing.
+        total = self.total_results if self.total_results is not None else feed.header.total_results
+        expected = min(self.page_size, total - start)
         if len(feed.results) < expected:
             raise MalformedFeed(
-                f"arXiv returned {len(feed.results)} readable entries for {where}; its header promises {expected}"
+                f"arXiv returned {len(feed.results)} readable entries for {where}; the feed promises {expected}"
             )
-        self.total_results = feed.header.total_results
+        self.total_results = total
         return feed

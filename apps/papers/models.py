@@ -56,6 +56,9 @@ class Paper(models.Model):
     def __str__(self) -> str:
         return f"{self.arxiv_id}v{self.version}: {self.title}"
 
+    def ordered_authors(self) -> models.QuerySet[Author]:
+        return self.authors.order_by("authorship__position")
+
     @property
     def abs_url(self) -> str:
         return f"https://arxiv.org/abs/{self.arxiv_id}"
