@@ -27,7 +27,7 @@ chromium:
 	  else echo "Browser tests need Debian's chromium: sudo apt-get install chromium" >&2; fi; }
 
 bench: setup
-	$(PY) bench/ingest.py
+	RETRIEVER_VAR_DIR=var/bench $(PY) -m config.devstack exec $(PY) bench/ingest.py
 
 clean:
 	rm -rf $(VENV) var staticfiles

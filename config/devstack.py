@@ -2,6 +2,7 @@
 
     python -m config.devstack run            # embedded services, migrate, sample data, worker, beat, web
     python -m config.devstack test [ARGS]    # embedded services (under var/test), then pytest ARGS
+    python -m config.devstack exec CMD...    # embedded services, then any command (benchmarks)
 
 Embedded PostgreSQL/Redis start only when DATABASE_URL / CELERY_BROKER_URL are unset. Ctrl-C stops
 everything this command started; data stays in the var dir, so running it again is idempotent.
@@ -135,9 +136,9 @@ def run(stack: Stack) -> int:
     return stack.wait()
 
 
-def test(stack: Stack, pytest_args: list[str]) -> int:
+def execute(stack: Stack, command: list[str]) -> int:
     stack.start_services()
-    return subprocess.run([PYTHON, "-m", "pytest", *pytest_args], cwd=embedded.BASE_DIR).returncode
+    return subprocess.run(command, cwd=embedded.BASE_DIR).returncode
 
 
 def main(argv: list[str]) -> int:
@@ -145,13 +146,14 @@ def main(argv: list[str]) -> int:
     if command == "test":
         # Tests get their own services, so they never share a queue or data with a running `make run`.
         os.environ.setdefault("RETRIEVER_VAR_DIR", str(embedded.BASE_DIR / "var" / "test"))
-    elif command != "run":
-        raise SystemExit(f"Unknown command {command!r}: use `run` or `test`.")
+        command, rest = "exec", [PYTHON, "-m", "pytest", *rest]
+    if command not in ("run", "exec") or (command == "exec" and not rest):
+        raise SystemExit("Usage: python -m config.devstack run | test [PYTEST ARGS] | exec CMD...")
     lock = hold_lock("devstack.lock")  # noqa: F841 (held for the life of the process)
     stack = Stack()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
-        return run(stack) if command == "run" else test(stack, rest)
+        return run(stack) if command == "run" else execute(stack, rest)
     except KeyboardInterrupt:
         print("\nStopping…")
         return 0
