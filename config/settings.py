@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "apps.papers",
     "apps.accounts",
+    "apps.recommendations",
+    "apps.digests",
 ]
 
 MIDDLEWARE = [

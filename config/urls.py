@@ -5,5 +5,7 @@ from django.views.generic import RedirectView
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="papers:list", permanent=False)),
     path("papers/", include("apps.papers.urls")),
+    path("", include("apps.digests.urls")),
+    path("", include("apps.recommendations.urls")),
     path("admin/", admin.site.urls),
 ]
