@@ -145,6 +145,8 @@ ARXIV_FIRST_RUN_DAYS = int(os.environ.get("ARXIV_FIRST_RUN_DAYS", "7"))
 RETRIEVER_EMBED_BATCH_SIZE = int(os.environ.get("RETRIEVER_EMBED_BATCH_SIZE", "32"))
 RETRIEVER_EMBED_DEVICE = os.environ.get("RETRIEVER_EMBED_DEVICE", "auto")
 RETRIEVER_HNSW_EF_SEARCH = int(os.environ.get("RETRIEVER_HNSW_EF_SEARCH", "100"))
+# After an ingestion run that stored papers, queue their embedding (tests of ingestion alone may turn it off).
+RETRIEVER_EMBED_AFTER_INGEST = env_bool("RETRIEVER_EMBED_AFTER_INGEST", True)
 
 LOGIN_URL = "admin:login"
 

@@ -2,6 +2,7 @@
 import logging
 
 from celery import shared_task
+from django.conf import settings
 from django.db import transaction
 
 from apps.papers.arxiv_client import FeedUnavailable
@@ -28,7 +29,7 @@ def ingest_arxiv_task(self, max_results: int | None = None) -> dict:
         logger.info(str(skipped))
         return {"status": "skipped", "reason": str(skipped)}
     logger.info("IngestRun #%s %s", run.pk, run.summary())
-    if run.created or run.updated:
+    if (run.created or run.updated) and settings.RETRIEVER_EMBED_AFTER_INGEST:
         # New text needs vectors; once the run's writes are committed, so the worker sees them.
         transaction.on_commit(embed_papers_task.delay)
     return {"status": run.status, "run": run.pk, "created": run.created, "updated": run.updated}
