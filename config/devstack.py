@@ -124,6 +124,9 @@ def run(stack: Stack) -> int:
     stack.start_services()
     stack.manage("migrate", "--no-input")
     stack.manage("import_papers", str(SAMPLE_PAPERS))
+    # Embedding the sample takes minutes on a small CPU: the worker does it (progress in its log) while
+    # the site already serves keyword search.
+    stack.manage("embed_papers", "--enqueue")
     stack.manage("create_demo_editor")
     celery = [PYTHON, "-m", "celery", "-A", "config"]
     stack.spawn("worker", *celery, "worker", "--loglevel=INFO", "--concurrency=2")

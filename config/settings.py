@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "apps.papers",
     "apps.accounts",
+    "apps.embeddings",
+    "apps.search",
     "apps.recommendations",
     "apps.digests",
 ]
@@ -126,7 +128,7 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Retriever <retriever@
 # Celery: the embedded Redis unless CELERY_BROKER_URL names another.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or embedded.redis_url()
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or CELERY_BROKER_URL
-CELERY_IMPORTS = ["tasks.ingest"]
+CELERY_IMPORTS = ["tasks.ingest", "tasks.embed"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -141,6 +143,13 @@ ARXIV_PAGE_SIZE = int(os.environ.get("ARXIV_PAGE_SIZE", "200"))
 ARXIV_NUM_RETRIES = int(os.environ.get("ARXIV_NUM_RETRIES", "3"))
 ARXIV_FIRST_RUN_DAYS = int(os.environ.get("ARXIV_FIRST_RUN_DAYS", "7"))
 ARXIV_RETRY_BACKOFF_SECONDS = float(os.environ.get("ARXIV_RETRY_BACKOFF_SECONDS", "60"))
+
+# Embeddings and search. RETRIEVER_TEXT_MODEL (read by recsys.encoder) may name a local model directory.
+RETRIEVER_EMBED_BATCH_SIZE = int(os.environ.get("RETRIEVER_EMBED_BATCH_SIZE", "32"))
+RETRIEVER_EMBED_DEVICE = os.environ.get("RETRIEVER_EMBED_DEVICE", "auto")
+RETRIEVER_HNSW_EF_SEARCH = int(os.environ.get("RETRIEVER_HNSW_EF_SEARCH", "100"))
+# After an ingestion run that stored papers, queue their embedding (tests of ingestion alone may turn it off).
+RETRIEVER_EMBED_AFTER_INGEST = env_bool("RETRIEVER_EMBED_AFTER_INGEST", True)
 
 LOGIN_URL = "admin:login"
 

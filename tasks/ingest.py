@@ -3,9 +3,11 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
+from django.db import transaction
 
 from apps.papers.arxiv_client import FeedUnavailable
 from apps.papers.services import IngestAlreadyRunning, ingest_arxiv
+from tasks.embed import embed_papers_task
 
 logger = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 60 * 60
@@ -30,4 +32,7 @@ def ingest_arxiv_task(self, max_results: int | None = None) -> dict:
     except FeedUnavailable as error:
         raise self.retry(exc=error, countdown=backoff_seconds(self.request.retries))
     logger.info("IngestRun #%s %s", run.pk, run.summary())
+    if (run.created or run.updated) and settings.RETRIEVER_EMBED_AFTER_INGEST:
+        # New text needs vectors; once the run's writes are committed, so the worker sees them.
+        transaction.on_commit(embed_papers_task.delay)
     return {"status": run.status, "run": run.pk, "created": run.created, "updated": run.updated}
