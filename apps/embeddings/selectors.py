@@ -108,3 +108,9 @@ def nearest_papers(
         found = list(rows)
     # relaxed_order may return neighbours slightly out of order.
     return sorted(found, key=lambda row: row[1])
+
+
+def paper_vectors(*, paper_ids, model_name: str) -> dict[int, np.ndarray]:
+    """{paper id: vector} for the papers that have one from this model, in one query."""
+    rows = PaperEmbedding.objects.filter(paper_id__in=paper_ids, model_name=model_name).values_list("paper_id", "vector")
+    return {paper_id: np.asarray(vector, dtype=np.float32) for paper_id, vector in rows}

@@ -24,10 +24,13 @@ def dismissed_paper_ids(*, user) -> QuerySet:
     return Interaction.objects.filter(user=user, kind=Interaction.Kind.DISMISS).values("paper_id")
 
 
-def positive_paper_ids(*, user, limit: int = 200) -> list[int]:
-    """The papers a reader liked, saved or presented, most recent first."""
+def positive_papers(*, user, limit: int = 200) -> dict[int, str]:
+    """{paper id: what the reader did} for what they liked, saved or presented, most recent first."""
     rows = Interaction.objects.filter(user=user, kind__in=POSITIVE).order_by("-created_at")
-    return list(dict.fromkeys(rows.values_list("paper_id", flat=True)[: limit * 3]))[:limit]
+    positives: dict[int, str] = {}
+    for paper_id, kind in rows.values_list("paper_id", "kind")[: limit * len(POSITIVE)]:
+        positives.setdefault(paper_id, kind)
+    return dict(list(positives.items())[:limit])
 
 
 def library_papers(*, user) -> QuerySet[Paper]:

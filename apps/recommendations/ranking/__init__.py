@@ -16,8 +16,10 @@ Ranker = Callable[..., list[Ranked] | None]
 
 
 def personal_rankers() -> list[Ranker]:
-    """Tried in order for a signed-in reader; the imports stay lazy so a broken path is skippable."""
-    return []
+    """Tried in order for a signed-in reader."""
+    from apps.recommendations.ranking.content import content_ranking
+
+    return [content_ranking]
 
 
 def rank_for_reader(*, user, paper_ids: list[int]) -> tuple[list[Ranked], str]:
