@@ -5,6 +5,7 @@ without SECRET_KEY the app runs in development mode on the embedded PostgreSQL a
 """
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 
@@ -136,6 +137,27 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
+
+def cache_redis_url(broker_url: str) -> str | None:
+    """The broker's Redis, one database up: cache.clear() flushes its whole database, never the queues."""
+    if broker_url.startswith("redis+socket://"):
+        return f"unix://{broker_url.removeprefix('redis+socket://')}?db=1"
+    if broker_url.startswith(("redis://", "rediss://")):
+        parts = urlsplit(broker_url)
+        broker_db = int(parts.path.strip("/") or 0)
+        return parts._replace(path=f"/{broker_db + 1}").geturl()
+    return None
+
+
+# The cache holds the login rate-limit counters, so it must be shared by every web process.
+_cache_url = os.environ.get("CACHE_URL") or cache_redis_url(CELERY_BROKER_URL)
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url, "KEY_PREFIX": "retriever"}
+    if _cache_url
+    # A broker that is not Redis: a per-process cache, so the login limit is per process too.
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+
 # arXiv ingestion. The API asks for at least 3 s between requests; a local replay may set 0.
 ARXIV_API_URL = os.environ.get("ARXIV_API_URL", "https://export.arxiv.org/api/query")
 ARXIV_DELAY_SECONDS = float(os.environ.get("ARXIV_DELAY_SECONDS", "3"))
@@ -151,7 +173,13 @@ RETRIEVER_HNSW_EF_SEARCH = int(os.environ.get("RETRIEVER_HNSW_EF_SEARCH", "100")
 # After an ingestion run that stored papers, queue their embedding (tests of ingestion alone may turn it off).
 RETRIEVER_EMBED_AFTER_INGEST = env_bool("RETRIEVER_EMBED_AFTER_INGEST", True)
 
-LOGIN_URL = "admin:login"
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "/"
+# Where a new reader lands after signing up (a URL or a URL name).
+SIGNUP_REDIRECT_URL = "/"
+# Reverse proxies in front of the app; the login rate limit then takes the client's address from
+# X-Forwarded-For instead of counting every reader as the proxy.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -12,5 +12,6 @@ urlpatterns = [
     path("search/", include("apps.search.urls")),
     path("", include("apps.digests.urls")),
     path("", include("apps.recommendations.urls")),
+    path("accounts/", include("apps.accounts.urls")),
     path("admin/", admin.site.urls),
 ]

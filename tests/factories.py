@@ -5,6 +5,8 @@ from django.utils import timezone
 
 from apps.papers.models import Paper
 
+USER_PASSWORD = "correct horse battery staple"
+
 
 class PaperFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -19,3 +21,15 @@ class PaperFactory(factory.django.DjangoModelFactory):
     published = factory.LazyFunction(timezone.now)
     updated = factory.SelfAttribute("published")
     announced = factory.LazyAttribute(lambda paper: paper.published.date() + dt.timedelta(days=1))
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    """A reader as sign-up makes them: the username is the lowercased email. No profile (made lazily)."""
+
+    class Meta:
+        model = "auth.User"
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"reader{n}@example.org")
+    username = factory.LazyAttribute(lambda user: user.email.lower())
+    password = factory.django.Password(USER_PASSWORD)
