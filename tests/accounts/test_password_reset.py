@@ -33,8 +33,8 @@ def test_reset_by_email_sets_a_new_password_logs_in_and_unlocks_the_account(clie
     user.refresh_from_db()
     assert user.check_password(NEW_PASSWORD) and not user.check_password(USER_PASSWORD)
     client.logout()
-    login = client.post(reverse("accounts:login"), {"email": "ada@example.org", "password": NEW_PASSWORD}, REMOTE_ADDR="192.0.2.9")
-    assert login.status_code == 302
+    login = {"email": "ada@example.org", "password": NEW_PASSWORD}
+    assert client.post(reverse("accounts:login"), login, REMOTE_ADDR="192.0.2.9").status_code == 302
 
 
 def test_a_reset_link_works_once(client, mailoutbox):

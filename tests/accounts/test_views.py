@@ -127,7 +127,8 @@ def test_settings_page_saves_time_zone_and_email_frequency(client):
     page = client.get(reverse("accounts:settings"))
     assert h1_count(page) == 1 and '<option value="UTC" selected>' in page.content.decode()
 
-    response = client.post(reverse("accounts:settings"), {"time_zone": "Asia/Tokyo", "email_frequency": "off"}, follow=True)
+    data = {"time_zone": "Asia/Tokyo", "email_frequency": "off"}
+    response = client.post(reverse("accounts:settings"), data, follow=True)
 
     assert response.redirect_chain == [(reverse("accounts:settings"), 302)]
     assert views.SETTINGS_SAVED in response.content.decode()

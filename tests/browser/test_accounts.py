@@ -35,4 +35,5 @@ def test_sign_up_log_out_log_in_and_change_time_zone(page, settings):
 
     page.get_by_text(SETTINGS_SAVED).wait_for()
     assert page.get_by_label("Time zone").input_value() == "Europe/Amsterdam"
-    assert Profile.objects.values_list("time_zone", "email_frequency").get(user__email=EMAIL) == ("Europe/Amsterdam", "off")
+    profile = Profile.objects.get(user__email=EMAIL)
+    assert (profile.time_zone, profile.email_frequency) == ("Europe/Amsterdam", "off")
