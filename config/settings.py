@@ -152,7 +152,11 @@ def cache_redis_url(broker_url: str) -> str | None:
 # The cache holds the login rate-limit counters, so it must be shared by every web process.
 _cache_url = os.environ.get("CACHE_URL") or cache_redis_url(CELERY_BROKER_URL)
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url, "KEY_PREFIX": "retriever"}
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": _cache_url,
+        "KEY_PREFIX": "retriever",
+    }
     if _cache_url
     # A broker that is not Redis: a per-process cache, so the login limit is per process too.
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}

@@ -27,7 +27,7 @@ def client_ip(request: HttpRequest) -> str:
     forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
     if proxies and len(forwarded) >= proxies:
         # Entries left of the ones our proxies appended are whatever the client chose to send.
-        return forwarded[-proxies][:64]
+        return forwarded[-proxies]
     return request.META.get("REMOTE_ADDR") or "unknown"
 
 
@@ -62,7 +62,7 @@ def login_failure_record(*, ip: str, email: str) -> None:
 
 
 def login_failures_clear(*, email: str) -> None:
-    """After a successful log-in the account starts afresh; the IP's count stays, or one known account would reset it."""
+    """The account starts afresh; the address keeps its count, or logging in to one's own account would reset it."""
     try:
         cache.delete(_account_key(email))
     except CACHE_ERRORS:

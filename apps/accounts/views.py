@@ -10,7 +10,14 @@ from django.urls import reverse_lazy
 from django.views.decorators.http import require_http_methods
 
 from apps.accounts import ratelimit, services
-from apps.accounts.forms import DeleteAccountForm, LoginForm, PasswordChangeForm, ProfileForm, SetPasswordForm, SignupForm
+from apps.accounts.forms import (
+    DeleteAccountForm,
+    LoginForm,
+    PasswordChangeForm,
+    ProfileForm,
+    SetPasswordForm,
+    SignupForm,
+)
 
 SIGNED_UP = "Welcome to Retriever! Your account is ready."
 SETTINGS_SAVED = "Your settings are saved."
@@ -30,7 +37,7 @@ def signup(request):
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            login(request, user)
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, SIGNED_UP)
             return redirect(settings.SIGNUP_REDIRECT_URL)
     return render(request, "accounts/signup.html", {"form": form})
