@@ -180,7 +180,7 @@ RETRIEVER_EMBED_AFTER_INGEST = env_bool("RETRIEVER_EMBED_AFTER_INGEST", True)
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "/"
 # Where a new reader lands after signing up (a URL or a URL name).
-SIGNUP_REDIRECT_URL = "/"
+SIGNUP_REDIRECT_URL = "recommendations:onboarding"
 # Reverse proxies in front of the app; the login rate limit then takes the client's address from
 # X-Forwarded-For instead of counting every reader as the proxy.
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))

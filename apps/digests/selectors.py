@@ -1,6 +1,6 @@
 """Reads behind the digest pages: a week's papers, the editors' picks first, the rest ranked."""
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db.models.functions import TruncWeek
 
@@ -8,20 +8,12 @@ from apps.digests.models import Pin
 from apps.digests.weeks import Week
 from apps.papers.models import Paper
 from apps.recommendations.ranking import rank_for_reader
-from apps.recommendations.selectors import dismissed_paper_ids, reader_states, trending_papers
+from apps.recommendations.selectors import Card, dismissed_paper_ids, reader_states, trending_papers
 
 CARD_FIELDS = [
     "id", "arxiv_id", "version", "title", "abstract", "authors_text", "primary_category", "categories",
     "announced", "comment",
 ]
-
-
-@dataclass
-class Card:
-    paper: Paper
-    reason: str = ""
-    note: str = ""
-    states: set[str] = field(default_factory=set)
 
 
 @dataclass

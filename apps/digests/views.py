@@ -7,7 +7,7 @@ from django.urls import reverse
 from apps.digests import feeds, selectors
 from apps.digests.weeks import Week
 from apps.papers.bibtex import bibtex_file
-from apps.recommendations.selectors import library_papers, reader_states
+from apps.recommendations.selectors import cards_for, library_papers
 
 NO_PAPERS_YET = "No papers yet: the digest appears once the first papers are in."
 FEED_SALT = "digests.feed"
@@ -36,9 +36,7 @@ def digest_archive(request):
 
 @login_required
 def library(request):
-    papers = list(library_papers(user=request.user))
-    states = reader_states(user=request.user, paper_ids=[paper.id for paper in papers])
-    cards = [selectors.Card(paper, states=states[paper.id]) for paper in papers]
+    cards = cards_for(user=request.user, papers=list(library_papers(user=request.user)))
     return render(request, "digests/library.html", {"cards": cards})
 
 

@@ -1,6 +1,7 @@
 """Reads of readers' interactions."""
 import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass, field
 
 from django.db.models import Count, Q, QuerySet
 
@@ -18,6 +19,21 @@ def reader_states(*, user, paper_ids) -> dict[int, set[str]]:
         for paper_id, kind in rows.values_list("paper_id", "kind"):
             states[paper_id].add(kind)
     return states
+
+
+@dataclass
+class Card:
+    """A paper as a reader sees it on a page: why it is there, and the state of its buttons."""
+
+    paper: Paper
+    reason: str = ""
+    note: str = ""
+    states: set[str] = field(default_factory=set)
+
+
+def cards_for(*, user, papers: list[Paper]) -> list[Card]:
+    states = reader_states(user=user, paper_ids=[paper.id for paper in papers])
+    return [Card(paper, states=states[paper.id]) for paper in papers]
 
 
 def dismissed_paper_ids(*, user) -> QuerySet:
