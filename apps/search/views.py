@@ -4,6 +4,8 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_http_methods
 
 from apps.papers.models import Paper
+from apps.recommendations.models import Interaction
+from apps.recommendations.services import interaction_record
 from apps.search import queries, selectors
 from apps.search.forms import LikeTextForm, SearchForm
 
@@ -46,6 +48,8 @@ def like_text(request):
 def paper_detail(request, arxiv_id: str):
     paper = get_object_or_404(Paper, arxiv_id=queries.arxiv_id_in(arxiv_id) or arxiv_id)
     similar = selectors.similar_papers(paper=paper)
+    if request.user.is_authenticated:
+        interaction_record(user=request.user, paper=paper, kind=Interaction.Kind.VIEW, source=Interaction.Source.PAPER_PAGE)
     return render(
         request, "papers/detail.html",
         {"paper": paper, "similar": similar, "like_form": LikeTextForm(), "not_embedded": queries.NOT_EMBEDDED_YET},
