@@ -178,6 +178,12 @@ RETRIEVER_HNSW_EF_SEARCH = int(os.environ.get("RETRIEVER_HNSW_EF_SEARCH", "100")
 # After an ingestion run that stored papers, queue their embedding (tests of ingestion alone may turn it off).
 RETRIEVER_EMBED_AFTER_INGEST = env_bool("RETRIEVER_EMBED_AFTER_INGEST", True)
 
+# The two-tower retriever. TrainConfig/ModelConfig fields (recsys.train, recsys.model) may be overridden.
+RETRIEVER_MODEL_DIR = VAR_DIR / "models"
+RETRIEVER_TRAIN = {"epochs": int(os.environ.get("RETRIEVER_TRAIN_EPOCHS", "10")), "device": os.environ.get("RETRIEVER_TRAIN_DEVICE", "auto")}
+RETRIEVER_MODEL = {}
+RETRIEVER_MIN_INTERACTIONS = int(os.environ.get("RETRIEVER_MIN_INTERACTIONS", "50"))
+
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "/"
 # Where a new reader lands after signing up (a URL or a URL name).

@@ -1,6 +1,7 @@
 """What readers did with papers, and the retriever trained on it."""
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from pgvector.django import HnswIndex, VectorField
 
 from apps.papers.models import Paper
@@ -37,7 +38,7 @@ class Interaction(models.Model):
     paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="interactions")
     kind = models.CharField(max_length=16, choices=Kind.choices)
     source = models.CharField(max_length=16, choices=Source.choices)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
         ordering = ["-created_at"]
