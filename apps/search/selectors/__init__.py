@@ -70,8 +70,13 @@ def hydrate(ids: list[int], *, query: str = "") -> list[Paper]:
 def search_papers(*, query: str, mode: str, filters: SearchFilters, page_number=1, per_page: int = PER_PAGE) -> SearchOutcome:
     paper_filter = filters.as_q()
     notices: list[str] = []
+    exact = None
     ranked: QuerySet | list[int]
-    if mode == KEYWORD:
+    if exact_id := arxiv_id_in(query):
+        # An id is a lookup: neighbours of the string "2501.01234" by meaning would be noise.
+        exact = Paper.objects.filter(arxiv_id=exact_id).first()
+        ranked = [exact.pk] if exact else []
+    elif mode == KEYWORD:
         ranked = keyword_matches(query=query, paper_filter=paper_filter)
     else:
         semantic, notices = semantic_ranking(text=query, paper_filter=paper_filter, limit=CANDIDATES)
@@ -79,11 +84,7 @@ def search_papers(*, query: str, mode: str, filters: SearchFilters, page_number=
             ranked = semantic
         else:
             keyword = list(keyword_matches(query=query, paper_filter=paper_filter)[:CANDIDATES])
-            ranked = reciprocal_rank_fusion(keyword, semantic)
-    exact_id = arxiv_id_in(query)
-    exact = Paper.objects.filter(arxiv_id=exact_id).first() if exact_id else None
-    if exact:
-        ranked = [exact.pk] + [pk for pk in ranked[:CANDIDATES] if pk != exact.pk]
+            ranked = reciprocal_rank_fusion(keyword, semantic)[:CANDIDATES]
     page = Paginator(ranked, per_page).get_page(page_number)
     page.object_list = hydrate(list(page.object_list), query=query)
     total = page.paginator.count
