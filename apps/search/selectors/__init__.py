@@ -3,6 +3,7 @@ from dataclasses import dataclass, field
 
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from apps.embeddings.selectors import (
@@ -109,10 +110,15 @@ def similar_papers(*, paper: Paper, limit: int = SIMILAR_LIMIT) -> list[Paper] |
     return hydrate([paper_id for paper_id, _ in rows])
 
 
+def _all_categories() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT DISTINCT unnest(categories) AS category FROM papers_paper ORDER BY category")
+        return [row[0] for row in cursor.fetchall()]
+
+
 def category_choices() -> list[str]:
-    """Primary categories present in the catalogue, for the filter menu (they change rarely)."""
-    return cache.get_or_set(
-        "search-categories",
-        lambda: list(Paper.objects.order_by("primary_category").values_list("primary_category", flat=True).distinct()),
-        300,
-    )
+    """Every category a paper is listed in (cross-lists too: cs.IR is rarely primary), for the filter menu.
+
+    Cached: the set changes rarely, and scanning the catalogue per keystroke would not do.
+    """
+    return cache.get_or_set("search-categories", _all_categories, 300)
