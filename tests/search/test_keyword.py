@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 
 from apps.search.queries import SearchFilters, arxiv_id_in
-from apps.search.selectors import KEYWORD, search_papers
+from apps.search.selectors import HYBRID, KEYWORD, search_papers
 from apps.search.templatetags.search import highlighted
 from tests.search.factories import PaperFactory
 
@@ -58,7 +58,7 @@ def test_arxiv_ids_are_recognised(query, expected):
 
 def test_an_exact_arxiv_id_comes_first():
     PaperFactory(arxiv_id="2501.01234", title="Some paper")
-    outcome = search_papers(query="arXiv:2501.01234v2", mode=KEYWORD, filters=SearchFilters())
+    outcome = search_papers(query="arXiv:2501.01234v2", mode=HYBRID, filters=SearchFilters())
     assert outcome.exact.arxiv_id == "2501.01234"
     assert [paper.arxiv_id for paper in outcome.page.object_list] == ["2501.01234"]
 

@@ -102,3 +102,10 @@ def test_find_papers_like_a_pasted_abstract(client, embedded_topical):
     assert queries.TEXT_TOO_LONG in client.post(url, {"text": "word " * 2000}).content.decode()
     assert queries.TEXT_TOO_SHORT in client.post(url, {"text": "two words"}).content.decode()
     assert client.get(url).status_code == 200
+
+
+def test_the_category_menu_offers_cross_listed_categories(client):
+    PaperFactory(title="Ranking", primary_category="cs.CL", categories=["cs.CL", "cs.IR"])
+    body = client.get(SEARCH, {"q": "ranking", "category": "cs.IR", "mode": "keyword"}).content.decode()
+    assert '<option value="cs.IR" selected>cs.IR</option>' in body
+    assert "1 result in" in body

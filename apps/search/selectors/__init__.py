@@ -3,6 +3,7 @@ from dataclasses import dataclass, field
 
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from apps.embeddings.selectors import (
@@ -70,8 +71,13 @@ def hydrate(ids: list[int], *, query: str = "") -> list[Paper]:
 def search_papers(*, query: str, mode: str, filters: SearchFilters, page_number=1, per_page: int = PER_PAGE) -> SearchOutcome:
     paper_filter = filters.as_q()
     notices: list[str] = []
+    exact = None
     ranked: QuerySet | list[int]
-    if mode == KEYWORD:
+    if exact_id := arxiv_id_in(query):
+        # An id is a lookup: neighbours of the string "2501.01234" by meaning would be noise.
+        exact = Paper.objects.filter(arxiv_id=exact_id).first()
+        ranked = [exact.pk] if exact else []
+    elif mode == KEYWORD:
         ranked = keyword_matches(query=query, paper_filter=paper_filter)
     else:
         semantic, notices = semantic_ranking(text=query, paper_filter=paper_filter, limit=CANDIDATES)
@@ -79,11 +85,7 @@ def search_papers(*, query: str, mode: str, filters: SearchFilters, page_number=
             ranked = semantic
         else:
             keyword = list(keyword_matches(query=query, paper_filter=paper_filter)[:CANDIDATES])
-            ranked = reciprocal_rank_fusion(keyword, semantic)
-    exact_id = arxiv_id_in(query)
-    exact = Paper.objects.filter(arxiv_id=exact_id).first() if exact_id else None
-    if exact:
-        ranked = [exact.pk] + [pk for pk in ranked[:CANDIDATES] if pk != exact.pk]
+            ranked = reciprocal_rank_fusion(keyword, semantic)[:CANDIDATES]
     page = Paginator(ranked, per_page).get_page(page_number)
     page.object_list = hydrate(list(page.object_list), query=query)
     total = page.paginator.count
@@ -108,10 +110,15 @@ def similar_papers(*, paper: Paper, limit: int = SIMILAR_LIMIT) -> list[Paper] |
     return hydrate([paper_id for paper_id, _ in rows])
 
 
+def _all_categories() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT DISTINCT unnest(categories) AS category FROM papers_paper ORDER BY category")
+        return [row[0] for row in cursor.fetchall()]
+
+
 def category_choices() -> list[str]:
-    """Primary categories present in the catalogue, for the filter menu (they change rarely)."""
-    return cache.get_or_set(
-        "search-categories",
-        lambda: list(Paper.objects.order_by("primary_category").values_list("primary_category", flat=True).distinct()),
-        300,
-    )
+    """Every category a paper is listed in (cross-lists too: cs.IR is rarely primary), for the filter menu.
+
+    Cached: the set changes rarely, and scanning the catalogue per keystroke would not do.
+    """
+    return cache.get_or_set("search-categories", _all_categories, 300)
