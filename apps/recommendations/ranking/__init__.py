@@ -18,8 +18,9 @@ Ranker = Callable[..., list[Ranked] | None]
 def personal_rankers() -> list[Ranker]:
     """Tried in order for a signed-in reader."""
     from apps.recommendations.ranking.content import content_ranking
+    from apps.recommendations.ranking.two_tower import two_tower_ranking
 
-    return [content_ranking]
+    return [two_tower_ranking, content_ranking]
 
 
 def rank_for_reader(*, user, paper_ids: list[int]) -> tuple[list[Ranked], str]:
