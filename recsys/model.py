@@ -20,7 +20,7 @@ class ModelConfig:
     id_dropout: float = 0.5             # chance an item is trained without its id embedding
     dim: int = 64                       # output (and user tower) width
     hidden: int = 256                   # item MLP hidden width
-    user_encoder: str = "transformer"   # "transformer" (SASRec-like) or "attention" (pooling)
+    user_encoder: str = "attention"     # "attention" (causal pooling) or "transformer" (SASRec-like)
     layers: int = 2
     heads: int = 2
     max_len: int = 50                   # history events the user tower reads
@@ -121,16 +121,25 @@ class UserTower(nn.Module):
         if c.user_encoder == "transformer":
             self.mixer = nn.Sequential(*[Block(c) for _ in range(c.layers)])
         elif c.user_encoder == "attention":
-            self.mixer = CausalSelfAttention(c, learned_query=True)
+            self.ln_in, self.mixer = nn.LayerNorm(c.dim), CausalSelfAttention(c, learned_query=True)
         else:
             raise ValueError(f"unknown user_encoder {c.user_encoder!r}")
         self.ln = nn.LayerNorm(c.dim)
         self.head = nn.Linear(c.dim, c.dim)
+        # start as "the reader wants more of what they just read": the residual stream carries the
+        # latest item's vector, and an identity head keeps it in the item space, so training
+        # begins from content similarity instead of having to find it
+        for table in (self.event, self.gap, self.position):
+            nn.init.normal_(table.weight, std=0.02)
+        nn.init.eye_(self.head.weight)
+        nn.init.zeros_(self.head.bias)
+        self.pool = c.user_encoder == "attention"
 
     def forward(self, item_vectors: Tensor, events: Tensor, gaps: Tensor) -> Tensor:
         T = item_vectors.shape[1]
         x = item_vectors + self.event(events) + self.gap(gaps) + self.position.weight[:T]
-        return self.head(self.ln(self.mixer(x)))
+        x = x + self.mixer(self.ln_in(x)) if self.pool else self.mixer(x)
+        return self.head(self.ln(x))
 
 
 class TwoTower(nn.Module):

@@ -32,8 +32,8 @@ class TrainConfig:
     in_batch_negatives: int = 2048   # cap on batch targets used as negatives (0: all)
     frequency: str = "exact"         # "exact" counts or a streaming count-min "sketch"
     batch_size: int = 128            # sequences per step (all ranks together)
-    lr: float = 2e-3
-    weight_decay: float = 0.01
+    lr: float = 1e-3
+    weight_decay: float = 0.1
     epochs: int = 10
     patience: int = 2                # epochs without a better validation score before stopping
     val_fraction: float = 0.05       # readers held out for early stopping (0: none)
