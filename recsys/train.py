@@ -98,6 +98,22 @@ def configure_optimizer(model: TwoTower, config: TrainConfig) -> torch.optim.Opt
     return torch.optim.AdamW(groups, lr=config.lr)
 
 
+def bf16_autocast(device: str):
+    """bf16 autocast on CUDA (scores then reach the losses in bf16 and are widened there); off on CPU."""
+    return torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.startswith("cuda"))
+
+
+def train_step(step_model, optimizer, batch: dict, catalogue: ItemFeatures, config: TrainConfig, frequency, autocast) -> torch.Tensor:
+    """One optimisation step on a batch of sequences; returns the loss (detached, not synced)."""
+    with autocast:
+        loss = sequence_loss(step_model, batch, catalogue, config.loss, frequency,
+                             config.uniform_negatives, config.in_batch_negatives)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return loss.detach()
+
+
 def train(items: ItemTable, interactions: Interactions, config: TrainConfig) -> tuple[TwoTower, dict]:
     """Train a two-tower model; returns it (best validation epoch, on its device) and metrics."""
     assert config.loss in LOSSES, config.loss
@@ -117,7 +133,7 @@ def train(items: ItemTable, interactions: Interactions, config: TrainConfig) -> 
 
     step_model = DistributedDataParallel(model, device_ids=[device] if device.startswith("cuda") else None) if world > 1 else model
     optimizer = configure_optimizer(model, config)
-    autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.startswith("cuda"))
+    autocast = bf16_autocast(device)
     generator = torch.Generator(device=device).manual_seed(config.seed)
     n_seqs = len(train_seqs["items"])
     steps_per_epoch = max(1, -(-n_seqs // config.batch_size))
@@ -131,13 +147,7 @@ def train(items: ItemTable, interactions: Interactions, config: TrainConfig) -> 
         for step in bar:
             rows = order[step * config.batch_size:(step + 1) * config.batch_size][rank::world]
             batch = {k: v[rows] for k, v in train_seqs.items()}
-            with autocast:
-                loss = sequence_loss(step_model, batch, catalogue, config.loss, frequency,
-                                     config.uniform_negatives, config.in_batch_negatives)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            losses.append(loss.detach())
+            losses.append(train_step(step_model, optimizer, batch, catalogue, config, frequency, autocast))
             examples += int((batch["items"][:, 1:] >= 0).sum()) * world
             if step % 10 == 0:
                 bar.set_postfix(loss=f"{losses[-1].item():.3f}", ex_per_s=f"{examples / (time.perf_counter() - tic):.0f}")
