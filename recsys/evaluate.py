@@ -1,0 +1,118 @@
+"""Evaluation harness: every method on one split, mean ± std over seeds, one table.
+
+    python -m recsys.evaluate --items items.jsonl --interactions interactions.csv \
+        --split temporal --seeds 3 --out report.json
+
+Writes {"split": ..., "results": [{"method", "metric", "mean", "std"}, ...]} and prints a
+markdown table. recsys/README.md documents the input formats.
+"""
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from recsys.baselines import BASELINES, FIT, needs
+from recsys.data import ItemTable, Interactions, last_histories, read_interactions_csv, read_items_jsonl
+from recsys.embeddings import DEFAULT_CACHE, embed_texts
+from recsys.metrics import KS, ranking_metrics
+from recsys.model import ModelConfig
+from recsys.objective import parse_method
+from recsys.splits import SPLITS, Split, split
+from recsys.train import TrainConfig, catalogue_features, train
+
+DEFAULT_METHODS = ("corrected_logq", "logq", "in_batch", "mns_corrected_logq", "full_softmax",
+                   "popularity", "content_knn", "user_logreg", "tfidf_svm")
+METRICS = [f"{m}@{k}" for m in ("recall", "ndcg") for k in KS] + [f"coverage@{k}" for k in KS]
+
+
+def load_dataset(items_path: Path, interactions_path: Path, cache_dir: Path = DEFAULT_CACHE) -> tuple[ItemTable, Interactions]:
+    ids, texts, embeddings = read_items_jsonl(items_path)
+    if embeddings is None and texts is not None:
+        embeddings = embed_texts(texts, cache_dir, progress=True)
+    items = ItemTable(ids, embeddings, texts)
+    return items, read_interactions_csv(interactions_path, items)
+
+
+def fit_two_tower(method: str, data: Split, items: ItemTable, seed: int, base: TrainConfig):
+    """Trains the method's two-tower model on data.train; returns a scorer over the catalogue."""
+    loss, mixed = parse_method(method)
+    config = TrainConfig(**{**vars(base), "loss": loss, "seed": seed,
+                            "uniform_negatives": min(base.uniform_negatives, len(items)) if mixed else 0})
+    model, _ = train(items, data.train, config)
+    device = model.log_temperature.device
+    catalogue = catalogue_features(items, device)
+    item_vectors = model.item_vectors(catalogue)
+    histories = {k: v.to(device) for k, v in last_histories(data.train, model.config.max_len).items()}
+
+    def score(readers: np.ndarray) -> torch.Tensor:
+        rows = torch.as_tensor(readers, device=device)
+        users = model.history_vectors(*(histories[k][rows] for k in ("items", "events", "gaps", "lengths")), catalogue)
+        return (users @ item_vectors.T).float()
+    return score
+
+
+def evaluate(items: ItemTable, interactions: Interactions, split_name: str, methods, seeds: int,
+             base: TrainConfig, max_readers: int = 5000, log=print) -> dict:
+    data = split(interactions, split_name)
+    if len(data.readers) > max_readers:   # a fixed sample, the same for every method and seed
+        keep = np.sort(np.random.default_rng(0).choice(len(data.readers), max_readers, replace=False))
+        data = Split(data.train, data.readers[keep], [data.relevant[i] for i in keep], [data.seen[i] for i in keep])
+    log(f"split {split_name}: {len(data.train)} training events, {len(data.readers)} readers evaluated, {len(items)} items")
+    results = []
+    for method in methods:
+        requirement = needs(method)
+        if requirement and getattr(items, requirement) is None:
+            log(f"skipping {method}: the items have no {requirement}")
+            continue
+        runs, tic = [], time.perf_counter()
+        for seed in range(seeds):
+            scorer = FIT[method](data.train, items, seed) if method in BASELINES else fit_two_tower(method, data, items, seed, base)
+            runs.append(ranking_metrics(scorer, data.readers, data.relevant, data.seen, len(items)))
+        log(f"{method}: {time.perf_counter() - tic:.0f}s for {seeds} seed(s), recall@20 {np.mean([r['recall@20'] for r in runs]):.4f}")
+        results += [{"method": method, "metric": metric, "mean": float(np.mean([r[metric] for r in runs])),
+                     "std": float(np.std([r[metric] for r in runs]))} for metric in METRICS]
+    return {"split": split_name, "results": results}
+
+
+def markdown_table(report: dict) -> str:
+    methods = list(dict.fromkeys(r["method"] for r in report["results"]))
+    cell = {(r["method"], r["metric"]): f"{r['mean']:.4f} ± {r['std']:.4f}" for r in report["results"]}
+    lines = ["| method | " + " | ".join(METRICS) + " |", "|---" * (len(METRICS) + 1) + "|"]
+    lines += [f"| {m} | " + " | ".join(cell[(m, metric)] for metric in METRICS) + " |" for m in methods]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description="Compare two-tower losses and baselines on one split.")
+    p.add_argument("--items", type=Path, required=True)
+    p.add_argument("--interactions", type=Path, required=True)
+    p.add_argument("--split", choices=SPLITS, default="temporal")
+    p.add_argument("--methods", default=",".join(DEFAULT_METHODS))
+    p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--epochs", type=int, default=TrainConfig.epochs)
+    p.add_argument("--batch-size", type=int, default=TrainConfig.batch_size, help="sequences per step")
+    p.add_argument("--uniform-negatives", type=int, default=1024, help="uniform draws per step for mns_* methods")
+    p.add_argument("--max-len", type=int, default=ModelConfig.max_len)
+    p.add_argument("--dim", type=int, default=ModelConfig.dim)
+    p.add_argument("--max-readers", type=int, default=5000, help="evaluate a fixed sample of at most this many readers")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE, help="text embedding cache")
+    p.add_argument("--out", type=Path, required=True)
+    args = p.parse_args(argv)
+
+    log = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
+    items, interactions = load_dataset(args.items, args.interactions, args.cache_dir)
+    model = ModelConfig(max_len=args.max_len, dim=args.dim, id_buckets=0 if items.embeddings is not None else len(items))
+    base = TrainConfig(model=model, epochs=args.epochs, batch_size=args.batch_size, device=args.device,
+                       uniform_negatives=args.uniform_negatives, progress=sys.stderr.isatty())
+    report = evaluate(items, interactions, args.split, args.methods.split(","), args.seeds, base, args.max_readers, log)
+    args.out.write_text(json.dumps(report, indent=2))
+    print(markdown_table(report))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,50 @@
+"""Full-catalogue ranking metrics: Recall@K, NDCG@K and catalogue coverage@K.
+
+For a reader with held-out relevant set R (items already in their training data are removed
+from R and from the ranking), and top-K list i_1..i_K:
+    Recall@K   = |top-K ∩ R| / min(|R|, K)      (so a perfect ranking scores 1 at every K)
+    NDCG@K     = sum_{r <= K, i_r in R} 1 / log2(r + 1)  /  sum_{r <= min(|R|, K)} 1 / log2(r + 1)
+    Coverage@K = |union over readers of top-K| / N.
+Each is averaged over readers with a non-empty R.
+"""
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+KS = (10, 20, 100)
+Scorer = Callable[[np.ndarray], torch.Tensor]   # reader indices [b] -> scores [b, N]
+
+
+def _dense(rows: list[np.ndarray], n_items: int) -> torch.Tensor:
+    mask = torch.zeros(len(rows), n_items, dtype=torch.bool)
+    lengths = [len(r) for r in rows]
+    if sum(lengths):
+        mask[torch.from_numpy(np.repeat(np.arange(len(rows)), lengths)), torch.from_numpy(np.concatenate(rows))] = True
+    return mask
+
+
+def ranking_metrics(scorer: Scorer, readers: np.ndarray, relevant: list[np.ndarray], seen: list[np.ndarray],
+                    n_items: int, ks=KS, chunk: int = 512) -> dict[str, float]:
+    """relevant[j], seen[j]: item indices of readers[j] (held out; in training)."""
+    k_max = min(max(ks), n_items)
+    discount = 1.0 / torch.log2(torch.arange(2, k_max + 2, dtype=torch.float64))   # [K]
+    ideal = torch.cumsum(discount, 0)                                              # [K], IDCG by |R|
+    sums = {f"{name}@{k}": 0.0 for k in ks for name in ("recall", "ndcg")}
+    covered = {k: torch.zeros(n_items, dtype=torch.bool) for k in ks}
+    for s in range(0, len(readers), chunk):
+        scores = scorer(readers[s:s + chunk]).float().cpu()                        # [b, N]
+        is_seen = _dense(seen[s:s + chunk], n_items)
+        is_relevant = _dense(relevant[s:s + chunk], n_items) & ~is_seen
+        top = scores.masked_fill(is_seen, float("-inf")).topk(k_max, dim=1).indices  # [b, K]
+        hits = is_relevant.gather(1, top).double()                                   # [b, K]
+        n_rel = is_relevant.sum(1)                                                   # [b]
+        for k in ks:
+            kk = min(k, k_max)
+            best = n_rel.clamp(max=kk).clamp_min(1)
+            sums[f"recall@{k}"] += float((hits[:, :kk].sum(1) / best).sum())
+            sums[f"ndcg@{k}"] += float(((hits[:, :kk] * discount[:kk]).sum(1) / ideal[best - 1]).sum())
+            covered[k][top[:, :kk].flatten()] = True
+    out = {name: total / max(len(readers), 1) for name, total in sums.items()}
+    out.update({f"coverage@{k}": float(covered[k].float().mean()) for k in ks})
+    return out

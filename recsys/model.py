@@ -1,0 +1,222 @@
+"""The two-tower retriever: an item tower over paper text embeddings, a causal user tower over the
+reader's history, and dot-product scores score(u, i) = <user(u), item(i)> / temperature.
+"""
+import math
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from recsys.data import EVENTS, GAP_BUCKETS, gap_bucket
+
+
+@dataclass
+class ModelConfig:
+    text_dim: int = 384                 # frozen text embedding size; 0 for id-only items
+    id_buckets: int = 0                 # rows of the hashed item-id embedding; 0 for none
+    id_dropout: float = 0.5             # chance an item is trained without its id embedding
+    dim: int = 64                       # output (and user tower) width
+    hidden: int = 256                   # item MLP hidden width
+    user_encoder: str = "attention"     # "attention" (causal pooling) or "transformer" (SASRec-like)
+    layers: int = 2
+    heads: int = 2
+    max_len: int = 50                   # history events the user tower reads
+    dropout: float = 0.1
+    temperature: float = 0.05
+    learn_temperature: bool = True
+    normalize: bool = True              # L2-normalise both towers' outputs
+
+
+@dataclass
+class ItemFeatures:
+    """What the item tower reads: dense item indices [n] and text embeddings [n, text_dim]."""
+    ids: Tensor
+    text: Tensor | None = None
+
+    def __getitem__(self, index: Tensor) -> "ItemFeatures":
+        return ItemFeatures(self.ids[index], None if self.text is None else self.text[index])
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def to(self, device) -> "ItemFeatures":
+        return ItemFeatures(self.ids.to(device), None if self.text is None else self.text.to(device))
+
+
+@dataclass
+class History:
+    """One reader's history, oldest first: the items' features, event codes [T], unix seconds [T]."""
+    items: ItemFeatures
+    events: Tensor
+    timestamps: Tensor
+
+
+class ItemTower(nn.Module):
+    """MLP(text) + hashed id embedding, dropped per item during training so the text-only (cold)
+    path stays good. Id rows start at zero and only rows of trained items move, so an unseen item
+    scores from its text alone. Id-only mode (text_dim = 0) needs random rows instead."""
+
+    def __init__(self, c: ModelConfig):
+        super().__init__()
+        self.c = c
+        self.text = nn.Sequential(nn.Linear(c.text_dim, c.hidden), nn.GELU(), nn.Linear(c.hidden, c.dim)) if c.text_dim else None
+        self.ids = nn.Embedding(c.id_buckets, c.dim) if c.id_buckets else None
+        if self.ids is not None:
+            nn.init.zeros_(self.ids.weight) if c.text_dim else nn.init.normal_(self.ids.weight, std=0.1)
+
+    def forward(self, f: ItemFeatures) -> Tensor:
+        vectors = self.text(f.text) if self.text is not None else 0.0
+        if self.ids is not None:
+            id_vectors = self.ids(f.ids % self.c.id_buckets)
+            if self.training and self.text is not None and self.c.id_dropout > 0:
+                keep = torch.rand(len(f), 1, device=id_vectors.device) >= self.c.id_dropout
+                id_vectors = id_vectors * keep
+            vectors = vectors + id_vectors
+        return F.normalize(vectors, dim=-1) if self.c.normalize else vectors
+
+
+class CausalSelfAttention(nn.Module):
+    def __init__(self, c: ModelConfig, learned_query: bool = False):
+        super().__init__()
+        self.heads, self.dropout = c.heads, c.dropout
+        # pooling: one learned query per head instead of a query from each position
+        self.query = nn.Parameter(torch.zeros(1, c.heads, 1, c.dim // c.heads)) if learned_query else None
+        self.qkv = nn.Linear(c.dim, 3 * c.dim)
+        self.proj = nn.Linear(c.dim, c.dim)
+
+    def forward(self, x: Tensor) -> Tensor:
+        B, T, C = x.shape
+        q, k, v = (t.view(B, T, self.heads, C // self.heads).transpose(1, 2) for t in self.qkv(x).split(C, 2))
+        if self.query is not None:
+            q = self.query.expand(B, -1, T, -1)
+        # right padding + causal mask: no real position ever sees a padded one
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=self.dropout if self.training else 0.0)
+        return self.proj(y.transpose(1, 2).reshape(B, T, C))
+
+
+class Block(nn.Module):
+    def __init__(self, c: ModelConfig):
+        super().__init__()
+        self.ln1, self.attn = nn.LayerNorm(c.dim), CausalSelfAttention(c)
+        self.ln2 = nn.LayerNorm(c.dim)
+        self.mlp = nn.Sequential(nn.Linear(c.dim, 4 * c.dim), nn.GELU(), nn.Linear(4 * c.dim, c.dim), nn.Dropout(c.dropout))
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = x + self.attn(self.ln1(x))
+        return x + self.mlp(self.ln2(x))
+
+
+class UserTower(nn.Module):
+    """Reads (item vector + event type + time since previous event + position) per history step
+    and returns, at every step t, the reader's vector for predicting step t + 1."""
+
+    def __init__(self, c: ModelConfig):
+        super().__init__()
+        self.event = nn.Embedding(len(EVENTS) + 1, c.dim)
+        self.gap = nn.Embedding(GAP_BUCKETS, c.dim)
+        self.position = nn.Embedding(c.max_len, c.dim)
+        if c.user_encoder == "transformer":
+            self.mixer = nn.Sequential(*[Block(c) for _ in range(c.layers)])
+        elif c.user_encoder == "attention":
+            self.ln_in, self.mixer = nn.LayerNorm(c.dim), CausalSelfAttention(c, learned_query=True)
+        else:
+            raise ValueError(f"unknown user_encoder {c.user_encoder!r}")
+        self.ln = nn.LayerNorm(c.dim)
+        self.head = nn.Linear(c.dim, c.dim)
+        # start as "the reader wants more of what they just read": the residual stream carries the
+        # latest item's vector, and an identity head keeps it in the item space, so training
+        # begins from content similarity instead of having to find it
+        for table in (self.event, self.gap, self.position):
+            nn.init.normal_(table.weight, std=0.02)
+        nn.init.eye_(self.head.weight)
+        nn.init.zeros_(self.head.bias)
+        self.pool = c.user_encoder == "attention"
+
+    def forward(self, item_vectors: Tensor, events: Tensor, gaps: Tensor) -> Tensor:
+        T = item_vectors.shape[1]
+        x = item_vectors + self.event(events) + self.gap(gaps) + self.position.weight[:T]
+        x = x + self.mixer(self.ln_in(x)) if self.pool else self.mixer(x)
+        return self.head(self.ln(x))
+
+
+class TwoTower(nn.Module):
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.config = config
+        self.item_tower = ItemTower(config)
+        self.user_tower = UserTower(config)
+        log_t = torch.tensor(math.log(config.temperature))
+        self.log_temperature = nn.Parameter(log_t) if config.learn_temperature else nn.Buffer(log_t)
+
+    def queries(self, item_vectors: Tensor, events: Tensor, gaps: Tensor) -> Tensor:
+        """User vectors scaled by 1/temperature, so that scores are plain dot products."""
+        u = self.user_tower(item_vectors, events, gaps)
+        u = F.normalize(u, dim=-1) if self.config.normalize else u
+        return u / self.log_temperature.clamp(math.log(0.01), 0.0).exp()
+
+    def forward(self, items: Tensor, events: Tensor, gaps: Tensor, catalogue: ItemFeatures,
+                negatives: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor | None]:
+        """One causal pass over sequences items/events/gaps [B, L + 1] (item PAD < 0).
+
+        Returns queries [B, L, d] (step t predicts item t + 1), the sequence's item vectors
+        [B, L + 1, d], and the vectors of extra `negatives` [U, d] (item indices) if given.
+        Everything that needs a gradient goes through here, so DDP sees all of it.
+        """
+        B, T = items.shape
+        wanted = items.clamp_min(0).flatten()
+        if negatives is not None:
+            wanted = torch.cat([wanted, negatives])
+        # a small catalogue repeats items across a batch: run the tower once per distinct item
+        distinct, where = torch.unique(wanted, return_inverse=True)
+        all_vectors = self.item_tower(catalogue[distinct])[where]
+        vectors = all_vectors[: B * T].view(B, T, -1)
+        queries = self.queries(vectors[:, :-1], events[:, :-1], gaps[:, :-1])
+        extra = all_vectors[B * T:] if negatives is not None else None
+        return queries, vectors, extra
+
+    # --- inference: the API the app calls -------------------------------------------------
+
+    @contextmanager
+    def _inference(self):
+        was_training = self.training
+        self.eval()
+        try:
+            with torch.no_grad():
+                yield
+        finally:
+            self.train(was_training)
+
+    def item_vectors(self, features: ItemFeatures, chunk: int = 65536) -> Tensor:
+        """Item vectors [n, d] for ranking by dot product with `user_vector`."""
+        device = self.log_temperature.device
+        with self._inference():
+            return torch.cat([self.item_tower(features[torch.arange(s, min(s + chunk, len(features)))].to(device))
+                              for s in range(0, len(features), chunk)]) if len(features) else torch.zeros(0, self.config.dim)
+
+    def history_vectors(self, items: Tensor, events: Tensor, gaps: Tensor, lengths: Tensor,
+                        catalogue: ItemFeatures, chunk: int = 1024) -> Tensor:
+        """User vectors [U, d] from left-aligned histories [U, L] of catalogue indices."""
+        out = []
+        with self._inference():
+            for s in range(0, len(items), chunk):
+                rows = slice(s, s + chunk)
+                vectors = self.item_tower(catalogue[items[rows].clamp_min(0).flatten()]).view(*items[rows].shape, -1)
+                q = self.queries(vectors, events[rows], gaps[rows])
+                out.append(q[torch.arange(len(q), device=q.device), (lengths[rows] - 1).clamp_min(0)])
+        return torch.cat(out) if out else torch.zeros(0, self.config.dim)
+
+    def user_vector(self, history: History) -> Tensor:
+        """The reader's vector [d] (already divided by the temperature) from their history."""
+        device = self.log_temperature.device
+        T = self.config.max_len
+        times = history.timestamps.cpu().numpy()
+        gaps = gap_bucket(np.diff(times, prepend=times[:1]))
+        gaps[:1] = 0   # as in training: a reader's first event has no predecessor
+        gaps = torch.from_numpy(gaps[-T:])
+        with self._inference():
+            vectors = self.item_tower(history.items[torch.arange(len(history.items))[-T:]].to(device))
+            q = self.queries(vectors[None], history.events[-T:][None].to(device), gaps[None].to(device))
+        return q[0, -1]

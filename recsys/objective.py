@@ -1,0 +1,68 @@
+"""The training objective: next-item prediction at every position of a batch of sequences.
+
+Queries are the user tower's outputs at positions whose next event is a positive; candidates are
+(a random subset of) the batch's own targets, plus optional uniform draws from the catalogue, or
+the whole catalogue for the full softmax. `sequence_loss` is all one train step computes.
+"""
+import torch
+from torch import Tensor
+
+from recsys.data import target_mask
+from recsys.loss import corrected_logq_loss, full_softmax_loss, logq_loss, sampled_softmax_loss
+from recsys.model import ItemFeatures
+from recsys.sampling import mixed_proposal
+
+LOSSES = ("full_softmax", "in_batch", "logq", "corrected_logq")
+
+
+def parse_method(method: str) -> tuple[str, bool]:
+    """'mns_corrected_logq' -> ('corrected_logq', True): the loss, and whether to mix in uniform negatives."""
+    mixed = method.startswith("mns_")
+    loss = method.removeprefix("mns_")
+    if loss not in LOSSES or (mixed and loss == "full_softmax"):
+        raise ValueError(f"unknown two-tower method {method!r}")
+    return loss, mixed
+
+
+def sequence_loss(model, batch: dict[str, Tensor], catalogue: ItemFeatures, loss: str, frequency,
+                  uniform_negatives: int = 0, in_batch_negatives: int = 0) -> Tensor:
+    """Mean loss over every (prefix -> next positive item) pair of the batch.
+
+    batch: items/events/gaps [B, L + 1]. frequency: an estimator with update(ids) and q(ids).
+    in_batch_negatives caps the candidates taken from the batch (0: all M targets), so the [M, C]
+    score matrix stays affordable when B x L is large; a random subset of draws from q is still a
+    sample from q.
+    """
+    items, events = batch["items"], batch["events"]
+    n_items, device = len(catalogue), items.device
+    negatives = None
+    if loss == "full_softmax":
+        negatives = torch.arange(n_items, device=device)
+    elif uniform_negatives:
+        negatives = torch.randint(n_items, (uniform_negatives,), device=device)
+    queries, vectors, extra = model(items, events, batch["gaps"], catalogue, negatives)
+
+    is_target = target_mask(items, events)                                        # [B, L]
+    q, target_ids, target_vectors = queries[is_target], items[:, 1:][is_target], vectors[:, 1:][is_target]  # [M, d], [M], [M, d]
+    if loss == "full_softmax":
+        return full_softmax_loss(q @ extra.T, target_ids)                       # [M, N] scores
+
+    M = len(target_ids)
+    pool = torch.arange(M, device=device)
+    if in_batch_negatives and M > in_batch_negatives:
+        pool = torch.randperm(M, device=device)[:in_batch_negatives]
+    cand_ids, cand_vectors = target_ids[pool], target_vectors[pool]
+    if extra is not None:
+        cand_ids, cand_vectors = torch.cat([cand_ids, negatives]), torch.cat([cand_vectors, extra])
+    from_batch = torch.arange(len(cand_ids), device=device) < len(pool)           # [C]
+
+    neg = q @ cand_vectors.T                                                       # [M, C]
+    pos = (q * target_vectors).sum(-1)                                             # [M]
+    valid = cand_ids[None, :] != target_ids[:, None]                               # [M, C]
+    if loss == "in_batch":
+        return sampled_softmax_loss(pos, neg, valid)
+    frequency.update(target_ids)
+    proposal = mixed_proposal(frequency.q(target_ids), frequency.q(cand_ids), from_batch, valid, n_items)
+    if loss == "logq":
+        return logq_loss(pos, neg, valid, proposal.log_q_pos, proposal.log_q_neg)
+    return corrected_logq_loss(pos, neg, valid, proposal.log_q_cond)

@@ -1,0 +1,106 @@
+"""Sequences, the model's shapes and causality, checkpoints, splits, metrics, and no Django."""
+import subprocess
+import sys
+
+import numpy as np
+import torch
+
+from recsys.checkpoint import load_checkpoint, save_checkpoint
+from recsys.data import EVENT_CODE, Interactions, last_histories, training_sequences
+from recsys.metrics import ranking_metrics
+from recsys.model import History, ItemFeatures, ModelConfig, TwoTower
+from recsys.splits import split
+
+
+def toy_interactions(n_users=3, per_user=7, n_items=20):
+    rng = np.random.default_rng(0)
+    users = np.repeat(np.arange(n_users), per_user)
+    items = rng.integers(0, n_items, len(users))
+    times = rng.permutation(len(users)) * 100          # shuffled: the code must sort
+    events = np.full(len(users), EVENT_CODE["view"])
+    events[::5] = EVENT_CODE["present"]
+    return Interactions(users, items, times, events, [f"u{u}" for u in range(n_users)])
+
+
+def test_training_windows_cover_every_event_once_as_target():
+    inter = toy_interactions()
+    seqs = training_sequences(inter, max_len=3)
+    kept = inter.events != EVENT_CODE["present"]
+    per_user = np.bincount(inter.users[kept])
+    assert int((seqs["items"][:, 1:] >= 0).sum()) == int((per_user - 1).sum())
+    # windows are time-ordered: user 0's items in order of time
+    order = np.argsort(inter.timestamps[kept & (inter.users == 0)])
+    expected = inter.items[kept & (inter.users == 0)][order]
+    first = seqs["items"][seqs["users"] == 0]
+    rebuilt = torch.cat([first[0]] + [row[1:] for row in first[1:]])
+    assert rebuilt[rebuilt >= 0].tolist() == expected.tolist()
+
+
+def test_last_histories_are_the_latest_events():
+    inter = toy_interactions()
+    hist = last_histories(inter, max_len=4)
+    kept = (inter.users == 1) & (inter.events != EVENT_CODE["present"])
+    latest = inter.items[kept][np.argsort(inter.timestamps[kept])][-4:]
+    assert hist["items"][1, : hist["lengths"][1]].tolist() == latest.tolist()
+
+
+def test_user_tower_is_causal_and_checkpoint_round_trips(tmp_path):
+    torch.manual_seed(0)
+    for encoder in ("attention", "transformer"):
+        model = TwoTower(ModelConfig(text_dim=8, id_buckets=16, dim=8, max_len=6, user_encoder=encoder)).eval()
+        catalogue = ItemFeatures(torch.arange(16), torch.randn(16, 8))
+        items = torch.randint(0, 16, (2, 6))
+        events, gaps = torch.full((2, 6), 2), torch.zeros(2, 6, dtype=torch.long)
+        q1, _, _ = model(items, events, gaps, catalogue)
+        changed = items.clone()
+        changed[:, -2] = (changed[:, -2] + 1) % 16            # alter the last input step only
+        q2, _, _ = model(changed, events, gaps, catalogue)
+        assert torch.allclose(q1[:, :-1], q2[:, :-1], atol=1e-6) and not torch.allclose(q1[:, -1], q2[:, -1])
+        history = History(catalogue[items[0, :3]], events[0, :3], torch.tensor([0, 50, 4000]))
+        save_checkpoint(tmp_path / "m.pt", model, {"note": "x"})
+        loaded, extra = load_checkpoint(tmp_path / "m.pt")
+        assert extra == {"note": "x"} and loaded.config == model.config
+        assert torch.allclose(model.user_vector(history), loaded.user_vector(history))
+        assert torch.allclose(model.item_vectors(catalogue), loaded.item_vectors(catalogue))
+        assert model.item_vectors(catalogue).shape == (16, 8)
+
+
+def test_unseen_items_score_from_text_alone():
+    model = TwoTower(ModelConfig(text_dim=8, id_buckets=32, dim=8)).eval()
+    # id rows start at zero: item vectors equal the text path's
+    text_only = TwoTower(ModelConfig(text_dim=8, id_buckets=0, dim=8)).eval()
+    text_only.item_tower.text.load_state_dict(model.item_tower.text.state_dict())
+    features = ItemFeatures(torch.arange(5), torch.randn(5, 8))
+    assert torch.allclose(model.item_vectors(features), text_only.item_vectors(features))
+
+
+def test_splits_hold_out_positives_and_never_leak():
+    inter = toy_interactions(n_users=10, per_user=12)
+    for how in ("temporal", "leave-one-out", "random"):
+        data = split(inter, how)
+        assert len(data.readers) > 0
+        for relevant in data.relevant:
+            assert len(relevant) >= 1
+    loo = split(inter, "leave-one-out")
+    assert all(len(r) == 1 for r in loo.relevant)
+    cut = split(inter, "temporal")
+    assert cut.train.timestamps.max() <= np.quantile(inter.timestamps, 0.8)
+
+
+def test_ranking_metrics_by_hand():
+    # 4 items; reader 0 relevant {2}, seen {0}; scores rank 0 > 2 > 1 > 3 -> with 0 excluded, 2 is first
+    scores = torch.tensor([[4.0, 2.0, 3.0, 1.0]])
+    m = ranking_metrics(lambda r: scores, np.array([0]), [np.array([2])], [np.array([0])], 4, ks=(1, 2))
+    assert m["recall@1"] == 1.0 and m["ndcg@1"] == 1.0
+    # relevant {1, 3}: top-2 is (2, 1): one hit at rank 2 -> recall 1/2, ndcg (1/log2 3) / (1 + 1/log2 3)
+    m = ranking_metrics(lambda r: scores, np.array([0]), [np.array([1, 3])], [np.array([0])], 4, ks=(2,))
+    assert m["recall@2"] == 0.5
+    assert abs(m["ndcg@2"] - (1 / np.log2(3)) / (1 + 1 / np.log2(3))) < 1e-9
+    assert m["coverage@2"] == 0.5
+
+
+def test_no_module_imports_django():
+    code = ("import sys, importlib, pkgutil, recsys\n"
+            "for m in pkgutil.iter_modules(recsys.__path__): importlib.import_module('recsys.' + m.name)\n"
+            "assert not [n for n in sys.modules if n == 'django' or n.startswith('django.')], 'django imported'\n")
+    subprocess.run([sys.executable, "-c", code], check=True)
