@@ -126,7 +126,7 @@ def run(stack: Stack) -> int:
     stack.manage("import_papers", str(SAMPLE_PAPERS))
     # Embedding the sample takes minutes on a small CPU: the worker does it (progress in its log) while
     # the site already serves keyword search.
-    stack.manage("embed_papers", "--enqueue")
+    stack.manage("seed_demo_readers", "--enqueue")
     stack.manage("create_demo_editor")
     celery = [PYTHON, "-m", "celery", "-A", "config"]
     stack.spawn("worker", *celery, "worker", "--loglevel=INFO", "--concurrency=2")

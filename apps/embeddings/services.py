@@ -10,7 +10,7 @@ from django.utils import timezone
 from apps.embeddings.models import DIMENSIONS, EmbeddingModel, PaperEmbedding
 from apps.embeddings.selectors import configured_model, coverage, papers_missing_vectors
 from apps.papers.models import Paper
-from apps.papers.services.ingest import IngestAlreadyRunning, single_flight
+from apps.common.locks import single_flight
 from recsys.encoder import load_encoder, paper_text
 
 logger = logging.getLogger(__name__)
@@ -94,11 +94,8 @@ def embed_papers(
     call while one runs raises EmbeddingAlreadyRunning.
     """
     batch_size = batch_size or settings.RETRIEVER_EMBED_BATCH_SIZE
-    try:
-        with single_flight(EMBED_LOCK):
-            return _embed(batch_size=batch_size, refresh_all=refresh_all, on_batch=on_batch)
-    except IngestAlreadyRunning:
-        raise EmbeddingAlreadyRunning(EMBED_ALREADY_RUNNING) from None
+    with single_flight(EMBED_LOCK, EmbeddingAlreadyRunning(EMBED_ALREADY_RUNNING)):
+        return _embed(batch_size=batch_size, refresh_all=refresh_all, on_batch=on_batch)
 
 
 def _embed(*, batch_size: int, refresh_all: bool, on_batch) -> EmbedProgress:

@@ -2,13 +2,12 @@
 import datetime as dt
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from itertools import islice
 
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
+from apps.common.locks import single_flight
 from apps.papers.arxiv_client import ArxivClient, FeedError, build_query
 from apps.papers.models import IngestRun
 from apps.papers.records import InvalidRecord, from_arxiv_result
@@ -22,20 +21,6 @@ BAD_WINDOW = "The window is empty: --since must be before --until."
 
 class IngestAlreadyRunning(Exception):
     pass
-
-
-@contextmanager
-def single_flight(key: int):
-    """A session-level advisory lock: held across the run's transactions, gone if the process dies."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
-        if not cursor.fetchone()[0]:
-            raise IngestAlreadyRunning(ALREADY_RUNNING)
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
 
 
 def high_water_mark() -> dt.datetime | None:
@@ -96,7 +81,7 @@ def ingest_arxiv(
     stored in its own transaction, so a failure on page n keeps pages 1..n-1. A failed run is recorded
     with its reason and the FeedError is raised again for the caller to retry or report.
     """
-    with single_flight(INGEST_LOCK):
+    with single_flight(INGEST_LOCK, IngestAlreadyRunning(ALREADY_RUNNING)):
         until = until or timezone.now()
         since = since or high_water_mark() or until - dt.timedelta(days=settings.ARXIV_FIRST_RUN_DAYS)
         if since >= until:

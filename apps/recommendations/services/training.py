@@ -5,6 +5,7 @@ Each run is a ModelVersion: its config, data window, offline metrics from the ev
 active version's; activation writes every paper's item vector to pgvector in the same transaction.
 """
 import dataclasses
+import datetime as dt
 import logging
 
 import numpy as np
@@ -13,6 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from apps.common.locks import single_flight
 from apps.embeddings.models import PaperEmbedding
 from apps.embeddings.selectors import active_model
 from apps.recommendations.models import Interaction, ItemVector, ModelVersion, ReaderVector
@@ -28,6 +30,12 @@ PRIMARY_METRIC = "recall@20"
 NO_VECTORS = "No paper vectors yet: embed the catalogue before training."
 TOO_LITTLE_DATA = "Too little to learn from: {interactions} interactions from {readers} readers (need {need} and 2)."
 ITEM_VECTOR_BATCH = 5000
+TRAINING_LOCK = 7_311_003
+ALREADY_TRAINING = "The retriever is already being trained; this run did nothing."
+
+
+class TrainingAlreadyRunning(Exception):
+    pass
 
 
 def train_config(overrides: dict | None = None) -> TrainConfig:
@@ -58,7 +66,11 @@ def training_data() -> tuple[ItemTable, Interactions, list[int]]:
 
 
 def model_version_train(*, overrides: dict | None = None) -> ModelVersion:
-    config = train_config(overrides)
+    with single_flight(TRAINING_LOCK, TrainingAlreadyRunning(ALREADY_TRAINING)):
+        return _train(train_config(overrides))
+
+
+def _train(config: TrainConfig) -> ModelVersion:
     version = ModelVersion.objects.create(config=_plain(config))
     try:
         items, interactions, paper_ids = training_data()
@@ -114,8 +126,8 @@ def item_vectors(model, text_vectors: np.ndarray) -> np.ndarray:
     return model.item_vectors(features).float().cpu().numpy()
 
 
-def _moment(seconds):
-    return timezone.datetime.fromtimestamp(int(seconds), tz=timezone.utc)
+def _moment(seconds) -> dt.datetime:
+    return dt.datetime.fromtimestamp(int(seconds), tz=dt.timezone.utc)
 
 
 def _plain(value):
