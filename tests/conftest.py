@@ -1,6 +1,8 @@
 """Fixtures shared by the whole suite. The database is the real (embedded) PostgreSQL with pgvector."""
 import pytest
+from celery.contrib.testing.worker import start_worker
 
+from config.celery import app as celery_app
 from tests.arxiv_replay import Entry, ReplayFeed, ReplayServer, sample_rows
 
 
@@ -26,3 +28,15 @@ def recsys_entries(real_rows) -> list[Entry]:
     """Real cs.IR papers (always relevant), as API entries with increasing update times."""
     rows = [row for row in real_rows if "cs.IR" in row["categories"]][:25]
     return [Entry.from_row(row) for row in rows]
+
+
+@pytest.fixture
+def celery_worker(transactional_db):
+    """A real Celery worker thread consuming from the real (embedded) Redis broker.
+
+    The worker talks to the database on its own connection, so tests using it commit for real
+    (transactional_db) instead of running inside one rolled-back transaction.
+    """
+    celery_app.control.purge()
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=60) as worker:
+        yield worker

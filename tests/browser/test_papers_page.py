@@ -16,7 +16,8 @@ def test_papers_page_lists_and_paginates_without_a_reload(page):
 
     page.goto("/papers/")
     assert page.get_by_role("heading", name="New RecSys papers").is_visible()
-    assert page.get_by_role("link", name=newest.title).get_attribute("href") == newest.abs_url
+    assert page.get_by_role("link", name=newest.title).get_attribute("href") == f"/papers/{newest.arxiv_id}/"
+    assert page.get_by_role("link", name=f"arXiv:{newest.arxiv_id}v1").get_attribute("href") == newest.abs_url
     page.locator(f"[id='paper-{newest.arxiv_id}'] summary").click()
     assert page.locator(f"[id='paper-{newest.arxiv_id}'] .abstract p").inner_text() == "We study a < b & c."
     assert page.get_by_text(oldest.title).count() == 0

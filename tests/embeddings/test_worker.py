@@ -1,15 +1,9 @@
 """The chained embedding, run by a real Celery worker on the embedded Redis broker."""
-import json
 import time
 
-import pytest
-from celery.contrib.testing.worker import start_worker
-
-import tasks.ingest
 from apps.embeddings.models import PaperEmbedding
-from apps.papers.services import import_snapshot
-from config.celery import app
 from tasks.ingest import ingest_arxiv_task
+from tests.arxiv_replay import Entry
 from tests.search.factories import SEQUENTIAL_REC, SPARSE_REC, sample_rows
 
 
@@ -23,18 +17,8 @@ def wait_for(condition, timeout: float = 120) -> bool:
     return condition()
 
 
-@pytest.fixture
-def worker(encoder):
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=60):
-        yield
-
-
-@pytest.mark.django_db(transaction=True)
-def test_an_ingestion_run_that_stores_papers_queues_their_embedding(worker, tmp_path, monkeypatch):
-    # The arXiv fetch is stood in for by the snapshot import: the same upsert path and IngestRun.
-    snapshot = tmp_path / "new.jsonl"
-    snapshot.write_text("".join(json.dumps(row) + "\n" for row in sample_rows(SEQUENTIAL_REC, SPARSE_REC)))
-    monkeypatch.setattr(tasks.ingest, "ingest_arxiv", lambda **options: import_snapshot(snapshot))
+def test_an_ingestion_run_that_stores_papers_queues_their_embedding(encoder, celery_worker, arxiv_feed):
+    arxiv_feed.entries = [Entry.from_row(row) for row in sample_rows(SEQUENTIAL_REC, SPARSE_REC)]
 
     result = ingest_arxiv_task.delay().get(timeout=120)
 

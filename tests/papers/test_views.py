@@ -21,7 +21,7 @@ def test_papers_are_listed_by_announcement_week_newest_first(client):
     html = client.get(reverse("papers:list")).content.decode()
     assert html.index(new.title) < html.index(old.title)
     assert "Week 2026-W26" in html and "Week 2026-W23" in html
-    assert f'href="https://arxiv.org/abs/{new.arxiv_id}"' in html
+    assert f'href="https://arxiv.org/abs/{new.arxiv_id}"' in html and f'href="/papers/{new.arxiv_id}/"' in html
 
 
 def test_abstracts_are_escaped_text(client):

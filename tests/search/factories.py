@@ -5,27 +5,12 @@ from pathlib import Path
 
 import factory
 import numpy as np
-from django.utils import timezone
 
 from apps.embeddings.models import DIMENSIONS, PaperEmbedding
 from apps.papers.models import Paper
+from tests.factories import PaperFactory
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample" / "arxiv_papers.jsonl"
-
-
-class PaperFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Paper
-
-    arxiv_id = factory.Sequence(lambda n: f"2606.{20000 + n}")
-    title = factory.Sequence(lambda n: f"Untitled study {n}")
-    abstract = "We describe an experiment."
-    authors_text = "Ada Lovelace, Alan Turing"
-    primary_category = "cs.IR"
-    categories = factory.LazyAttribute(lambda paper: [paper.primary_category])
-    published = factory.LazyFunction(timezone.now)
-    updated = factory.SelfAttribute("published")
-    announced = factory.LazyAttribute(lambda paper: paper.published.date() + dt.timedelta(days=1))
 
 
 def unit_vector(rng: np.random.Generator) -> np.ndarray:

@@ -8,6 +8,7 @@ from tasks.ingest import ingest_arxiv_task
 def test_a_503_is_retried_by_the_task_and_nothing_is_stored_twice(celery_worker, arxiv_feed, recsys_entries, settings):
     settings.ARXIV_NUM_RETRIES = 0  # the client gives up at once; the task's retry takes over
     settings.ARXIV_RETRY_BACKOFF_SECONDS = 0
+    settings.RETRIEVER_EMBED_AFTER_INGEST = False  # this test is about ingestion alone
     arxiv_feed.entries = recsys_entries
     arxiv_feed.fail(page=2, status=503, times=1)
 
@@ -24,6 +25,7 @@ def test_a_503_is_retried_by_the_task_and_nothing_is_stored_twice(celery_worker,
 def test_a_persistent_outage_gives_up_after_the_retries(celery_worker, arxiv_feed, recsys_entries, settings):
     settings.ARXIV_NUM_RETRIES = 0
     settings.ARXIV_RETRY_BACKOFF_SECONDS = 0
+    settings.RETRIEVER_EMBED_AFTER_INGEST = False  # this test is about ingestion alone
     arxiv_feed.entries = recsys_entries
     arxiv_feed.fail(page=1, status=503, times=100)
 
