@@ -6,7 +6,7 @@ recent papers from as many categories as possible stand in.
 """
 import numpy as np
 
-from apps.embeddings.selectors import active_model, encoder_for, nearest_papers, paper_vectors
+from apps.embeddings.selectors import EncoderUnavailable, active_model, encoder_for, nearest_papers, paper_vectors
 from apps.papers.models import Paper
 from apps.recommendations.models import Interaction
 
@@ -53,7 +53,10 @@ def onboarding_sample(*, topics: list[str], size: int = SAMPLE_SIZE) -> list[Pap
     model = active_model()
     if model is None:
         return _recent_by_category(size)
-    encoder = encoder_for(model)
+    try:
+        encoder = encoder_for(model)
+    except EncoderUnavailable:
+        return _recent_by_category(size)
     pool: list[int] = []
     for query in encoder.encode(descriptions):
         pool += [pid for pid, _ in nearest_papers(vector=query, model_name=model.name, limit=CANDIDATES_PER_TOPIC)]

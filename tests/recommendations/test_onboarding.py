@@ -59,3 +59,11 @@ def test_onboarding_page_offers_topics_then_papers(client, reader):
     assert 'name="topics" value="sequential"' in first and "Rate at least" not in first
     second = client.get(reverse("recommendations:onboarding"), {"topics": ["sequential", "bogus"], "step": "rate"})
     assert second.content.decode().count('class="paper card"') == 3
+
+
+def test_a_text_model_that_cannot_load_falls_back_to_recent_papers():
+    from apps.embeddings.models import EmbeddingModel
+
+    EmbeddingModel.objects.create(name="gone", path="/nonexistent/model", status=EmbeddingModel.Status.ACTIVE)
+    paper = PaperFactory()
+    assert onboarding_sample(topics=["llm"], size=3) == [paper]
