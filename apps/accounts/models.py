@@ -1,0 +1,34 @@
+import functools
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+
+TIME_ZONE_UNKNOWN = "Choose a time zone from the list."
+
+
+@functools.cache
+def time_zone_names() -> frozenset[str]:
+    # "localtime" means the server's zone and "Factory" is a placeholder: neither is a reader's zone.
+    return frozenset(zoneinfo.available_timezones() - {"localtime", "Factory"})
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in time_zone_names():
+        raise ValidationError(TIME_ZONE_UNKNOWN, code="unknown_time_zone")
+
+
+class EmailFrequency(models.TextChoices):
+    WEEKLY = "weekly", "Weekly digest"
+    OFF = "off", "No emails"
+
+
+class Profile(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    email_frequency = models.CharField(max_length=16, choices=EmailFrequency.choices, default=EmailFrequency.WEEKLY)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Profile of {self.user}"

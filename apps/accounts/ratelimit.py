@@ -1,0 +1,69 @@
+"""Login throttling: failed log-ins counted per client IP and per account in the shared cache.
+
+Fixed windows: a counter starts at the first failure and expires LOGIN_FAILURE_WINDOW_SECONDS later.
+"""
+import hashlib
+import logging
+
+import redis
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest
+
+LOGIN_FAILURE_LIMIT = 5
+LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
+LOGIN_RATE_LIMITED = (
+    "Too many failed log-in attempts. Wait 15 minutes and try again, or reset your password."
+)
+
+logger = logging.getLogger(__name__)
+# A cache outage must not lock every reader out: the limit then fails open, loudly.
+CACHE_ERRORS = (redis.exceptions.RedisError, OSError)
+
+
+def client_ip(request: HttpRequest) -> str:
+    """REMOTE_ADDR, or with TRUSTED_PROXY_COUNT proxies in front, the address the outermost one saw."""
+    proxies = settings.TRUSTED_PROXY_COUNT
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    if proxies and len(forwarded) >= proxies:
+        # Entries left of the ones our proxies appended are whatever the client chose to send.
+        return forwarded[-proxies]
+    return request.META.get("REMOTE_ADDR") or "unknown"
+
+
+def _account_key(email: str) -> str:
+    # Hashed so no address ends up in Redis in clear, and any length or character makes a valid key.
+    return f"login-failures:account:{hashlib.sha256(email.strip().lower().encode()).hexdigest()}"
+
+
+def _keys(*, ip: str, email: str) -> list[str]:
+    return [f"login-failures:ip:{hashlib.sha256(ip.encode()).hexdigest()}", _account_key(email)]
+
+
+def login_is_blocked(*, ip: str, email: str) -> bool:
+    try:
+        counts = cache.get_many(_keys(ip=ip, email=email))
+    except CACHE_ERRORS:
+        logger.exception("Login rate limit unavailable: the cache does not answer")
+        return False
+    return any(count >= LOGIN_FAILURE_LIMIT for count in counts.values())
+
+
+def login_failure_record(*, ip: str, email: str) -> None:
+    try:
+        for key in _keys(ip=ip, email=email):
+            cache.add(key, 0, timeout=LOGIN_FAILURE_WINDOW_SECONDS)
+            try:
+                cache.incr(key)  # keeps the expiry that add set
+            except ValueError:  # expired between add and incr
+                cache.set(key, 1, timeout=LOGIN_FAILURE_WINDOW_SECONDS)
+    except CACHE_ERRORS:
+        logger.exception("Login rate limit unavailable: the cache does not answer")
+
+
+def login_failures_clear(*, email: str) -> None:
+    """The account starts afresh; the address keeps its count, or logging in to one's own account would reset it."""
+    try:
+        cache.delete(_account_key(email))
+    except CACHE_ERRORS:
+        logger.exception("Login rate limit unavailable: the cache does not answer")

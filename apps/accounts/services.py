@@ -1,0 +1,103 @@
+import os
+import secrets
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, Group
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from apps.accounts.models import Profile
+from apps.accounts.selectors import email_is_taken
+from config import embedded
+
+EDITORS_GROUP = "Editors"
+DEMO_EDITOR_USERNAME = "editor"
+
+EMAIL_TAKEN = "An account with this email already exists. Log in, or reset your password if you forgot it."
+
+
+def _email_taken_error() -> ValidationError:
+    return ValidationError({"email": ValidationError(EMAIL_TAKEN, code="email_taken")})
+
+
+def _username_for(email: str) -> str:
+    """The email lowercased, so the username is unique exactly when the email is; generated when it can't be."""
+    username = email.lower()
+    max_length = get_user_model()._meta.get_field("username").max_length
+    if len(username) <= max_length and not get_user_model().objects.filter(username=username).exists():
+        return username
+    return f"reader-{secrets.token_hex(8)}"
+
+
+def user_signup(*, email: str, password: str) -> AbstractBaseUser:
+    """A new reader with a profile. Raises ValidationError ({"email": ...} or {"password": ...}).
+
+    A duplicate email changes nothing about the existing account.
+    """
+    user_model = get_user_model()
+    email = user_model.objects.normalize_email(email.strip())
+    if email_is_taken(email=email):
+        raise _email_taken_error()
+    user = user_model(username=_username_for(email), email=email)
+    try:
+        validate_password(password, user=user)
+    except ValidationError as error:
+        raise ValidationError({"password": error.error_list}) from None
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+            Profile.objects.create(user=user)
+    except IntegrityError:
+        # A concurrent sign-up with the same email saved the same username between our check and here.
+        raise _email_taken_error() from None
+    return user
+
+
+def profile_get_or_create(*, user: AbstractBaseUser) -> Profile:
+    """Users made outside sign-up (the admin, the demo editor) get their default profile on first use."""
+    return Profile.objects.get_or_create(user=user)[0]
+
+
+def profile_update(*, user: AbstractBaseUser, time_zone: str, email_frequency: str) -> Profile:
+    profile = profile_get_or_create(user=user)
+    profile.time_zone = time_zone
+    profile.email_frequency = email_frequency
+    profile.full_clean()
+    profile.save(update_fields=["time_zone", "email_frequency"])
+    return profile
+
+
+@transaction.atomic
+def user_delete(*, user: AbstractBaseUser) -> None:
+    """Deletes the account; everything that references it (profile, interactions) goes by FK cascade."""
+    user.delete()
+
+
+def _demo_password() -> str:
+    """From DEMO_EDITOR_PASSWORD, else made once and kept in the var dir so it stays the same."""
+    if os.environ.get("DEMO_EDITOR_PASSWORD"):
+        return os.environ["DEMO_EDITOR_PASSWORD"]
+    path = embedded.var_dir() / "demo-editor-password"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(12))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+@transaction.atomic
+def demo_editor_ensure() -> tuple[str, str]:
+    """An editor account for the demo: staff, in the Editors group. Returns (username, password)."""
+    password = _demo_password()
+    user, _ = get_user_model().objects.get_or_create(
+        username=DEMO_EDITOR_USERNAME, defaults={"email": "editor@localhost", "is_staff": True}
+    )
+    user.is_staff = True
+    user.is_superuser = True
+    user.set_password(password)
+    user.save()
+    user.groups.add(Group.objects.get_or_create(name=EDITORS_GROUP)[0])
+    profile_get_or_create(user=user)
+    return user.username, password

@@ -1,0 +1,109 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.contrib.messages.views import SuccessMessageMixin
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.views.decorators.http import require_http_methods
+
+from apps.accounts import ratelimit, services
+from apps.accounts.forms import (
+    DeleteAccountForm,
+    LoginForm,
+    PasswordChangeForm,
+    ProfileForm,
+    SetPasswordForm,
+    SignupForm,
+)
+
+SIGNED_UP = "Welcome to Retriever! Your account is ready."
+SETTINGS_SAVED = "Your settings are saved."
+PASSWORD_CHANGED = "Your password is changed."
+PASSWORD_RESET_COMPLETE = "Your new password is set, and you are logged in."
+ACCOUNT_DELETED = "Your account and everything in it are deleted."
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request):
+    if request.user.is_authenticated:
+        return redirect(settings.LOGIN_REDIRECT_URL)
+    form = SignupForm(request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid():
+        try:
+            user = services.user_signup(**form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, SIGNED_UP)
+            return redirect(settings.SIGNUP_REDIRECT_URL)
+    return render(request, "accounts/signup.html", {"form": form})
+
+
+class LoginView(auth_views.LoginView):
+    form_class = LoginForm
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.is_rate_limited():
+            response.status_code = 429
+        return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile_settings(request):
+    profile = services.profile_get_or_create(user=request.user)
+    form = ProfileForm(
+        request.POST if request.method == "POST" else None,
+        initial={"time_zone": profile.time_zone, "email_frequency": profile.email_frequency},
+    )
+    if form.is_bound and form.is_valid():
+        services.profile_update(user=request.user, **form.cleaned_data)
+        messages.success(request, SETTINGS_SAVED)
+        return redirect("accounts:settings")
+    return render(request, "accounts/settings.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_delete(request):
+    form = DeleteAccountForm(request.user, request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid():
+        services.user_delete(user=request.user)
+        logout(request)
+        messages.success(request, ACCOUNT_DELETED)
+        return redirect("/")
+    return render(request, "accounts/delete.html", {"form": form})
+
+
+class PasswordChangeView(SuccessMessageMixin, auth_views.PasswordChangeView):
+    form_class = PasswordChangeForm
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("accounts:settings")
+    success_message = PASSWORD_CHANGED
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "accounts/password_reset.html"
+    email_template_name = "accounts/email/password_reset.txt"
+    subject_template_name = "accounts/email/password_reset_subject.txt"
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+
+class PasswordResetConfirmView(SuccessMessageMixin, auth_views.PasswordResetConfirmView):
+    form_class = SetPasswordForm
+    template_name = "accounts/password_reset_confirm.html"
+    post_reset_login = True
+    success_url = reverse_lazy("accounts:settings")
+    success_message = PASSWORD_RESET_COMPLETE
+
+    def form_valid(self, form):
+        # Proving the mailbox is proof enough: a locked-out reader may log in again at once.
+        ratelimit.login_failures_clear(email=form.user.email)
+        return super().form_valid(form)

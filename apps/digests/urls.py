@@ -1,0 +1,13 @@
+from django.urls import path
+
+from apps.digests import views
+
+app_name = "digests"
+urlpatterns = [
+    path("digest/", views.digest_latest, name="latest"),
+    path("digest/archive/", views.digest_archive, name="archive"),
+    path("digest/<str:label>/", views.digest_week, name="week"),
+    path("library/", views.library, name="library"),
+    path("library/retriever-library.bib", views.library_bibtex, name="library_bibtex"),
+    path("feeds/<str:token>/digest.atom", views.digest_feed, name="feed"),
+]

@@ -1,0 +1,63 @@
+from django.contrib.auth.decorators import login_required
+from django.core import signing
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from apps.digests import feeds, selectors
+from apps.digests.weeks import Week
+from apps.papers.bibtex import bibtex_file
+from apps.recommendations.selectors import cards_for, library_papers
+
+NO_PAPERS_YET = "No papers yet: the digest appears once the first papers are in."
+FEED_SALT = "digests.feed"
+
+
+def digest_latest(request):
+    week = selectors.latest_week()
+    if week is None:
+        return render(request, "digests/week.html", {"digest": None, "empty_message": NO_PAPERS_YET})
+    return redirect("digests:week", label=week.label)
+
+
+def digest_week(request, label: str):
+    try:
+        week = Week.from_label(label)
+    except ValueError as error:
+        raise Http404(str(error))
+    digest = selectors.digest_for_reader(user=request.user, week=week)
+    template = "digests/week.html#digest" if request.htmx else "digests/week.html"
+    return render(request, template, {"digest": digest, "feed_url": _feed_url(request)})
+
+
+def digest_archive(request):
+    return render(request, "digests/archive.html", {"weeks": selectors.digest_weeks()})
+
+
+@login_required
+def library(request):
+    cards = cards_for(user=request.user, papers=list(library_papers(user=request.user)))
+    return render(request, "digests/library.html", {"cards": cards})
+
+
+@login_required
+def library_bibtex(request):
+    response = HttpResponse(bibtex_file(library_papers(user=request.user)), content_type="application/x-bibtex; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="retriever-library.bib"'
+    return response
+
+
+def digest_feed(request, token: str):
+    """A reader's digest as Atom, for feed readers: the URL is the credential (a signed user id)."""
+    try:
+        user_id = signing.loads(token, salt=FEED_SALT)
+    except signing.BadSignature:
+        raise Http404("Unknown feed.")
+    return feeds.digest_atom(request, user_id=user_id)
+
+
+def _feed_url(request) -> str | None:
+    if not request.user.is_authenticated:
+        return None
+    token = signing.dumps(request.user.pk, salt=FEED_SALT)
+    return request.build_absolute_uri(reverse("digests:feed", args=[token]))

@@ -1,0 +1,64 @@
+"""Paper vectors in pgvector, tagged with the model that made them.
+
+At most one EmbeddingModel is ACTIVE: search reads only its vectors. A new model is BUILDING while the
+worker embeds the catalogue with it, and becomes ACTIVE only once every paper has a vector, so
+search never serves a half-built set.
+"""
+from django.db import models
+from django.db.models import Q
+from pgvector.django import HnswIndex, VectorField
+
+from apps.papers.models import Paper
+
+DIMENSIONS = 384
+
+
+class EmbeddingModel(models.Model):
+    class Status(models.TextChoices):
+        BUILDING = "building"
+        ACTIVE = "active"
+        RETIRED = "retired"
+
+    name = models.CharField(max_length=200, unique=True)
+    # Where the worker found it, so a web process configured for a newer model can still encode
+    # queries with the one whose vectors it serves.
+    path = models.TextField(blank=True)
+    dimensions = models.PositiveSmallIntegerField(default=DIMENSIONS)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.BUILDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["status"], condition=Q(status="active"), name="one_active_embedding_model")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.status})"
+
+
+class PaperEmbedding(models.Model):
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="embeddings")
+    model_name = models.CharField(max_length=200)
+    # The paper version the text came from: a new version makes the vector stale.
+    paper_version = models.PositiveSmallIntegerField()
+    vector = VectorField(dimensions=DIMENSIONS)
+    created_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["paper", "model_name"], name="paperembedding_unique_paper_model")
+        ]
+        indexes = [
+            HnswIndex(
+                name="paperembedding_hnsw_cosine",
+                fields=["vector"],
+                m=16,
+                ef_construction=64,
+                opclasses=["vector_cosine_ops"],
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.paper_id} / {self.model_name}"

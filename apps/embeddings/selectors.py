@@ -1,0 +1,116 @@
+"""Reads of the vector store: which model serves, nearest neighbours, what is left to embed."""
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from pgvector.django import CosineDistance
+
+from apps.embeddings.models import EmbeddingModel, PaperEmbedding
+from apps.papers.models import Paper
+from recsys.encoder import DEFAULT_MODEL_NAME, Encoder, default_model_path, load_encoder, model_name_for, packaged_model_path
+
+ENCODER_UNAVAILABLE = "The text model behind the search vectors ({name}) cannot be loaded on this server."
+
+
+class EncoderUnavailable(Exception):
+    pass
+
+
+def active_model() -> EmbeddingModel | None:
+    return EmbeddingModel.objects.filter(status=EmbeddingModel.Status.ACTIVE).first()
+
+
+def configured_model() -> tuple[str, Path]:
+    """The model this process is configured to embed with (RETRIEVER_TEXT_MODEL or the packaged one)."""
+    path = default_model_path()
+    return model_name_for(path), path
+
+
+def encoder_for(model: EmbeddingModel) -> Encoder:
+    """An encoder for `model`'s vectors, even when this process is configured for a newer model."""
+    name, path = configured_model()
+    if model.name != name:
+        path = packaged_model_path() if model.name == DEFAULT_MODEL_NAME else Path(model.path)
+    if not path.is_dir():
+        raise EncoderUnavailable(ENCODER_UNAVAILABLE.format(name=model.name))
+    return load_encoder(str(path), settings.RETRIEVER_EMBED_DEVICE)
+
+
+def papers_missing_vectors(model_name: str) -> QuerySet[Paper]:
+    """Papers with no vector from this model, or one made from an older version of the paper."""
+    current = PaperEmbedding.objects.filter(
+        paper=OuterRef("pk"), model_name=model_name, paper_version=OuterRef("version")
+    )
+    return Paper.objects.filter(~Exists(current))
+
+
+def coverage(model_name: str) -> tuple[int, int]:
+    """(papers with a current vector from this model, papers in the catalogue)."""
+    total = Paper.objects.count()
+    return total - papers_missing_vectors(model_name).count(), total
+
+
+def paper_vector(*, paper_id: int, model_name: str) -> np.ndarray | None:
+    vector = (
+        PaperEmbedding.objects.filter(paper_id=paper_id, model_name=model_name).values_list("vector", flat=True).first()
+    )
+    return None if vector is None else np.asarray(vector, dtype=np.float32)
+
+
+def nearest_queryset(
+    *, vector: np.ndarray, model_name: str, limit: int, paper_filter: Q | None = None, exclude_paper_id: int | None = None
+) -> QuerySet:
+    """The ANN query itself: ORDER BY cosine distance LIMIT k, which the HNSW index serves."""
+    papers = Paper.objects.visible().filter(paper_filter or Q())
+    if exclude_paper_id is not None:
+        papers = papers.exclude(pk=exclude_paper_id)
+    return (
+        PaperEmbedding.objects.filter(model_name=model_name, paper__in=papers)
+        .annotate(distance=CosineDistance("vector", vector))
+        .order_by("distance")
+        .values_list("paper_id", "distance")[:limit]
+    )
+
+
+@contextmanager
+def hnsw_search(ef_search: int):
+    """A transaction in which HNSW scans use `ef_search` and pgvector 0.8's iterative scan.
+
+    With filters, the iterative scan keeps walking the graph until enough rows pass them, instead of
+    returning fewer than asked for. set_config(..., true) ends with the transaction.
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('hnsw.ef_search', %s, true)", [str(min(ef_search, 1000))])
+        cursor.execute("SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)")
+        yield
+
+
+def nearest_papers(
+    *,
+    vector: np.ndarray,
+    model_name: str,
+    limit: int,
+    paper_filter: Q | None = None,
+    exclude_paper_id: int | None = None,
+    ef_search: int | None = None,
+) -> list[tuple[int, float]]:
+    """(paper id, cosine distance) of the `limit` nearest visible papers, nearest first.
+
+    `paper_filter` is a Q on Paper fields. ef_search is at least `limit`, or HNSW could not find that many.
+    """
+    rows = nearest_queryset(
+        vector=vector, model_name=model_name, limit=limit, paper_filter=paper_filter, exclude_paper_id=exclude_paper_id
+    )
+    with hnsw_search(max(ef_search or settings.RETRIEVER_HNSW_EF_SEARCH, limit)):
+        found = list(rows)
+    # relaxed_order may return neighbours slightly out of order.
+    return sorted(found, key=lambda row: row[1])
+
+
+def paper_vectors(*, paper_ids, model_name: str) -> dict[int, np.ndarray]:
+    """{paper id: vector} for the papers that have one from this model, in one query."""
+    rows = PaperEmbedding.objects.filter(paper_id__in=paper_ids, model_name=model_name).values_list("paper_id", "vector")
+    return {paper_id: np.asarray(vector, dtype=np.float32) for paper_id, vector in rows}

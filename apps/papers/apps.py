@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PapersConfig(AppConfig):
+    name = "apps.papers"
+    verbose_name = "Papers (the arXiv catalogue)"

@@ -1,0 +1,44 @@
+"""BibTeX for papers, in the form arXiv's own export uses (@misc with eprint fields)."""
+import re
+import unicodedata
+
+from apps.papers.models import Paper
+
+STOPWORDS = {"a", "an", "the", "on", "of", "for", "in", "to", "and", "with", "towards", "toward"}
+
+
+def _ascii_word(text: str) -> str:
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]", "", plain.lower())
+
+
+def citation_key(paper: Paper) -> str:
+    first_author = (paper.authors_text.split(",")[0].split() or ["anon"])[-1]
+    words = [w for w in (_ascii_word(w) for w in paper.title.split()) if w and w not in STOPWORDS]
+    return f"{_ascii_word(first_author) or 'anon'}{paper.published.year}{words[0] if words else ''}"
+
+
+def _braced(text: str) -> str:
+    # Unbalanced braces would break the whole .bib file; arXiv titles rarely have them, drop them if so.
+    return text if text.count("{") == text.count("}") else text.replace("{", "").replace("}", "")
+
+
+def bibtex_entry(paper: Paper) -> str:
+    authors = " and ".join(name.strip() for name in paper.authors_text.split(",") if name.strip())
+    fields = [
+        ("title", f"{{{_braced(paper.title)}}}"),
+        ("author", f"{{{_braced(authors)}}}"),
+        ("year", f"{{{paper.published.year}}}"),
+        ("eprint", f"{{{paper.arxiv_id}}}"),
+        ("archivePrefix", "{arXiv}"),
+        ("primaryClass", f"{{{paper.primary_category}}}"),
+        ("url", f"{{{paper.abs_url}}}"),
+    ]
+    if paper.doi:
+        fields.append(("doi", f"{{{paper.doi}}}"))
+    body = ",\n".join(f"  {name} = {value}" for name, value in fields)
+    return f"@misc{{{citation_key(paper)},\n{body}\n}}\n"
+
+
+def bibtex_file(papers) -> str:
+    return "\n".join(bibtex_entry(paper) for paper in papers)

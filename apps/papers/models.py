@@ -1,0 +1,135 @@
+"""The arXiv catalogue. It knows papers and authors, nothing of readers."""
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.db import models
+
+
+class Author(models.Model):
+    name = models.CharField(max_length=300, unique=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PaperQuerySet(models.QuerySet):
+    def visible(self):
+        return self.filter(withdrawn=False)
+
+
+class Paper(models.Model):
+    arxiv_id = models.CharField("arXiv id", max_length=32, unique=True, help_text="Without version.")
+    version = models.PositiveSmallIntegerField(default=1)
+    title = models.TextField()
+    abstract = models.TextField()
+    authors = models.ManyToManyField(Author, through="Authorship", related_name="papers")
+    # Denormalised for display and full-text search, in the order arXiv lists them.
+    authors_text = models.TextField(blank=True)
+    primary_category = models.CharField(max_length=32, db_index=True)
+    categories = ArrayField(models.CharField(max_length=32), default=list)
+    published = models.DateTimeField(help_text="First version's submission time.")
+    updated = models.DateTimeField(help_text="Current version's submission time.")
+    announced = models.DateField(db_index=True, help_text="When arXiv announced it (approximate for API records).")
+    comment = models.TextField(blank=True)
+    journal_ref = models.TextField(blank=True)
+    doi = models.CharField("DOI", max_length=200, blank=True)
+    withdrawn = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    modified_at = models.DateTimeField(auto_now=True)
+    search_vector = models.GeneratedField(
+        expression=SearchVector("title", weight="A", config="english")
+        + SearchVector("abstract", weight="B", config="english")
+        + SearchVector("authors_text", weight="C", config="simple"),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
+
+    objects = PaperQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-announced", "-arxiv_id"]
+        indexes = [
+            GinIndex(fields=["search_vector"], name="paper_search_gin"),
+            GinIndex(fields=["categories"], name="paper_categories_gin"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.arxiv_id}v{self.version}: {self.title}"
+
+    def ordered_authors(self) -> models.QuerySet[Author]:
+        return self.authors.order_by("authorship__position")
+
+    @property
+    def abs_url(self) -> str:
+        return f"https://arxiv.org/abs/{self.arxiv_id}"
+
+    @property
+    def pdf_url(self) -> str:
+        return f"https://arxiv.org/pdf/{self.arxiv_id}"
+
+
+class Authorship(models.Model):
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE)
+    author = models.ForeignKey(Author, on_delete=models.CASCADE)
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [models.UniqueConstraint(fields=["paper", "position"], name="authorship_unique_position")]
+
+
+class PaperVersion(models.Model):
+    """Every version of a paper we have seen, so an update never erases what was there."""
+
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="versions")
+    version = models.PositiveSmallIntegerField()
+    title = models.TextField()
+    abstract = models.TextField()
+    updated = models.DateTimeField()
+    seen_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["paper", "version"]
+        constraints = [models.UniqueConstraint(fields=["paper", "version"], name="paperversion_unique")]
+
+
+class IngestRun(models.Model):
+    class Status(models.TextChoices):
+        RUNNING = "running"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+
+    class Source(models.TextChoices):
+        ARXIV_API = "arxiv_api", "arXiv API"
+        SNAPSHOT = "snapshot", "JSONL snapshot"
+
+    source = models.CharField(max_length=16, choices=Source.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING, db_index=True)
+    query = models.TextField(blank=True)
+    window_start = models.DateTimeField(null=True, blank=True)
+    window_end = models.DateTimeField(null=True, blank=True)
+    pages_fetched = models.PositiveIntegerField(default=0)
+    seen = models.PositiveIntegerField(default=0, help_text="Entries received, before the relevance rule.")
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0, help_text="Unchanged, older or off-topic entries.")
+    errors = models.PositiveIntegerField(default=0)
+    error_message = models.TextField(blank=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    fetch_seconds = models.FloatField(default=0)
+    store_seconds = models.FloatField(default=0)
+
+    class Meta:
+        ordering = ["-started_at"]
+        get_latest_by = "started_at"
+
+    def __str__(self) -> str:
+        return f"{self.get_source_display()} run #{self.pk} ({self.status})"
+
+    def summary(self) -> str:
+        return (
+            f"{self.status}: {self.seen} seen, {self.created} created, {self.updated} updated, "
+            f"{self.skipped} skipped, {self.errors} errors, {self.pages_fetched} pages"
+            + (f" — {self.error_message}" if self.error_message else "")
+        )

@@ -1,0 +1,30 @@
+"""Nightly retraining, as a django-celery-beat entry editors can change in the admin."""
+import json
+
+from django.db import migrations
+
+TASK = "tasks.recommendations.train_retriever_task"
+NAME = "Train the retriever (nightly)"
+
+
+def add_schedule(apps, schema_editor):
+    CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
+    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
+    # After the 02:30 UTC ingestion, so the night's papers and the day's clicks are in.
+    crontab, _ = CrontabSchedule.objects.get_or_create(
+        minute="30", hour="3", day_of_week="*", day_of_month="*", month_of_year="*", timezone="UTC"
+    )
+    PeriodicTask.objects.get_or_create(name=NAME, defaults={"task": TASK, "crontab": crontab, "kwargs": json.dumps({})})
+
+
+def remove_schedule(apps, schema_editor):
+    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=NAME).delete()
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("recommendations", "0001_initial"),
+        ("django_celery_beat", "0019_alter_periodictasks_options"),
+    ]
+
+    operations = [migrations.RunPython(add_schedule, remove_schedule)]

@@ -1,0 +1,8 @@
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Ranked:
+    paper_id: int
+    score: float
+    reason: str = ""

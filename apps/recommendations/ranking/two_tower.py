@@ -1,0 +1,75 @@
+"""Ranking with the active two-tower model: the reader's vector against the papers' item vectors."""
+from functools import lru_cache
+
+import numpy as np
+import torch
+
+from apps.embeddings.selectors import active_model, paper_vectors
+from apps.recommendations.models import Interaction, ItemVector, ModelVersion, ReaderVector
+from apps.recommendations.ranking.base import Ranked
+from apps.recommendations.ranking.content import closest_liked_reasons
+from recsys.checkpoint import load_checkpoint
+from recsys.data import EVENT_CODE
+from recsys.model import History, ItemFeatures
+
+# What the user tower reads; "present" (seminar talks) is an impression it ignores.
+HISTORY_KINDS = ["view", "open", "like", "save", "dismiss"]
+
+
+@lru_cache(maxsize=2)
+def _model(version_id: int, checkpoint: str):
+    model, _ = load_checkpoint(checkpoint)
+    return model
+
+
+def reader_vector(*, user, version: ModelVersion, text_model: str) -> np.ndarray | None:
+    """Cached per reader; recomputed from their history when they have acted since."""
+    newest = Interaction.objects.filter(user=user, kind__in=HISTORY_KINDS).order_by("-created_at").values_list("created_at", flat=True).first()
+    if newest is None:
+        return None
+    cached = ReaderVector.objects.filter(user=user, model_version=version, history_until__gte=newest).first()
+    if cached is not None:
+        return np.asarray(cached.vector, dtype=np.float32)
+    model = _model(version.pk, version.checkpoint)
+    rows = list(
+        Interaction.objects.filter(user=user, kind__in=HISTORY_KINDS)
+        .order_by("-created_at").values_list("paper_id", "kind", "created_at")[: model.config.max_len]
+    )[::-1]
+    vectors = paper_vectors(paper_ids=[paper_id for paper_id, _, _ in rows], model_name=text_model)
+    rows = [row for row in rows if row[0] in vectors]
+    if not rows:
+        return None
+    text = torch.as_tensor(np.stack([vectors[paper_id] for paper_id, _, _ in rows]))
+    history = History(
+        items=ItemFeatures(torch.zeros(len(rows), dtype=torch.long), text),
+        events=torch.tensor([EVENT_CODE[kind] for _, kind, _ in rows]),
+        timestamps=torch.tensor([int(when.timestamp()) for _, _, when in rows]),
+    )
+    vector = model.user_vector(history).float().cpu().numpy()
+    ReaderVector.objects.update_or_create(
+        user=user, defaults={"model_version": version, "vector": vector, "history_until": newest}
+    )
+    return vector
+
+
+def two_tower_ranking(*, user, paper_ids: list[int]) -> list[Ranked] | None:
+    version = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
+    text_model = active_model()
+    if version is None or text_model is None:
+        return None
+    reader = reader_vector(user=user, version=version, text_model=text_model.name)
+    if reader is None:
+        return None
+    items = dict(ItemVector.objects.filter(model_version=version, paper_id__in=paper_ids).values_list("paper_id", "vector"))
+    missing = [pid for pid in paper_ids if pid not in items]
+    if missing:  # papers that arrived after training: the item tower reads their text alone
+        from apps.recommendations.services.training import item_vectors
+
+        texts = paper_vectors(paper_ids=missing, model_name=text_model.name)
+        if texts:
+            new = item_vectors(_model(version.pk, version.checkpoint), np.stack(list(texts.values())))
+            items.update(zip(texts, new))
+    scored = sorted(((float(np.dot(reader, items[pid])), pid) for pid in items), reverse=True)
+    reasons = closest_liked_reasons(user=user, paper_ids=[pid for _, pid in scored], text_model=text_model.name)
+    ranked = [Ranked(pid, score, reasons.get(pid, "")) for score, pid in scored]
+    return ranked + [Ranked(pid, float("-inf")) for pid in paper_ids if pid not in items]

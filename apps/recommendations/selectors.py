@@ -1,0 +1,75 @@
+"""Reads of readers' interactions."""
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q, QuerySet
+
+from apps.papers.models import Paper
+from apps.recommendations.models import Interaction
+
+POSITIVE = [Interaction.Kind.LIKE, Interaction.Kind.SAVE, Interaction.Kind.PRESENT]
+
+
+def reader_states(*, user, paper_ids) -> dict[int, set[str]]:
+    """{paper id: {"like", "save", ...}} for the buttons on a page of cards, in one query."""
+    states: dict[int, set[str]] = defaultdict(set)
+    if user.is_authenticated:
+        rows = Interaction.objects.filter(user=user, paper_id__in=paper_ids, kind__in=Interaction.STATES)
+        for paper_id, kind in rows.values_list("paper_id", "kind"):
+            states[paper_id].add(kind)
+    return states
+
+
+@dataclass
+class Card:
+    """A paper as a reader sees it on a page: why it is there, and the state of its buttons."""
+
+    paper: Paper
+    reason: str = ""
+    note: str = ""
+    states: set[str] = field(default_factory=set)
+
+
+def cards_for(*, user, papers: list[Paper]) -> list[Card]:
+    states = reader_states(user=user, paper_ids=[paper.id for paper in papers])
+    return [Card(paper, states=states[paper.id]) for paper in papers]
+
+
+def dismissed_paper_ids(*, user) -> QuerySet:
+    return Interaction.objects.filter(user=user, kind=Interaction.Kind.DISMISS).values("paper_id")
+
+
+def positive_papers(*, user, limit: int = 200) -> dict[int, str]:
+    """{paper id: what the reader did} for what they liked, saved or presented, most recent first."""
+    rows = Interaction.objects.filter(user=user, kind__in=POSITIVE).order_by("-created_at")
+    positives: dict[int, str] = {}
+    for paper_id, kind in rows.values_list("paper_id", "kind")[: limit * len(POSITIVE)]:
+        positives.setdefault(paper_id, kind)
+    return dict(list(positives.items())[:limit])
+
+
+def library_papers(*, user) -> QuerySet[Paper]:
+    return (
+        Paper.objects.filter(interactions__user=user, interactions__kind=Interaction.Kind.SAVE)
+        .order_by("-interactions__created_at")
+    )
+
+
+def _liked_or_saved(start: dt.datetime | None = None, end: dt.datetime | None = None) -> Count:
+    counted = Q(interactions__kind__in=[Interaction.Kind.LIKE, Interaction.Kind.SAVE])
+    if start and end:
+        counted &= Q(interactions__created_at__gte=start, interactions__created_at__lt=end)
+    return Count("interactions", filter=counted)
+
+
+def most_liked_first(*, paper_ids) -> list[tuple[int, int]]:
+    """(paper id, likes + saves), most first, newest announcement breaking ties."""
+    rows = Paper.objects.filter(id__in=paper_ids).annotate(score=_liked_or_saved())
+    return list(rows.order_by("-score", "-announced", "-id").values_list("id", "score"))
+
+
+def trending_papers(*, start: dt.datetime, end: dt.datetime, limit: int = 5) -> list[Paper]:
+    """Most liked and saved between two moments (a week), whenever the papers came out."""
+    rows = Paper.objects.visible().annotate(score=_liked_or_saved(start, end)).filter(score__gt=0)
+    return list(rows.order_by("-score", "-announced")[:limit])

@@ -1,0 +1,31 @@
+"""Writes of readers' interactions."""
+from django.db import transaction
+
+from apps.papers.models import Paper
+from apps.recommendations.models import Interaction
+
+Kind = Interaction.Kind
+# Liking or saving a paper takes back its dismissal, and the other way round.
+CONTRADICTS = {Kind.LIKE: [Kind.DISMISS], Kind.SAVE: [Kind.DISMISS], Kind.DISMISS: [Kind.LIKE, Kind.SAVE]}
+NOT_A_STATE = "Only likes, saves and dismissals can be toggled."
+
+
+@transaction.atomic
+def interaction_toggle(*, user, paper: Paper, kind: str, source: str) -> bool:
+    """Turn a like/save/dismiss on or off; returns whether it is now on."""
+    if kind not in Interaction.STATES:
+        raise ValueError(NOT_A_STATE)
+    mine = Interaction.objects.filter(user=user, paper=paper)
+    deleted, _ = mine.filter(kind=kind).delete()
+    if deleted:
+        return False
+    mine.filter(kind__in=CONTRADICTS[kind]).delete()
+    Interaction.objects.create(user=user, paper=paper, kind=kind, source=source)
+    return True
+
+
+def interaction_record(*, user, paper: Paper, kind: str, source: str) -> Interaction:
+    """An event (a view, an arXiv open, a seminar presentation); states go through interaction_toggle."""
+    if kind in Interaction.STATES:
+        raise ValueError(f"{kind} is a state: use interaction_toggle.")
+    return Interaction.objects.create(user=user, paper=paper, kind=kind, source=source)

@@ -1,0 +1,143 @@
+"""Training the two-tower retriever on stored interactions, and putting a version into service.
+
+Each run is a ModelVersion: its config, data window, offline metrics from the evaluation harness
+(leave-one-out) and a checkpoint. It becomes active only when its recall@20 matches or beats the
+active version's; activation writes every paper's item vector to pgvector in the same transaction.
+"""
+import dataclasses
+import datetime as dt
+import logging
+
+import numpy as np
+import torch
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from apps.common.locks import single_flight
+from apps.embeddings.models import PaperEmbedding
+from apps.embeddings.selectors import active_model
+from apps.recommendations.models import Interaction, ItemVector, ModelVersion, ReaderVector
+from recsys.checkpoint import save_checkpoint
+from recsys.data import Interactions, ItemTable
+from recsys.evaluate import evaluate
+from recsys.model import ItemFeatures, ModelConfig
+from recsys.train import TrainConfig, train
+
+logger = logging.getLogger(__name__)
+
+PRIMARY_METRIC = "recall@20"
+NO_VECTORS = "No paper vectors yet: embed the catalogue before training."
+TOO_LITTLE_DATA = "Too little to learn from: {interactions} interactions from {readers} readers (need {need} and 2)."
+ITEM_VECTOR_BATCH = 5000
+TRAINING_LOCK = 7_311_003
+ALREADY_TRAINING = "The retriever is already being trained; this run did nothing."
+
+
+class TrainingAlreadyRunning(Exception):
+    pass
+
+
+def train_config(overrides: dict | None = None) -> TrainConfig:
+    base = TrainConfig(**{**settings.RETRIEVER_TRAIN, **(overrides or {}), "progress": False})
+    base.model = ModelConfig(**{**dataclasses.asdict(ModelConfig()), **settings.RETRIEVER_MODEL})
+    return base
+
+
+def training_data() -> tuple[ItemTable, Interactions, list[int]]:
+    """Every embedded paper as an item (its text vector), every interaction as an event."""
+    model = active_model()
+    if model is None:
+        raise ValueError(NO_VECTORS)
+    rows = PaperEmbedding.objects.filter(model_name=model.name).order_by("paper_id").values_list("paper_id", "vector")
+    paper_ids, vectors = [], []
+    for paper_id, vector in rows.iterator(chunk_size=5000):
+        paper_ids.append(paper_id)
+        vectors.append(np.asarray(vector, dtype=np.float32))
+    if not paper_ids:
+        raise ValueError(NO_VECTORS)
+    items = ItemTable(ids=[str(pid) for pid in paper_ids], embeddings=np.stack(vectors))
+    events = Interaction.objects.order_by("created_at").values_list("user_id", "paper_id", "created_at", "kind")
+    interactions = Interactions.from_rows(
+        ((user, paper, int(when.timestamp()), kind) for user, paper, when, kind in events.iterator(chunk_size=20000)),
+        items,
+    )
+    return items, interactions, paper_ids
+
+
+def model_version_train(*, overrides: dict | None = None) -> ModelVersion:
+    with single_flight(TRAINING_LOCK, TrainingAlreadyRunning(ALREADY_TRAINING)):
+        return _train(train_config(overrides))
+
+
+def _train(config: TrainConfig) -> ModelVersion:
+    version = ModelVersion.objects.create(config=_plain(config))
+    try:
+        items, interactions, paper_ids = training_data()
+        version.interactions, version.readers = len(interactions), interactions.n_users
+        if len(interactions) < settings.RETRIEVER_MIN_INTERACTIONS or interactions.n_users < 2:
+            raise ValueError(TOO_LITTLE_DATA.format(
+                interactions=len(interactions), readers=interactions.n_users, need=settings.RETRIEVER_MIN_INTERACTIONS))
+        if len(interactions):
+            version.data_start = _moment(interactions.timestamps.min())
+            version.data_end = _moment(interactions.timestamps.max())
+        report = evaluate(items, interactions, "leave-one-out", [config.loss], seeds=1, base=config, log=logger.info)
+        version.metrics = {row["metric"]: row["mean"] for row in report["results"]}
+        model, history = train(items, interactions, config)
+        path = settings.RETRIEVER_MODEL_DIR / f"model-{version.pk}.pt"
+        save_checkpoint(path, model, {"paper_ids": paper_ids, "history": _plain(history)})
+        version.checkpoint = str(path)
+        version.status = ModelVersion.Status.READY
+    except Exception as error:
+        logger.exception("Training model version %s failed", version.pk)
+        version.status, version.error = ModelVersion.Status.FAILED, str(error)
+    version.finished_at = timezone.now()
+    version.save()
+    if version.status == ModelVersion.Status.READY and beats_active(version):
+        model_version_activate(version=version, model=model, items=items, paper_ids=paper_ids)
+    return version
+
+
+def beats_active(version: ModelVersion) -> bool:
+    active = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
+    return active is None or version.metrics.get(PRIMARY_METRIC, 0) >= active.metrics.get(PRIMARY_METRIC, 0)
+
+
+@transaction.atomic
+def model_version_activate(*, version: ModelVersion, model, items: ItemTable, paper_ids: list[int]) -> None:
+    """Item vectors for the whole catalogue, then the switch; readers' cached vectors start over."""
+    ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).update(status=ModelVersion.Status.RETIRED)
+    ItemVector.objects.exclude(model_version=version).delete()
+    ReaderVector.objects.all().delete()
+    vectors = item_vectors(model, items.embeddings)
+    for start in range(0, len(paper_ids), ITEM_VECTOR_BATCH):
+        ItemVector.objects.bulk_create(
+            ItemVector(model_version=version, paper_id=pid, vector=vec)
+            for pid, vec in zip(paper_ids[start:start + ITEM_VECTOR_BATCH], vectors[start:start + ITEM_VECTOR_BATCH])
+        )
+    version.status, version.activated_at = ModelVersion.Status.ACTIVE, timezone.now()
+    version.save(update_fields=["status", "activated_at"])
+
+
+def item_vectors(model, text_vectors: np.ndarray) -> np.ndarray:
+    """The item tower on text alone: the serving path for every paper, old or brand new."""
+    text = torch.as_tensor(text_vectors, dtype=torch.float32)
+    features = ItemFeatures(torch.zeros(len(text), dtype=torch.long), text)
+    return model.item_vectors(features).float().cpu().numpy()
+
+
+def _moment(seconds) -> dt.datetime:
+    return dt.datetime.fromtimestamp(int(seconds), tz=dt.timezone.utc)
+
+
+def _plain(value):
+    """JSON-safe copy of configs and training histories (dataclasses, numpy numbers)."""
+    if dataclasses.is_dataclass(value):
+        return _plain(dataclasses.asdict(value))
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (np.generic,)):
+        return value.item()
+    return value

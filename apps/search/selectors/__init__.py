@@ -1,0 +1,124 @@
+"""Reads behind /search/ and the paper page: keyword, semantic, hybrid (RRF), similar papers."""
+from dataclasses import dataclass, field
+
+from django.core.cache import cache
+from django.core.paginator import Page, Paginator
+from django.db import connection
+from django.db.models import Q, QuerySet
+
+from apps.embeddings.selectors import (
+    EncoderUnavailable,
+    active_model,
+    coverage,
+    encoder_for,
+    nearest_papers,
+    paper_vector,
+)
+from apps.papers.models import Paper
+from apps.search.queries import SEMANTIC_PARTIAL, SEMANTIC_UNAVAILABLE, SearchFilters, arxiv_id_in
+from apps.search.selectors.fusion import reciprocal_rank_fusion
+from apps.search.selectors.keyword import keyword_matches, with_highlights
+
+KEYWORD, SEMANTIC, HYBRID = "keyword", "semantic", "hybrid"
+MODES = [(HYBRID, "Hybrid"), (KEYWORD, "Keywords"), (SEMANTIC, "Meaning")]
+# How deep semantic and hybrid results go: ANN answers "the nearest N", not "every match".
+CANDIDATES = 200
+PER_PAGE = 20
+SIMILAR_LIMIT = 10
+
+
+@dataclass
+class SearchOutcome:
+    page: Page
+    mode: str
+    total: int
+    capped: bool = False
+    exact: Paper | None = None
+    notices: list[str] = field(default_factory=list)
+
+
+def semantic_ranking(
+    *, text: str, paper_filter: Q, limit: int, exclude_paper_id: int | None = None
+) -> tuple[list[int], list[str]]:
+    """Ids of the papers nearest in meaning to `text`, under the active model, and any caveats."""
+    model = active_model()
+    if model is None:
+        return [], [SEMANTIC_UNAVAILABLE]
+    try:
+        encoder = encoder_for(model)
+    except EncoderUnavailable as error:
+        return [], [str(error)]
+    vector = encoder.encode([text])[0]
+    rows = nearest_papers(
+        vector=vector, model_name=model.name, limit=limit, paper_filter=paper_filter,
+        exclude_paper_id=exclude_paper_id,
+    )
+    # Cached briefly: counting the catalogue on every keystroke would cost more than the search.
+    done, total = cache.get_or_set(f"embedding-coverage:{model.name}", lambda: coverage(model.name), 60)
+    notices = [SEMANTIC_PARTIAL.format(done=done, total=total)] if done < total else []
+    return [paper_id for paper_id, _ in rows], notices
+
+
+def hydrate(ids: list[int], *, query: str = "") -> list[Paper]:
+    """The papers behind `ids`, in that order, highlighted for `query` when there is one."""
+    papers = Paper.objects.filter(pk__in=ids)
+    if query:
+        papers = with_highlights(papers, query)
+    by_id = {paper.pk: paper for paper in papers}
+    return [by_id[pk] for pk in ids if pk in by_id]
+
+
+def search_papers(*, query: str, mode: str, filters: SearchFilters, page_number=1, per_page: int = PER_PAGE) -> SearchOutcome:
+    paper_filter = filters.as_q()
+    notices: list[str] = []
+    exact = None
+    ranked: QuerySet | list[int]
+    if exact_id := arxiv_id_in(query):
+        # An id is a lookup: neighbours of the string "2501.01234" by meaning would be noise.
+        exact = Paper.objects.filter(arxiv_id=exact_id).first()
+        ranked = [exact.pk] if exact else []
+    elif mode == KEYWORD:
+        ranked = keyword_matches(query=query, paper_filter=paper_filter)
+    else:
+        semantic, notices = semantic_ranking(text=query, paper_filter=paper_filter, limit=CANDIDATES)
+        if mode == SEMANTIC:
+            ranked = semantic
+        else:
+            keyword = list(keyword_matches(query=query, paper_filter=paper_filter)[:CANDIDATES])
+            ranked = reciprocal_rank_fusion(keyword, semantic)[:CANDIDATES]
+    page = Paginator(ranked, per_page).get_page(page_number)
+    page.object_list = hydrate(list(page.object_list), query=query)
+    total = page.paginator.count
+    return SearchOutcome(
+        page=page, mode=mode, total=total, capped=mode != KEYWORD and total >= CANDIDATES, exact=exact,
+        notices=notices,
+    )
+
+
+def papers_like_text(*, text: str, filters: SearchFilters, limit: int = PER_PAGE) -> tuple[list[Paper], list[str]]:
+    ids, notices = semantic_ranking(text=text, paper_filter=filters.as_q(), limit=limit)
+    return hydrate(ids), notices
+
+
+def similar_papers(*, paper: Paper, limit: int = SIMILAR_LIMIT) -> list[Paper] | None:
+    """Nearest papers to `paper` under the active model, itself excluded; None if it has no vector yet."""
+    model = active_model()
+    vector = paper_vector(paper_id=paper.pk, model_name=model.name) if model else None
+    if vector is None:
+        return None
+    rows = nearest_papers(vector=vector, model_name=model.name, limit=limit, exclude_paper_id=paper.pk)
+    return hydrate([paper_id for paper_id, _ in rows])
+
+
+def _all_categories() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT DISTINCT unnest(categories) AS category FROM papers_paper ORDER BY category")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def category_choices() -> list[str]:
+    """Every category a paper is listed in (cross-lists too: cs.IR is rarely primary), for the filter menu.
+
+    Cached: the set changes rarely, and scanning the catalogue per keystroke would not do.
+    """
+    return cache.get_or_set("search-categories", _all_categories, 300)

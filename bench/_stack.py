@@ -1,0 +1,45 @@
+"""A PostgreSQL for the benchmarks: DATABASE_URL if set, else an embedded one under var/bench."""
+import os
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+@contextmanager
+def database_url():
+    if os.environ.get("DATABASE_URL"):
+        yield os.environ["DATABASE_URL"]
+        return
+    # Its own var dir: a benchmark never touches the data of `make run` or of the tests.
+    os.environ.setdefault("RETRIEVER_VAR_DIR", str(ROOT / "var" / "bench"))
+    from config import embedded
+
+    server = embedded.start_postgres()
+    try:
+        os.environ["DATABASE_URL"] = embedded.postgres_url()
+        yield os.environ["DATABASE_URL"]
+    finally:
+        embedded.stop_postgres(server)
+
+
+def percentile(values: list[float], q: float) -> float:
+    import numpy as np
+
+    return float(np.percentile(values, q))
+
+
+def machine() -> str:
+    import platform
+
+    cpu = "unknown CPU"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"

@@ -1,0 +1,114 @@
+"""pgvector HNSW against exact search on random unit vectors, side by side in one run.
+
+    python bench/ann.py                       # 100,000 x 384, here
+    python bench/ann.py --n 1000000 --queries 100 --maintenance-work-mem 8GB   # unattended, bigger machine
+
+Loads --n random unit vectors (384 dims, seed fixed) into a scratch table, answers --queries random
+unit queries exactly (sequential scan) for the ground truth and its latency, builds the HNSW index
+(cosine, m=16, ef_construction=64, as the app's index), then times top-k at each ef_search and scores
+recall@k against the exact answers. Uses DATABASE_URL, or an embedded PostgreSQL under var/bench.
+Random vectors have no cluster structure, the hardest case for HNSW: real embeddings recall better.
+"""
+import argparse
+import os
+import time
+
+import numpy as np
+import psycopg
+from _stack import database_url, machine, percentile
+from pgvector.psycopg import register_vector
+
+DIMS = 384
+
+
+def unit_vectors(rng: np.random.Generator, n: int) -> np.ndarray:
+    vectors = rng.standard_normal((n, DIMS), dtype=np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def load(conn, n: int, rng: np.random.Generator, chunk: int = 50_000) -> float:
+    started = time.perf_counter()
+    conn.execute("DROP TABLE IF EXISTS bench_ann")
+    conn.execute(f"CREATE UNLOGGED TABLE bench_ann (id integer PRIMARY KEY, v vector({DIMS}))")
+    with conn.cursor() as cursor, cursor.copy("COPY bench_ann (id, v) FROM STDIN WITH (FORMAT BINARY)") as copy:
+        copy.set_types(["int4", "vector"])
+        for start in range(0, n, chunk):
+            for offset, vector in enumerate(unit_vectors(rng, min(chunk, n - start))):
+                copy.write_row((start + offset, vector))
+    conn.execute("VACUUM ANALYZE bench_ann")
+    return time.perf_counter() - started
+
+
+def timed_topk(conn, queries: np.ndarray, k: int) -> tuple[list[list[int]], list[float]]:
+    answers, latencies = [], []
+    for query in queries:
+        started = time.perf_counter()
+        rows = conn.execute("SELECT id FROM bench_ann ORDER BY v <=> %s LIMIT %s", (query, k)).fetchall()
+        latencies.append((time.perf_counter() - started) * 1000)
+        answers.append([row[0] for row in rows])
+    return answers, latencies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--k", type=int, default=20)
+    parser.add_argument("--ef", default="20,40,100,200,400", help="ef_search values, comma-separated")
+    parser.add_argument("--m", type=int, default=16)
+    parser.add_argument("--ef-construction", type=int, default=64)
+    parser.add_argument("--maintenance-work-mem", default="2GB", help="the graph should fit, or the build crawls")
+    parser.add_argument("--keep", action="store_true", help="leave the scratch table behind")
+    args = parser.parse_args()
+    rng = np.random.default_rng(2026)
+    workers = max((os.cpu_count() or 2) - 1, 1)
+
+    with database_url() as url, psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+        register_vector(conn)
+        version = conn.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'").fetchone()[0]
+        print(f"machine: {machine()}; PostgreSQL {conn.info.server_version}, pgvector {version}")
+        print(f"loading {args.n:,} random unit vectors ({DIMS} dims) ...", flush=True)
+        print(f"load (COPY + VACUUM ANALYZE): {load(conn, args.n, rng):.1f}s", flush=True)
+        queries = unit_vectors(rng, args.queries)
+        conn.execute(f"SET max_parallel_workers_per_gather = {workers}")
+
+        timed_topk(conn, queries[:3], args.k)  # warm the cache
+        exact, exact_ms = timed_topk(conn, queries, args.k)
+        print(f"exact scan: p50 {percentile(exact_ms, 50):.1f} ms, p95 {percentile(exact_ms, 95):.1f} ms", flush=True)
+
+        conn.execute(f"SET maintenance_work_mem = '{args.maintenance_work_mem}'")
+        conn.execute(f"SET max_parallel_maintenance_workers = {workers}")
+        started = time.perf_counter()
+        conn.execute(
+            f"CREATE INDEX bench_ann_hnsw ON bench_ann USING hnsw (v vector_cosine_ops) "
+            f"WITH (m = {args.m}, ef_construction = {args.ef_construction})"
+        )
+        build = time.perf_counter() - started
+        size = conn.execute("SELECT pg_size_pretty(pg_relation_size('bench_ann_hnsw'))").fetchone()[0]
+        print(f"HNSW build (m={args.m}, ef_construction={args.ef_construction}, {workers + 1} processes): "
+              f"{build:.1f}s, index {size}", flush=True)
+
+        rows = []
+        for ef in [int(value) for value in args.ef.split(",")]:
+            conn.execute(f"SET hnsw.ef_search = {ef}")
+            timed_topk(conn, queries[:3], args.k)
+            answers, latency = timed_topk(conn, queries, args.k)
+            plan = conn.execute("EXPLAIN SELECT id FROM bench_ann ORDER BY v <=> %s LIMIT %s", (queries[0], args.k))
+            assert "bench_ann_hnsw" in "\n".join(row[0] for row in plan), "the HNSW index was not used"
+            recall = np.mean([len(set(a) & set(e)) / args.k for a, e in zip(answers, exact)])
+            p50, p95 = percentile(latency, 50), percentile(latency, 95)
+            rows.append((ef, p50, p95, recall, percentile(exact_ms, 50) / p50))
+
+        print(f"\n{args.n:,} vectors, {args.queries} queries, top-{args.k}; exact p50 {percentile(exact_ms, 50):.1f} ms, "
+              f"p95 {percentile(exact_ms, 95):.1f} ms; HNSW build {build:.1f}s\n")
+        print(f"| ef_search | p50 ms | p95 ms | recall@{args.k} | speed-up (p50) over exact |")
+        print("|---:|---:|---:|---:|---:|")
+        for ef, p50, p95, recall, speedup in rows:
+            print(f"| {ef} | {p50:.2f} | {p95:.2f} | {recall:.3f} | {speedup:.0f}x |")
+        if not args.keep:
+            conn.execute("DROP TABLE bench_ann")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,175 @@
+"""Digest page under load: p50/p95 latency and throughput with concurrent signed-in readers, via gunicorn.
+
+    RETRIEVER_VAR_DIR=var/bench python -m config.devstack exec python bench/digest_load.py \
+        [--papers 100000] [--readers 10000] [--concurrency 20] [--requests 2000]
+
+Fills the catalogue with synthetic papers (the real sample's text under new ids, ~190 a week over ten
+years, each with a random unit text vector under an active embedding model), readers with 20 likes,
+saves and dismissals each, then serves the app with gunicorn and requests `/digest/<week>/` from
+`--concurrency` threads, each a random reader (a real session cookie) and one of the last 8 weeks.
+The data is kept between runs (the same sizes are not built twice).
+"""
+import argparse
+import datetime as dt
+import os
+import random
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+import numpy as np  # noqa: E402
+import requests  # noqa: E402
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+
+from apps.digests.weeks import Week  # noqa: E402
+from apps.embeddings.models import EmbeddingModel, PaperEmbedding  # noqa: E402
+from apps.papers.models import Paper  # noqa: E402
+from apps.recommendations.models import Interaction  # noqa: E402
+from tests.arxiv_replay import sample_rows  # noqa: E402
+
+NEWEST = dt.date(2026, 11, 23)
+BATCH = 5000
+
+
+def build_catalogue(n: int, rng: np.random.Generator) -> None:
+    if Paper.objects.filter(arxiv_id__startswith="b").count() == n == Paper.objects.count():
+        return
+    print(f"building {n} papers with vectors…", flush=True)
+    Paper.objects.all().delete()
+    model, _ = EmbeddingModel.objects.get_or_create(name="bench-random", defaults={"status": "active"})
+    rows = sample_rows()
+    for start in range(0, n, BATCH):
+        papers = []
+        for i in range(start, min(n, start + BATCH)):
+            row = rows[i % len(rows)]
+            announced = NEWEST - dt.timedelta(days=int(i * 3650 / n))
+            published = dt.datetime.combine(announced, dt.time(12), tzinfo=dt.timezone.utc)
+            papers.append(Paper(
+                arxiv_id=f"b{i:07d}", title=row["title"], abstract=row["abstract"], authors_text=", ".join(row["authors"]),
+                primary_category=row["categories"][0], categories=row["categories"], published=published,
+                updated=published, announced=announced,
+            ))
+        created = Paper.objects.bulk_create(papers)
+        vectors = rng.standard_normal((len(created), 384)).astype(np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        PaperEmbedding.objects.bulk_create(
+            [PaperEmbedding(paper=p, model_name=model.name, paper_version=1, vector=v) for p, v in zip(created, vectors)]
+        )
+        print(f"  {start + len(created)} papers", flush=True)
+
+
+def build_readers(n: int, rng: np.random.Generator) -> list[int]:
+    User = get_user_model()
+    existing = list(User.objects.filter(username__startswith="bench-").values_list("id", flat=True))
+    if len(existing) >= n:
+        return existing[:n]
+    print(f"building {n} readers with histories…", flush=True)
+    User.objects.filter(username__startswith="bench-").delete()
+    users = User.objects.bulk_create([User(username=f"bench-{i}", email=f"bench-{i}@example.org") for i in range(n)])
+    recent = list(Paper.objects.filter(announced__gte=NEWEST - dt.timedelta(weeks=26)).values_list("id", flat=True))
+    kinds = ["like"] * 10 + ["save"] * 6 + ["dismiss"] * 4
+    for start in range(0, n, 1000):
+        rows = []
+        for user in users[start:start + 1000]:
+            for kind, paper_id in zip(kinds, rng.choice(recent, size=len(kinds), replace=False)):
+                rows.append(Interaction(user=user, paper_id=int(paper_id), kind=kind, source="digest"))
+        Interaction.objects.bulk_create(rows)
+    return [user.id for user in users]
+
+
+def session_cookie(user_id: int) -> str:
+    user = get_user_model().objects.get(pk=user_id)
+    session = SessionStore()
+    session["_auth_user_id"] = str(user.pk)
+    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+    session["_auth_user_hash"] = user.get_session_auth_hash()
+    session.create()
+    return session.session_key
+
+
+def load(base: str, cookies: list[str], weeks: list[str], total: int, concurrency: int) -> dict:
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    local = threading.local()
+
+    def one(i: int) -> None:
+        nonlocal errors
+        session = getattr(local, "session", None) or requests.Session()
+        local.session = session
+        started = time.perf_counter()
+        response = session.get(f"{base}/digest/{random.choice(weeks)}/", cookies={"sessionid": random.choice(cookies)})
+        elapsed = time.perf_counter() - started
+        with lock:
+            latencies.append(elapsed)
+            errors += response.status_code != 200
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        list(pool.map(one, range(total)))
+    wall = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "requests": total, "errors": errors, "wall_s": round(wall, 1), "req_per_s": round(total / wall, 1),
+        "p50_ms": round(statistics.median(latencies) * 1000), "p95_ms": round(latencies[int(0.95 * len(latencies))] * 1000),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--papers", type=int, default=100_000)
+    parser.add_argument("--readers", type=int, default=10_000)
+    parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--port", type=int, default=8765)
+    args = parser.parse_args()
+
+    call_command("migrate", verbosity=0)
+    rng = np.random.default_rng(0)
+    build_catalogue(args.papers, rng)
+    readers = build_readers(args.readers, rng)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    cookies = [session_cookie(user_id) for user_id in random.Random(0).sample(readers, min(500, len(readers)))]
+    weeks = [Week.containing(NEWEST - dt.timedelta(weeks=w)).label for w in range(8)]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{args.port}",
+         "--workers", str(args.workers), "--log-level", "warning"],
+        cwd=ROOT, env={**os.environ, "DJANGO_DEBUG": "1"},
+    )
+    base = f"http://127.0.0.1:{args.port}"
+    try:
+        for _ in range(100):
+            try:
+                requests.get(f"{base}/papers/", timeout=30)
+                break
+            except (requests.ConnectionError, requests.Timeout):
+                time.sleep(0.2)
+        load(base, cookies, weeks, 40, args.concurrency)  # warm-up: imports, connections
+        result = load(base, cookies, weeks, args.requests, args.concurrency)
+    finally:
+        server.terminate()
+        server.wait(20)
+    print(f"papers={args.papers} readers={args.readers} concurrency={args.concurrency} gunicorn workers={args.workers}")
+    print("| requests | errors | wall s | req/s | p50 ms | p95 ms |\n|---|---|---|---|---|---|")
+    print(f"| {result['requests']} | {result['errors']} | {result['wall_s']} | {result['req_per_s']} | {result['p50_ms']} | {result['p95_ms']} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+"""Thin Celery wrappers around the retriever's training: they own the retry policy, nothing else."""
+import logging
+
+from celery import shared_task
+from django.db import OperationalError
+
+from apps.recommendations.models import ModelVersion
+from apps.recommendations.services.demo import demo_readers_seed
+from apps.recommendations.services.training import TrainingAlreadyRunning, model_version_train
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(bind=True, acks_late=True, autoretry_for=(OperationalError,), retry_backoff=60, max_retries=3)
+def train_retriever_task(self, unless_active: bool = False) -> dict:
+    """Train on everything stored; the new version serves only if it matches or beats the active one.
+
+    `unless_active`: do nothing when a version already serves (the demo setup, run at every start).
+    """
+    if unless_active and ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).exists():
+        return {"status": "skipped", "reason": "a model version is already active"}
+    try:
+        version = model_version_train()
+    except TrainingAlreadyRunning as skipped:
+        logger.info(str(skipped))
+        return {"status": "skipped", "reason": str(skipped)}
+    logger.info("Model version %s: %s %s", version.pk, version.status, version.metrics or version.error)
+    return {"status": version.status, "version": version.pk, "metrics": version.metrics}
+
+
+@shared_task(acks_late=True)
+def seed_demo_readers_task(readers: int = 200) -> dict:
+    return {"interactions": demo_readers_seed(readers=readers)}

@@ -1,0 +1,163 @@
+import datetime as dt
+
+import pytest
+from django.core import signing
+from django.urls import reverse
+
+from apps.digests.models import Pin
+from apps.digests.views import FEED_SALT, NO_PAPERS_YET
+from apps.digests.weeks import BAD_WEEK, Week
+from apps.recommendations import services
+from apps.recommendations.models import Interaction
+from tests.factories import PaperFactory
+
+pytestmark = pytest.mark.django_db
+WEEK = Week.from_label("2026-W26")  # Monday 22 June 2026
+
+
+@pytest.fixture
+def reader(django_user_model):
+    return django_user_model.objects.create_user("reader@example.org", "reader@example.org", "pw-123456789")
+
+
+def act(user, paper, kind):
+    services.interaction_toggle(user=user, paper=paper, kind=kind, source=Interaction.Source.DIGEST)
+
+
+def week_papers(n, **kwargs):
+    return [PaperFactory(announced=WEEK.monday + dt.timedelta(days=i % 5), **kwargs) for i in range(n)]
+
+
+def test_digest_redirects_to_the_newest_week_with_papers(client):
+    PaperFactory(announced=dt.date(2026, 6, 24))
+    PaperFactory(announced=dt.date(2026, 5, 2))
+    response = client.get(reverse("digests:latest"))
+    assert response.status_code == 302 and response.url == reverse("digests:week", args=["2026-W26"])
+
+
+def test_an_empty_catalogue_gets_an_empty_state_not_an_error(client):
+    response = client.get(reverse("digests:latest"))
+    assert response.status_code == 200 and NO_PAPERS_YET in response.content.decode()
+
+
+def test_a_malformed_week_is_a_404_that_says_why(client):
+    response = client.get(reverse("digests:week", args=["2026-48"]))
+    assert response.status_code == 404
+
+
+def test_week_labels_round_trip_and_reject_nonsense():
+    assert Week.from_label("2026-W48").monday == dt.date(2026, 11, 23)
+    assert Week.from_label("2026-W48").label == "2026-W48"
+    for bad in ("2026-W54", "2026-W00", "26-W01", ""):
+        with pytest.raises(ValueError, match=BAD_WEEK):
+            Week.from_label(bad)
+
+
+def test_editors_picks_come_first_with_their_notes(client):
+    first, second, third = week_papers(3)
+    Pin.objects.create(week=WEEK.monday + dt.timedelta(days=3), paper=third, note="Read this one", order=1)
+    html = client.get(reverse("digests:week", args=[WEEK.label])).content.decode()
+    assert "Editors' picks" in html and "Read this one" in html
+    assert html.index(third.title) < html.index(first.title) and html.index(third.title) < html.index(second.title)
+
+
+def test_dismissed_papers_never_show_again_for_that_reader(client, reader):
+    kept, dismissed = week_papers(2)
+    act(reader, dismissed, Interaction.Kind.DISMISS)
+    client.force_login(reader)
+    html = client.get(reverse("digests:week", args=[WEEK.label])).content.decode()
+    assert kept.title in html and dismissed.title not in html
+
+
+def test_the_page_costs_the_same_queries_whatever_the_number_of_papers(
+    client, reader, django_assert_max_num_queries, django_assert_num_queries
+):
+    client.force_login(reader)
+    act(reader, week_papers(1)[0], Interaction.Kind.LIKE)
+    with django_assert_max_num_queries(20) as few:
+        client.get(reverse("digests:week", args=[WEEK.label]))
+    papers = week_papers(60)
+    for paper in papers[:10]:
+        act(reader, paper, Interaction.Kind.LIKE)
+    Pin.objects.create(week=WEEK.monday, paper=papers[20], note="Pick")
+    with django_assert_num_queries(len(few.captured_queries)):
+        response = client.get(reverse("digests:week", args=[WEEK.label]))
+    assert response.content.decode().count('class="paper card"') == 61
+
+
+def test_previous_and_next_weeks_are_linked(client):
+    PaperFactory(announced=WEEK.monday)
+    PaperFactory(announced=WEEK.monday - dt.timedelta(days=14))
+    html = client.get(reverse("digests:week", args=[WEEK.label])).content.decode()
+    assert 'href="/digest/2026-W24/"' in html and "2026-W27" not in html
+
+
+def test_trending_counts_this_weeks_likes_and_saves(client, reader, django_user_model):
+    hot, cold = week_papers(2)
+    other = django_user_model.objects.create_user("o@example.org", "o@example.org", "pw-123456789")
+    act(reader, hot, Interaction.Kind.SAVE)
+    act(other, hot, Interaction.Kind.LIKE)
+    Interaction.objects.update(created_at=dt.datetime.combine(WEEK.monday, dt.time(12), tzinfo=dt.timezone.utc))
+    html = client.get(reverse("digests:week", args=[WEEK.label])).content.decode()
+    trending = html[html.index("Trending this week"):]
+    assert hot.title in trending and cold.title not in trending
+
+
+def test_like_without_javascript_posts_and_redirects_back(client, reader):
+    paper = week_papers(1)[0]
+    client.force_login(reader)
+    page = reverse("digests:week", args=[WEEK.label])
+    response = client.post(reverse("recommendations:toggle", args=["like", paper.arxiv_id]), {"next": page, "source": "digest"})
+    assert response.status_code == 302 and response.url == page
+    assert Interaction.objects.get().kind == "like"
+
+
+def test_like_with_htmx_returns_just_the_buttons(client, reader):
+    paper = week_papers(1)[0]
+    client.force_login(reader)
+    response = client.post(
+        reverse("recommendations:toggle", args=["save", paper.arxiv_id]), {"source": "digest"}, headers={"HX-Request": "true"}
+    )
+    html = response.content.decode()
+    assert "<html" not in html and f'id="actions-{paper.id}"' in html and "★ Saved" in html
+
+
+def test_toggling_needs_a_login_and_a_post(client):
+    paper = PaperFactory()
+    url = reverse("recommendations:toggle", args=["like", paper.arxiv_id])
+    assert client.get(url).status_code == 405
+    assert client.post(url).status_code == 302 and not Interaction.objects.exists()
+
+
+def test_an_open_redirect_through_next_is_refused(client, reader):
+    paper = PaperFactory()
+    client.force_login(reader)
+    response = client.post(reverse("recommendations:toggle", args=["like", paper.arxiv_id]), {"next": "https://evil.example/"})
+    assert response.url == "/"
+
+
+def test_library_lists_saved_papers_and_exports_bibtex(client, reader):
+    saved, liked = PaperFactory(title="Saved paper", authors_text="Ada Lovelace, Alan Turing"), PaperFactory()
+    act(reader, saved, Interaction.Kind.SAVE)
+    act(reader, liked, Interaction.Kind.LIKE)
+    client.force_login(reader)
+    html = client.get(reverse("digests:library")).content.decode()
+    assert saved.title in html and liked.title not in html
+    bib = client.get(reverse("digests:library_bibtex"))
+    text = bib.content.decode()
+    assert bib["Content-Disposition"].startswith("attachment")
+    assert text.count("@misc{") == 1 and "author = {Ada Lovelace and Alan Turing}" in text
+    assert f"eprint = {{{saved.arxiv_id}}}" in text
+
+
+def test_the_private_feed_serves_the_readers_digest_and_refuses_forged_tokens(client, reader):
+    kept, dismissed = week_papers(2)
+    act(reader, dismissed, Interaction.Kind.DISMISS)
+    token = signing.dumps(reader.pk, salt=FEED_SALT)
+    response = client.get(reverse("digests:feed", args=[token]))
+    assert response["Content-Type"].startswith("application/atom+xml")
+    xml = response.content.decode()
+    assert kept.title in xml and dismissed.title not in xml
+    forged = signing.dumps(reader.pk, salt="something-else")
+    assert client.get(reverse("digests:feed", args=[forged])).status_code == 404
+    assert client.get(reverse("digests:feed", args=[token[:-2] + "xx"])).status_code == 404

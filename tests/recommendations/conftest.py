@@ -1,0 +1,1 @@
+from tests.search.conftest import embedded_topical, encoder, fresh_cache  # noqa: F401 (shared fixtures)

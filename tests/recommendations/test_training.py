@@ -1,0 +1,91 @@
+"""Training on stored interactions, activation, and serving with the two-tower model."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from apps.embeddings.models import EmbeddingModel
+from apps.recommendations import ranking
+from apps.recommendations.models import Interaction, ItemVector, ModelVersion, ReaderVector
+from apps.recommendations.services import interaction_toggle
+from apps.recommendations.services.demo import DEMO_PREFIX, demo_readers_seed
+from apps.recommendations.services.training import NO_VECTORS, TOO_LITTLE_DATA, model_version_train
+from tests.factories import PaperFactory
+from tests.search.factories import PaperEmbeddingFactory
+
+pytestmark = pytest.mark.django_db
+QUICK = {"epochs": 2, "batch_size": 32}
+
+
+@pytest.fixture
+def catalogue(settings, tmp_path):
+    """60 papers in two topical clusters, with vectors under an active text model, and simulated readers."""
+    settings.RETRIEVER_MODEL_DIR = tmp_path
+    settings.RETRIEVER_TRAIN = {"device": "cpu"}
+    EmbeddingModel.objects.create(name="all-MiniLM-L6-v2", status=EmbeddingModel.Status.ACTIVE)
+    rng = np.random.default_rng(0)
+    centres = rng.standard_normal((2, 384))
+    papers = []
+    for i in range(60):
+        vector = centres[i % 2] + 0.6 * rng.standard_normal(384)
+        papers.append(PaperEmbeddingFactory(vector=(vector / np.linalg.norm(vector)).astype(np.float32)).paper)
+    assert demo_readers_seed(readers=40) > 0
+    return papers
+
+
+def test_training_activates_a_first_version_and_writes_item_vectors(catalogue):
+    version = model_version_train(overrides=QUICK)
+    assert version.status == ModelVersion.Status.ACTIVE, version.error
+    assert {"recall@20", "ndcg@20", "recall@100"} <= set(version.metrics)
+    assert version.readers == 40 and version.interactions == Interaction.objects.count()
+    assert Path(version.checkpoint).is_file()
+    assert ItemVector.objects.filter(model_version=version).count() == len(catalogue)
+
+
+def test_a_version_that_does_not_match_the_active_one_waits(catalogue):
+    first = model_version_train(overrides=QUICK)
+    first.metrics["recall@20"] = 1.01  # unbeatable
+    first.save()
+    second = model_version_train(overrides=QUICK)
+    assert second.status == ModelVersion.Status.READY
+    assert ModelVersion.objects.get(status=ModelVersion.Status.ACTIVE) == first
+
+
+def test_the_active_model_ranks_a_readers_digest_and_caches_their_vector(catalogue):
+    model_version_train(overrides=QUICK)
+    reader = Interaction.objects.filter(user__username__startswith=DEMO_PREFIX).first().user
+    candidates = [paper.id for paper in catalogue[:20]]
+    ranked, method = ranking.rank_for_reader(user=reader, paper_ids=candidates)
+    assert method == "two_tower"
+    assert sorted(r.paper_id for r in ranked) == sorted(candidates)
+    cached = ReaderVector.objects.get(user=reader)
+
+    interaction_toggle(user=reader, paper=catalogue[30], kind="like", source="digest")
+    ranking.rank_for_reader(user=reader, paper_ids=candidates)
+    assert ReaderVector.objects.get(user=reader).history_until > cached.history_until  # refreshed
+
+
+def test_papers_newer_than_the_model_are_scored_from_their_text(catalogue):
+    model_version_train(overrides=QUICK)
+    fresh = PaperEmbeddingFactory().paper  # arrived after training: no item vector yet
+    reader = Interaction.objects.filter(user__username__startswith=DEMO_PREFIX).first().user
+    ranked, method = ranking.rank_for_reader(user=reader, paper_ids=[fresh.id, catalogue[0].id])
+    assert method == "two_tower" and all(np.isfinite(r.score) for r in ranked)
+
+
+def test_training_without_vectors_fails_with_a_clear_reason(settings, tmp_path):
+    settings.RETRIEVER_MODEL_DIR = tmp_path
+    version = model_version_train(overrides=QUICK)
+    assert version.status == ModelVersion.Status.FAILED and version.error == NO_VECTORS
+
+
+def test_training_on_too_little_data_fails_and_keeps_serving_the_fallback(settings, tmp_path, django_user_model):
+    settings.RETRIEVER_MODEL_DIR = tmp_path
+    EmbeddingModel.objects.create(name="all-MiniLM-L6-v2", status=EmbeddingModel.Status.ACTIVE)
+    paper = PaperEmbeddingFactory().paper
+    reader = django_user_model.objects.create_user("r@example.org", "r@example.org", "pw-123456789")
+    interaction_toggle(user=reader, paper=paper, kind="like", source="digest")
+    version = model_version_train(overrides=QUICK)
+    assert version.status == ModelVersion.Status.FAILED
+    assert version.error == TOO_LITTLE_DATA.format(interactions=1, readers=1, need=50)
+    assert ranking.rank_for_reader(user=reader, paper_ids=[PaperFactory().id])[1] != "two_tower"

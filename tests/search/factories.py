@@ -1,0 +1,70 @@
+"""Factories for search and embedding tests. Papers from the bundled sample keep their real text."""
+import datetime as dt
+import json
+from pathlib import Path
+
+import factory
+import numpy as np
+from django.utils import timezone
+
+from apps.embeddings.models import DIMENSIONS, PaperEmbedding
+from apps.papers.models import Paper
+
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample" / "arxiv_papers.jsonl"
+
+
+class PaperFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Paper
+
+    arxiv_id = factory.Sequence(lambda n: f"2606.{20000 + n}")
+    title = factory.Sequence(lambda n: f"Untitled study {n}")
+    abstract = "We describe an experiment."
+    authors_text = "Ada Lovelace, Alan Turing"
+    primary_category = "cs.IR"
+    categories = factory.LazyAttribute(lambda paper: [paper.primary_category])
+    published = factory.LazyFunction(timezone.now)
+    updated = factory.SelfAttribute("published")
+    announced = factory.LazyAttribute(lambda paper: paper.published.date() + dt.timedelta(days=1))
+
+
+def unit_vector(rng: np.random.Generator) -> np.ndarray:
+    vector = rng.standard_normal(DIMENSIONS).astype(np.float32)
+    return vector / np.linalg.norm(vector)
+
+
+class PaperEmbeddingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PaperEmbedding
+
+    paper = factory.SubFactory(PaperFactory)
+    model_name = "all-MiniLM-L6-v2"
+    paper_version = factory.SelfAttribute("paper.version")
+    vector = factory.Sequence(lambda n: unit_vector(np.random.default_rng(n)))
+
+
+def sample_rows(*arxiv_ids: str) -> list[dict]:
+    wanted = set(arxiv_ids)
+    with open(SAMPLE, encoding="utf-8") as lines:
+        rows = {row["arxiv_id"]: row for row in map(json.loads, lines) if row["arxiv_id"] in wanted}
+    return [rows[arxiv_id] for arxiv_id in arxiv_ids]
+
+
+def sample_papers(*arxiv_ids: str) -> list[Paper]:
+    """Real papers from the bundled sample, stored through the factory."""
+    return [
+        PaperFactory(
+            arxiv_id=row["arxiv_id"], title=row["title"], abstract=row["abstract"],
+            authors_text=", ".join(row["authors"]), primary_category=row["categories"][0],
+            categories=row["categories"], announced=dt.date.fromisoformat(row["announced_date"]),
+        )
+        for row in sample_rows(*arxiv_ids)
+    ]
+
+
+# Two recommendation papers and two computer-vision papers, all real.
+SEQUENTIAL_REC = "2603.02709"  # Sensory-Aware Sequential Recommendation via Review-Distilled Representations
+SPARSE_REC = "2603.03309"  # Combating data scarcity in recommendation services
+RADAR_POSE = "2603.08551"  # mmGAT: Pose Estimation by Graph Attention ... from mmWave Radar Point Clouds
+PATHOLOGY = "2605.24253"  # CRISP: Clustering-Based ... Instance Sampling for Pathology Case Representation
+TOPICAL = [SEQUENTIAL_REC, SPARSE_REC, RADAR_POSE, PATHOLOGY]
