@@ -106,6 +106,12 @@ def target_mask(items: torch.Tensor, events: torch.Tensor) -> torch.Tensor:
     return (items[:, 1:] >= 0) & torch.isin(events[:, 1:], positive)
 
 
+def trim_padding(batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Drop the trailing columns that are padding in every row: short histories cost nothing."""
+    width = max(int((batch["items"] >= 0).sum(1).max()), 2) if len(batch["items"]) else 2
+    return {k: v[:, :width] if v.dim() == 2 else v for k, v in batch.items()}
+
+
 def gap_bucket(seconds: np.ndarray) -> np.ndarray:
     """0 for a reader's first event, else 1 + floor(log2(1 + gap)), capped."""
     return np.minimum(1 + np.floor(np.log2(1.0 + np.maximum(seconds, 0))), GAP_BUCKETS - 1).astype(np.int64)

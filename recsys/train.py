@@ -17,7 +17,7 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
-from recsys.data import ItemTable, Interactions, target_mask, training_sequences
+from recsys.data import ItemTable, Interactions, target_mask, training_sequences, trim_padding
 from recsys.encoder import resolve_device
 from recsys.model import ItemFeatures, ModelConfig, TwoTower
 from recsys.objective import LOSSES, sequence_loss
@@ -146,7 +146,7 @@ def train(items: ItemTable, interactions: Interactions, config: TrainConfig) -> 
         examples, tic, losses = 0, time.perf_counter(), []
         for step in bar:
             rows = order[step * config.batch_size:(step + 1) * config.batch_size][rank::world]
-            batch = {k: v[rows] for k, v in train_seqs.items()}
+            batch = trim_padding({k: v[rows] for k, v in train_seqs.items()})
             losses.append(train_step(step_model, optimizer, batch, catalogue, config, frequency, autocast))
             examples += int((batch["items"][:, 1:] >= 0).sum()) * world
             if step % 10 == 0:
