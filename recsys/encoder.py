@@ -38,9 +38,11 @@ def model_name_for(path: Path) -> str:
     Derived from the path alone, so any process can name (and find again) a model it did not load.
     """
     resolved = Path(path).resolve()
-    if resolved == packaged_model_path().resolve():
-        return DEFAULT_MODEL_NAME
-    return resolved.name
+    try:
+        packaged = packaged_model_path().resolve()
+    except ImportError:  # a machine with only its own model directory (a GPU box, say)
+        packaged = None
+    return DEFAULT_MODEL_NAME if resolved == packaged else resolved.name
 
 
 @dataclass
