@@ -16,15 +16,24 @@ CARD_FIELDS = [
 ]
 
 
+CARDS_PER_PAGE = 40
+
+
 @dataclass
 class Digest:
     week: Week
     picks: list[Card]
-    cards: list[Card]
+    cards: list[Card]  # this page's share of the ranked papers
+    total: int  # ranked papers in the whole week
+    page: int
     trending: list[Paper]
     method: str
     previous: Week | None
     next: Week | None
+
+    @property
+    def next_page(self) -> int | None:
+        return self.page + 1 if self.page * CARDS_PER_PAGE < self.total else None
 
 
 def digest_weeks() -> list[Week]:
@@ -60,7 +69,7 @@ def _midnight(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(0), tzinfo=dt.timezone.utc)
 
 
-def digest_for_reader(*, user, week: Week) -> Digest:
+def digest_for_reader(*, user, week: Week, page: int = 1) -> Digest:
     """The week's papers for this reader (anonymous readers get the editors' order and popularity).
 
     A fixed number of queries whatever the number of papers: the papers, the picks, the reader's
@@ -70,12 +79,16 @@ def digest_for_reader(*, user, week: Week) -> Digest:
     pins = [pin for pin in Pin.objects.filter(week=week.monday).order_by("order", "id") if pin.paper_id in papers]
     pinned = {pin.paper_id for pin in pins}
     ranked, method = rank_for_reader(user=user, paper_ids=[pid for pid in papers if pid not in pinned])
-    states = reader_states(user=user, paper_ids=list(papers))
+    shown = ranked[(page - 1) * CARDS_PER_PAGE : page * CARDS_PER_PAGE]
+    pins = pins if page == 1 else []
+    states = reader_states(user=user, paper_ids=[pin.paper_id for pin in pins] + [r.paper_id for r in shown])
     visible = Paper.objects.visible()
     return Digest(
         week=week,
         picks=[Card(papers[pin.paper_id], note=pin.note, states=states[pin.paper_id]) for pin in pins],
-        cards=[Card(papers[r.paper_id], reason=r.reason, states=states[r.paper_id]) for r in ranked],
+        cards=[Card(papers[r.paper_id], reason=r.reason, states=states[r.paper_id]) for r in shown],
+        total=len(ranked),
+        page=page,
         trending=trending_papers(start=_midnight(week.monday), end=_midnight(week.next.monday)),
         method=method,
         previous=_neighbour(visible, week, later=False),

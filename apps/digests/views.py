@@ -25,8 +25,13 @@ def digest_week(request, label: str):
         week = Week.from_label(label)
     except ValueError as error:
         raise Http404(str(error))
-    digest = selectors.digest_for_reader(user=request.user, week=week)
-    template = "digests/week.html#digest" if request.htmx else "digests/week.html"
+    page = request.GET.get("page", "1")
+    page = int(page) if page.isdigit() and 0 < int(page) < 1000 else 1
+    digest = selectors.digest_for_reader(user=request.user, week=week, page=page)
+    if request.htmx and page > 1:  # "Show more": the next cards, appended in place
+        template = "digests/week.html#more-cards"
+    else:
+        template = "digests/week.html#digest" if request.htmx else "digests/week.html"
     return render(request, template, {"digest": digest, "feed_url": _feed_url(request)})
 
 

@@ -5,6 +5,7 @@ from django.core import signing
 from django.urls import reverse
 
 from apps.digests.models import Pin
+from apps.digests.selectors import CARDS_PER_PAGE
 from apps.digests.views import FEED_SALT, NO_PAPERS_YET
 from apps.digests.weeks import BAD_WEEK, Week
 from apps.recommendations import services
@@ -82,7 +83,7 @@ def test_the_page_costs_the_same_queries_whatever_the_number_of_papers(
     Pin.objects.create(week=WEEK.monday, paper=papers[20], note="Pick")
     with django_assert_num_queries(len(few.captured_queries)):
         response = client.get(reverse("digests:week", args=[WEEK.label]))
-    assert response.content.decode().count('class="paper card"') == 61
+    assert response.content.decode().count('class="paper card"') == 1 + CARDS_PER_PAGE  # the pick, then a page
 
 
 def test_previous_and_next_weeks_are_linked(client):
@@ -161,3 +162,15 @@ def test_the_private_feed_serves_the_readers_digest_and_refuses_forged_tokens(cl
     forged = signing.dumps(reader.pk, salt="something-else")
     assert client.get(reverse("digests:feed", args=[forged])).status_code == 404
     assert client.get(reverse("digests:feed", args=[token[:-2] + "xx"])).status_code == 404
+
+
+def test_a_long_week_shows_a_page_and_appends_more_in_place(client):
+    papers = week_papers(CARDS_PER_PAGE + 5)
+    url = reverse("digests:week", args=[WEEK.label])
+    first = client.get(url).content.decode()
+    assert first.count('class="paper card"') == CARDS_PER_PAGE and 'href="?page=2"' in first
+    more = client.get(url, {"page": 2}, headers={"HX-Request": "true"}).content.decode()
+    assert "<html" not in more and "<h1" not in more
+    assert more.count('class="paper card"') == 5 and "Show more" not in more
+    shown = {p.title for p in papers if p.title in first} | {p.title for p in papers if p.title in more}
+    assert len(shown) == len(papers)  # every paper once, across the two

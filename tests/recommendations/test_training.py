@@ -7,7 +7,7 @@ import pytest
 from apps.embeddings.models import EmbeddingModel
 from apps.recommendations import ranking
 from apps.recommendations.models import Interaction, ItemVector, ModelVersion, ReaderVector
-from apps.recommendations.services import interaction_toggle
+from apps.recommendations.services import interaction_record, interaction_toggle
 from apps.recommendations.services.demo import DEMO_PREFIX, demo_readers_seed
 from apps.recommendations.services.training import NO_VECTORS, TOO_LITTLE_DATA, model_version_train
 from tests.factories import PaperFactory
@@ -60,7 +60,7 @@ def test_the_active_model_ranks_a_readers_digest_and_caches_their_vector(catalog
     assert sorted(r.paper_id for r in ranked) == sorted(candidates)
     cached = ReaderVector.objects.get(user=reader)
 
-    interaction_toggle(user=reader, paper=catalogue[30], kind="like", source="digest")
+    interaction_record(user=reader, paper=catalogue[30], kind="view", source="paper")  # acting again
     ranking.rank_for_reader(user=reader, paper_ids=candidates)
     assert ReaderVector.objects.get(user=reader).history_until > cached.history_until  # refreshed
 

@@ -4,6 +4,7 @@ Their interactions come from recsys.simulate (readers with a few interest topics
 time order) over the real papers' text vectors. They are ordinary accounts that cannot log in.
 """
 import datetime as dt
+import math
 
 import numpy as np
 from django.contrib.auth import get_user_model
@@ -39,7 +40,7 @@ def demo_readers_seed(*, readers: int = 200, seed: int = 0) -> int:
         return 0
     simulated = simulate(np.stack(vectors), np.asarray(released, dtype=np.int64), SimulationConfig(readers=readers, seed=seed))
     # The simulator reads up to two weeks past the newest paper; the demo's history ends now.
-    overshoot = max(0, int(simulated.timestamps.max() - timezone.now().timestamp()))
+    overshoot = max(0, math.ceil(simulated.timestamps.max() - timezone.now().timestamp()))
     users = User.objects.bulk_create(
         [User(username=f"{DEMO_PREFIX}{i}", email=f"{DEMO_PREFIX}{i}@example.org", password="!") for i in range(readers)]
     )
