@@ -12,7 +12,7 @@ from apps.papers.arxiv_client import ArxivClient, FeedError, build_query
 from apps.papers.models import IngestRun
 from apps.papers.records import InvalidRecord, from_arxiv_result
 from apps.papers.relevance import current_rule, relevance_reason
-from apps.papers.services.upsert import upsert_records
+from apps.papers.services.upsert import upsert_for_run
 
 INGEST_LOCK = 7_311_002
 ALREADY_RUNNING = "An arXiv ingestion is already running; this one did nothing."
@@ -60,12 +60,7 @@ def _store_page(run: IngestRun, results: list) -> None:
             records.append(record)
         else:
             run.skipped += 1
-    started = time.monotonic()
-    counts = upsert_records(records)
-    run.store_seconds += time.monotonic() - started
-    run.created += counts.created
-    run.updated += counts.updated
-    run.skipped += counts.skipped
+    upsert_for_run(run, records)
 
 
 def ingest_arxiv(

@@ -1,6 +1,5 @@
 """Import a JSONL snapshot of papers (the bundled sample) through the same upsert path."""
 import json
-import time
 from collections.abc import Callable
 from itertools import islice
 from pathlib import Path
@@ -9,7 +8,7 @@ from django.utils import timezone
 
 from apps.papers.models import IngestRun
 from apps.papers.records import InvalidRecord, from_snapshot
-from apps.papers.services.upsert import upsert_records
+from apps.papers.services.upsert import upsert_for_run
 
 BATCH_SIZE = 500
 
@@ -31,12 +30,7 @@ def import_snapshot(path: Path, *, on_batch: Callable[[IngestRun], None] | None 
                 except (json.JSONDecodeError, InvalidRecord) as error:
                     run.errors += 1
                     problems.append(f"line {number}: {error}")
-            started = time.monotonic()
-            counts = upsert_records(records)
-            run.store_seconds += time.monotonic() - started
-            run.created += counts.created
-            run.updated += counts.updated
-            run.skipped += counts.skipped
+            upsert_for_run(run, records)
             run.save()
             if on_batch:
                 on_batch(run)

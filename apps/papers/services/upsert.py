@@ -1,9 +1,10 @@
 """The one write path into the catalogue: upsert by arXiv id, newest version wins, history kept."""
+import time
 from dataclasses import dataclass
 
 from django.db import connection, transaction
 
-from apps.papers.models import Author, Authorship, Paper, PaperVersion
+from apps.papers.models import Author, Authorship, IngestRun, Paper, PaperVersion
 from apps.papers.records import PaperRecord
 
 # Serialises catalogue writers (an ingestion run and a snapshot import, say) batch by batch, so two of
@@ -102,3 +103,13 @@ def upsert_records(records: list[PaperRecord]) -> UpsertCounts:
     counts.created += len(to_create)
     counts.updated += len(to_update)
     return counts
+
+
+def upsert_for_run(run: IngestRun, records: list[PaperRecord]) -> None:
+    """Upsert a batch and add what happened, and how long it took, to the run's counters."""
+    started = time.monotonic()
+    counts = upsert_records(records)
+    run.store_seconds += time.monotonic() - started
+    run.created += counts.created
+    run.updated += counts.updated
+    run.skipped += counts.skipped
