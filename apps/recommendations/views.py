@@ -38,6 +38,18 @@ def interaction_toggle(request, kind: str, arxiv_id: str):
     return HttpResponseRedirect(next_url)
 
 
+def open_on_arxiv(request, arxiv_id: str):
+    """Follow a paper to arXiv, recording the click for a signed-in reader (a strong signal of interest)."""
+    paper = get_object_or_404(Paper, arxiv_id=arxiv_id)
+    if request.user.is_authenticated:
+        source = request.GET.get("source")
+        services.interaction_record(
+            user=request.user, paper=paper, kind=Interaction.Kind.OPEN_ARXIV,
+            source=source if source in SOURCES else Interaction.Source.PAPER_PAGE,
+        )
+    return HttpResponseRedirect(paper.abs_url)
+
+
 @login_required
 def onboarding(request):
     """Step 1 picks topics (GET form); step 2 rates a diverse sample; done once MIN_RATINGS are in."""

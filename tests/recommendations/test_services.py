@@ -61,3 +61,13 @@ def test_deleting_a_reader_deletes_their_interactions(reader):
     toggle(reader, PaperFactory(), Kind.LIKE)
     reader.delete()
     assert not Interaction.objects.exists()
+
+
+def test_following_a_paper_to_arxiv_is_recorded_for_readers_only(client, reader):
+    paper = PaperFactory()
+    anonymous = client.get(f"/open/{paper.arxiv_id}?source=digest")
+    assert anonymous.status_code == 302 and anonymous.url == paper.abs_url and not Interaction.objects.exists()
+    client.force_login(reader)
+    client.get(f"/open/{paper.arxiv_id}?source=digest")
+    opened = Interaction.objects.get()
+    assert (opened.kind, opened.source, opened.paper) == ("open", "digest", paper)
