@@ -29,5 +29,5 @@ def train_retriever_task(self, unless_active: bool = False) -> dict:
 
 
 @shared_task(acks_late=True)
-def seed_demo_readers_task(readers: int = 200) -> dict:
+def seed_demo_readers_task(readers: int = 500) -> dict:
     return {"interactions": demo_readers_seed(readers=readers)}

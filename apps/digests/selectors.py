@@ -17,6 +17,11 @@ CARD_FIELDS = [
 
 
 CARDS_PER_PAGE = 40
+METHOD_LABELS = {
+    "two_tower": "by the retriever, from your reading history",
+    "content": "by similarity to what you liked and saved",
+    "popularity": "by what other readers liked, newest first",
+}
 
 
 @dataclass
@@ -30,6 +35,10 @@ class Digest:
     method: str
     previous: Week | None
     next: Week | None
+
+    @property
+    def method_label(self) -> str:
+        return METHOD_LABELS.get(self.method, self.method)
 
     @property
     def next_page(self) -> int | None:

@@ -21,7 +21,7 @@ DEMO_PREFIX = "demo-reader-"
 
 
 @transaction.atomic
-def demo_readers_seed(*, readers: int = 200, seed: int = 0) -> int:
+def demo_readers_seed(*, readers: int = 500, seed: int = 0) -> int:
     """Create `readers` simulated readers with histories, once; returns how many interactions were made."""
     User = get_user_model()
     model = active_model()

@@ -7,11 +7,11 @@ class Command(BaseCommand):
     help = "Create simulated readers with histories over the embedded papers (once), for the demo."
 
     def add_arguments(self, parser):
-        parser.add_argument("--readers", type=int, default=200)
+        parser.add_argument("--readers", type=int, default=500)
         parser.add_argument("--enqueue", action="store_true",
                             help="queue embedding, then these readers, then training, for the worker")
 
-    def handle(self, *args, readers=200, enqueue=False, **options):
+    def handle(self, *args, readers=500, enqueue=False, **options):
         if enqueue:
             from celery import chain
 
