@@ -1,5 +1,6 @@
 from django import template
 
+from apps.papers.bibtex import bibtex_entry
 from apps.papers.selectors import iso_week_label
 
 register = template.Library()
@@ -12,6 +13,4 @@ def iso_week(day) -> str:
 
 @register.filter
 def bibtex(paper) -> str:
-    from apps.papers.bibtex import bibtex_entry
-
     return bibtex_entry(paper)

@@ -63,6 +63,7 @@ def two_tower_ranking(*, user, paper_ids: list[int]) -> list[Ranked] | None:
     items = dict(ItemVector.objects.filter(model_version=version, paper_id__in=paper_ids).values_list("paper_id", "vector"))
     missing = [pid for pid in paper_ids if pid not in items]
     if missing:  # papers that arrived after training: the item tower reads their text alone
+        # Imported here: the training module pulls in the whole evaluation harness (scikit-learn too).
         from apps.recommendations.services.training import item_vectors
 
         texts = paper_vectors(paper_ids=missing, model_name=text_model.name)
