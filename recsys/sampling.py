@@ -91,12 +91,19 @@ def mixed_proposal(q_pos: Tensor, q_cand: Tensor, from_batch: Tensor, valid: Ten
     # item share it, since either stratum could have produced it
     mix_cand = (m * q_cand + u * uniform) / (m + u)                                   # [C]
 
-    m_row = (valid & from_batch).sum(1, keepdim=True).to(q_cand.dtype)                        # [M, 1]
-    u_row = (valid & ~from_batch).sum(1, keepdim=True).to(q_cand.dtype)                       # [M, 1]
-    q_not_p = q_cand[None, :] / (1.0 - q_pos[:, None]).clamp_min(1e-12)              # [M, C]
-    cond = (m_row * q_not_p + u_row / max(n_items - 1, 1)) / (m_row + u_row).clamp_min(1.0)
+    tiny = torch.finfo(q_cand.dtype).tiny
+    if u == 0:
+        # In-batch only: the row weights cancel and Q(n | n != p) = q(n) / (1 - q(p)), so its log is
+        # an outer difference of two vectors: one pass over [M, C] instead of a dozen.
+        log_q_cond = torch.log(q_cand.clamp_min(tiny))[None, :] - torch.log((1.0 - q_pos).clamp_min(1e-12))[:, None]
+    else:
+        m_row = (valid & from_batch).sum(1, keepdim=True).to(q_cand.dtype)                    # [M, 1]
+        u_row = (valid & ~from_batch).sum(1, keepdim=True).to(q_cand.dtype)                   # [M, 1]
+        q_not_p = q_cand[None, :] / (1.0 - q_pos[:, None]).clamp_min(1e-12)          # [M, C]
+        cond = (m_row * q_not_p + u_row / max(n_items - 1, 1)) / (m_row + u_row).clamp_min(1.0)
+        log_q_cond = torch.log(cond.clamp_min(tiny))
     return Proposal(
         log_q_pos=torch.log(mix_pos),
         log_q_neg=torch.log(mix_cand)[None, :].expand(len(q_pos), -1),
-        log_q_cond=torch.log(cond.clamp_min(torch.finfo(cond.dtype).tiny)),
+        log_q_cond=log_q_cond,
     )
