@@ -1,6 +1,7 @@
-"""Login throttling: failed log-ins counted per client IP and per account in the shared cache.
+"""Throttling in the shared cache: failed log-ins per client IP and per account, and sign-ups and
+password-reset requests per client IP (each mails or creates something, so each is worth abusing).
 
-Fixed windows: a counter starts at the first failure and expires LOGIN_FAILURE_WINDOW_SECONDS later.
+Fixed windows: a counter starts at the first hit and expires its window's seconds later.
 """
 import hashlib
 import logging
@@ -15,6 +16,12 @@ LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
 LOGIN_RATE_LIMITED = (
     "Too many failed log-in attempts. Wait 15 minutes and try again, or reset your password."
 )
+
+SIGNUP_LIMIT = 10
+PASSWORD_RESET_LIMIT = 5
+PER_IP_WINDOW_SECONDS = 60 * 60
+TOO_MANY_SIGNUPS = "Too many accounts were created from your network in the last hour. Please try again later."
+TOO_MANY_RESETS = "Too many password-reset requests from your network in the last hour. Please try again later."
 
 logger = logging.getLogger(__name__)
 # A cache outage must not lock every reader out: the limit then fails open, loudly.
@@ -49,16 +56,31 @@ def login_is_blocked(*, ip: str, email: str) -> bool:
     return any(count >= LOGIN_FAILURE_LIMIT for count in counts.values())
 
 
+def _count(key: str, window: int) -> int:
+    """One more hit on `key` in its window; returns the count so far."""
+    cache.add(key, 0, timeout=window)
+    try:
+        return cache.incr(key)  # keeps the expiry that add set
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=window)
+        return 1
+
+
 def login_failure_record(*, ip: str, email: str) -> None:
     try:
         for key in _keys(ip=ip, email=email):
-            cache.add(key, 0, timeout=LOGIN_FAILURE_WINDOW_SECONDS)
-            try:
-                cache.incr(key)  # keeps the expiry that add set
-            except ValueError:  # expired between add and incr
-                cache.set(key, 1, timeout=LOGIN_FAILURE_WINDOW_SECONDS)
+            _count(key, LOGIN_FAILURE_WINDOW_SECONDS)
     except CACHE_ERRORS:
         logger.exception("Login rate limit unavailable: the cache does not answer")
+
+
+def attempt_allowed(*, scope: str, ip: str, limit: int, window: int = PER_IP_WINDOW_SECONDS) -> bool:
+    """Count this attempt from `ip`; False once more than `limit` fall in the window (fails open)."""
+    try:
+        return _count(f"{scope}:ip:{hashlib.sha256(ip.encode()).hexdigest()}", window) <= limit
+    except CACHE_ERRORS:
+        logger.exception("Rate limit %s unavailable: the cache does not answer", scope)
+        return True
 
 
 def login_failures_clear(*, email: str) -> None:

@@ -31,6 +31,12 @@ def signup(request):
     if request.user.is_authenticated:
         return redirect(settings.LOGIN_REDIRECT_URL)
     form = SignupForm(request.POST if request.method == "POST" else None)
+    if form.is_bound and not ratelimit.attempt_allowed(
+        scope="signup", ip=ratelimit.client_ip(request), limit=ratelimit.SIGNUP_LIMIT
+    ):
+        form.is_valid()  # keep what was typed, with the reason on top
+        form.add_error(None, ratelimit.TOO_MANY_SIGNUPS)
+        return render(request, "accounts/signup.html", {"form": form}, status=429)
     if form.is_bound and form.is_valid():
         try:
             user = services.user_signup(**form.cleaned_data)
@@ -94,6 +100,15 @@ class PasswordResetView(auth_views.PasswordResetView):
     email_template_name = "accounts/email/password_reset.txt"
     subject_template_name = "accounts/email/password_reset_subject.txt"
     success_url = reverse_lazy("accounts:password_reset_done")
+
+    def form_valid(self, form):
+        # Each request mails someone: an address must not be usable to flood inboxes.
+        if not ratelimit.attempt_allowed(
+            scope="password-reset", ip=ratelimit.client_ip(self.request), limit=ratelimit.PASSWORD_RESET_LIMIT
+        ):
+            form.add_error(None, ratelimit.TOO_MANY_RESETS)
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().form_valid(form)
 
 
 class PasswordResetConfirmView(SuccessMessageMixin, auth_views.PasswordResetConfirmView):

@@ -109,3 +109,30 @@ def test_client_ip_trusts_only_the_configured_proxies(settings, proxies, forward
     request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=forwarded)
 
     assert ratelimit.client_ip(request) == expected
+
+
+def test_sign_ups_from_one_address_are_capped_and_the_form_keeps_what_was_typed(client):
+    signup = reverse("accounts:signup")
+    for i in range(ratelimit.SIGNUP_LIMIT):
+        client.post(signup, {"email": f"reader{i}@example.org", "password": "correct horse battery staple"},
+                    REMOTE_ADDR="192.0.2.7")
+        client.logout()
+    response = client.post(signup, {"email": "one.more@example.org", "password": "correct horse battery staple"},
+                           REMOTE_ADDR="192.0.2.7")
+    assert response.status_code == 429
+    html = response.content.decode()
+    assert ratelimit.TOO_MANY_SIGNUPS in html and 'value="one.more@example.org"' in html
+    assert not UserFactory._meta.model.objects.filter(email="one.more@example.org").exists()
+    other = client.post(signup, {"email": "elsewhere@example.org", "password": "correct horse battery staple"},
+                        REMOTE_ADDR="198.51.100.9")
+    assert other.status_code == 302  # another network is not held back
+
+
+def test_password_reset_requests_are_capped_per_address(client, mailoutbox):
+    UserFactory(email="ada@example.org")
+    reset = reverse("accounts:password_reset")
+    for _ in range(ratelimit.PASSWORD_RESET_LIMIT):
+        assert client.post(reset, {"email": "ada@example.org"}, REMOTE_ADDR="192.0.2.8").status_code == 302
+    refused = client.post(reset, {"email": "ada@example.org"}, REMOTE_ADDR="192.0.2.8")
+    assert refused.status_code == 429 and ratelimit.TOO_MANY_RESETS in refused.content.decode()
+    assert len(mailoutbox) == ratelimit.PASSWORD_RESET_LIMIT
