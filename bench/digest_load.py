@@ -151,7 +151,7 @@ def main() -> None:
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{args.port}",
          "--workers", str(args.workers), "--log-level", "warning"],
-        cwd=ROOT, env={**os.environ, "DJANGO_DEBUG": "1"},
+        cwd=ROOT, env={**os.environ, "DJANGO_DEBUG": "1", "RETRIEVER_WARM_ENCODER": "0"},
     )
     base = f"http://127.0.0.1:{args.port}"
     try:

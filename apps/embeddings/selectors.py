@@ -114,3 +114,22 @@ def paper_vectors(*, paper_ids, model_name: str) -> dict[int, np.ndarray]:
     """{paper id: vector} for the papers that have one from this model, in one query."""
     rows = PaperEmbedding.objects.filter(paper_id__in=paper_ids, model_name=model_name).values_list("paper_id", "vector")
     return {paper_id: np.asarray(vector, dtype=np.float32) for paper_id, vector in rows}
+
+
+def warm_encoder() -> bool:
+    """Load the serving model's encoder now, so the first semantic query does not wait for it.
+
+    Returns whether there was one to load; a failure is logged, never raised (the site serves
+    keyword search meanwhile, and the query path reports an unloadable model on its own).
+    """
+    import logging
+
+    model = active_model()
+    if model is None:
+        return False
+    try:
+        encoder_for(model).encode(["warm-up"])
+    except Exception:
+        logging.getLogger(__name__).exception("Could not preload the text model %s", model.name)
+        return False
+    return True

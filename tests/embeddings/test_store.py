@@ -50,3 +50,15 @@ def test_the_hnsw_index_serves_the_nearest_neighbour_query():
     with hnsw_search(40):
         plan = query.explain()
     assert "paperembedding_hnsw_cosine" in plan, plan
+
+
+@pytest.mark.django_db
+def test_warming_the_encoder_loads_the_serving_model_or_does_nothing(encoder):
+    from apps.embeddings.models import EmbeddingModel
+    from apps.embeddings.selectors import warm_encoder
+
+    assert warm_encoder() is False  # nothing serves yet
+    EmbeddingModel.objects.create(name="all-MiniLM-L6-v2", status=EmbeddingModel.Status.ACTIVE)
+    assert warm_encoder() is True
+    EmbeddingModel.objects.update(name="gone", path="/nonexistent")
+    assert warm_encoder() is False  # logged, not raised
