@@ -36,7 +36,7 @@ from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from apps.digests.weeks import Week  # noqa: E402
+from apps.papers.weeks import Week  # noqa: E402
 from apps.embeddings.models import EmbeddingModel, PaperEmbedding  # noqa: E402
 from apps.papers.models import Paper  # noqa: E402
 from apps.recommendations.models import Interaction  # noqa: E402

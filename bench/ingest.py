@@ -68,7 +68,7 @@ def main() -> None:
         settings.ARXIV_PAGE_SIZE = args.page_size
         results = [timed_run("empty catalogue", args.entries), timed_run("same feed again", args.entries)]
     assert Paper.objects.count() == args.entries
-    print(f"| run | entries | seconds | papers/s | fetch+parse s | store s | pages |")
+    print("| run | entries | seconds | papers/s | fetch+parse s | store s | pages |")
     print("|---|---|---|---|---|---|---|")
     for r in results:
         print(f"| {r['run']} | {r['entries']} | {r['seconds']} | {r['papers_per_s']} | {r['fetch_s']} | {r['store_s']} | {r['pages']} |")

@@ -108,7 +108,7 @@ def measure(rounds: int) -> None:
     for params in cases.values():  # warm-up: model load, caches, plans
         for query in QUERIES[:3]:
             client.get("/search/", {"q": query, **params})
-    print(f"\n| case | requests | p50 ms | p95 ms | median results |")
+    print("\n| case | requests | p50 ms | p95 ms | median results |")
     print("|---|---:|---:|---:|---:|")
     for name, params in cases.items():
         latencies, counts = [], []

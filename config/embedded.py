@@ -6,7 +6,6 @@ settings read them, the launcher (`config.devstack`) starts and stops the server
 """
 import atexit
 import os
-import shutil
 import signal
 import subprocess
 import time
@@ -127,7 +126,3 @@ def stop_redis(process: subprocess.Popen | None) -> None:
         process.wait(10)
     except subprocess.TimeoutExpired:
         process.kill()
-
-
-def chromium_path() -> str | None:
-    return shutil.which("chromium") or shutil.which("chromium-browser")

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.db import models
 
-from apps.digests.weeks import Week
+from apps.papers.weeks import Week
 from apps.papers.models import Paper
 
 

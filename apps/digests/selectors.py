@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django.db.models.functions import TruncWeek
 
 from apps.digests.models import Pin
-from apps.digests.weeks import Week
+from apps.papers.weeks import Week
 from apps.papers.models import Paper
 from apps.recommendations.ranking import rank_for_reader
 from apps.recommendations.selectors import Card, dismissed_paper_ids, reader_states, trending_papers

@@ -5,7 +5,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from apps.digests import feeds, selectors
-from apps.digests.weeks import Week
+from apps.papers.weeks import Week
 from apps.papers.bibtex import bibtex_file
 from apps.recommendations.selectors import cards_for, library_papers
 

@@ -1,4 +1,5 @@
 """Reads of the vector store: which model serves, nearest neighbours, what is left to embed."""
+import logging
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from apps.embeddings.models import EmbeddingModel, PaperEmbedding
 from apps.papers.models import Paper
 from recsys.encoder import DEFAULT_MODEL_NAME, Encoder, default_model_path, load_encoder, model_name_for, packaged_model_path
 
+logger = logging.getLogger(__name__)
 ENCODER_UNAVAILABLE = "The text model behind the search vectors ({name}) cannot be loaded on this server."
 
 
@@ -122,14 +124,12 @@ def warm_encoder() -> bool:
     Returns whether there was one to load; a failure is logged, never raised (the site serves
     keyword search meanwhile, and the query path reports an unloadable model on its own).
     """
-    import logging
-
     model = active_model()
     if model is None:
         return False
     try:
         encoder_for(model).encode(["warm-up"])
     except Exception:
-        logging.getLogger(__name__).exception("Could not preload the text model %s", model.name)
+        logger.exception("Could not preload the text model %s", model.name)
         return False
     return True

@@ -1,14 +1,7 @@
 """Reads of the catalogue."""
-import datetime as dt
-
 from django.db.models import QuerySet
 
 from apps.papers.models import Paper
-
-
-def iso_week_label(day: dt.date) -> str:
-    year, week, _ = day.isocalendar()
-    return f"{year}-W{week:02d}"
 
 
 def papers_by_announcement() -> QuerySet[Paper]:

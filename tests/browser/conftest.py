@@ -1,16 +1,16 @@
 """Headless Chromium (Debian's package) driven by Playwright against pytest-django's live server."""
 import os
+import shutil
 
 import pytest
 
-from config.embedded import chromium_path
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"]
 
 
 @pytest.fixture(scope="session")
 def browser():
-    executable = chromium_path()
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
     if executable is None:
         pytest.fail("Browser tests need Debian's chromium (`make test` installs it when run as root).")
     from playwright.sync_api import sync_playwright

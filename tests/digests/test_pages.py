@@ -7,7 +7,7 @@ from django.urls import reverse
 from apps.digests.models import Pin
 from apps.digests.selectors import CARDS_PER_PAGE
 from apps.digests.views import FEED_SALT, NO_PAPERS_YET
-from apps.digests.weeks import BAD_WEEK, Week
+from apps.papers.weeks import BAD_WEEK, Week
 from apps.recommendations import services
 from apps.recommendations.models import Interaction
 from tests.factories import PaperFactory

@@ -1,16 +1,13 @@
 """Factories for search and embedding tests. Papers from the bundled sample keep their real text."""
 import datetime as dt
-import json
-from pathlib import Path
 
 import factory
 import numpy as np
 
 from apps.embeddings.models import DIMENSIONS, PaperEmbedding
 from apps.papers.models import Paper
+from tests.arxiv_replay import sample_rows as all_sample_rows
 from tests.factories import PaperFactory
-
-SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample" / "arxiv_papers.jsonl"
 
 
 def unit_vector(rng: np.random.Generator) -> np.ndarray:
@@ -29,9 +26,7 @@ class PaperEmbeddingFactory(factory.django.DjangoModelFactory):
 
 
 def sample_rows(*arxiv_ids: str) -> list[dict]:
-    wanted = set(arxiv_ids)
-    with open(SAMPLE, encoding="utf-8") as lines:
-        rows = {row["arxiv_id"]: row for row in map(json.loads, lines) if row["arxiv_id"] in wanted}
+    rows = {row["arxiv_id"]: row for row in all_sample_rows()}
     return [rows[arxiv_id] for arxiv_id in arxiv_ids]
 
 

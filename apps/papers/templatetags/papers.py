@@ -1,14 +1,14 @@
 from django import template
 
 from apps.papers.bibtex import bibtex_entry
-from apps.papers.selectors import iso_week_label
+from apps.papers.weeks import Week
 
 register = template.Library()
 
 
 @register.filter
 def iso_week(day) -> str:
-    return iso_week_label(day)
+    return Week.containing(day).label
 
 
 @register.filter

@@ -24,17 +24,17 @@ def _model(version_id: int, checkpoint: str):
 
 def reader_vector(*, user, version: ModelVersion, text_model: str) -> np.ndarray | None:
     """Cached per reader; recomputed from their history when they have acted since."""
-    newest = Interaction.objects.filter(user=user, kind__in=HISTORY_KINDS).order_by("-created_at").values_list("created_at", flat=True).first()
-    if newest is None:
-        return None
-    cached = ReaderVector.objects.filter(user=user, model_version=version, history_until__gte=newest).first()
-    if cached is not None:
-        return np.asarray(cached.vector, dtype=np.float32)
     model = _model(version.pk, version.checkpoint)
     rows = list(
         Interaction.objects.filter(user=user, kind__in=HISTORY_KINDS)
         .order_by("-created_at").values_list("paper_id", "kind", "created_at")[: model.config.max_len]
-    )[::-1]
+    )[::-1]  # oldest first, as the user tower reads them
+    if not rows:
+        return None
+    newest = rows[-1][2]
+    cached = ReaderVector.objects.filter(user=user, model_version=version, history_until__gte=newest).first()
+    if cached is not None:
+        return np.asarray(cached.vector, dtype=np.float32)
     vectors = paper_vectors(paper_ids=[paper_id for paper_id, _, _ in rows], model_name=text_model)
     rows = [row for row in rows if row[0] in vectors]
     if not rows:
