@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from recsys.baselines import BASELINES, FIT, needs
+from recsys.baselines import BASELINES, FIT, SEEDLESS, needs
 from recsys.data import ItemTable, Interactions, last_histories, read_interactions_csv, read_items_jsonl
 from recsys.embeddings import DEFAULT_CACHE, embed_texts
 from recsys.metrics import KS, ranking_metrics
@@ -27,6 +27,17 @@ from recsys.train import TrainConfig, catalogue_features, train
 DEFAULT_METHODS = ("corrected_logq", "logq", "in_batch", "mns_corrected_logq", "full_softmax",
                    "popularity", "content_knn", "user_logreg", "tfidf_svm")
 METRICS = [f"{m}@{k}" for m in ("recall", "ndcg") for k in KS] + [f"coverage@{k}" for k in KS]
+EXAMPLE_BUDGET = 3_000_000   # training examples per run when --epochs is not given
+
+
+def default_epochs(n_interactions: int) -> int:
+    """Epochs for about EXAMPLE_BUDGET training examples per run, between 3 and TrainConfig.epochs.
+
+    Small data sets get all the epochs early stopping wants; at 1M interactions every run gets 3,
+    so the default harness (five two-tower methods x 3 seeds, and the baselines) finishes in tens
+    of minutes on a 2-core CPU (docs/benchmarks.md). Pass --epochs for longer training.
+    """
+    return max(3, min(TrainConfig.epochs, round(EXAMPLE_BUDGET / max(n_interactions, 1))))
 
 
 def load_dataset(items_path: Path, interactions_path: Path, cache_dir: Path = DEFAULT_CACHE) -> tuple[ItemTable, Interactions]:
@@ -38,11 +49,12 @@ def load_dataset(items_path: Path, interactions_path: Path, cache_dir: Path = DE
 
 
 def fit_two_tower(method: str, data: Split, items: ItemTable, seed: int, base: TrainConfig):
-    """Trains the method's two-tower model on data.train; returns a scorer over the catalogue."""
+    """Trains the method's two-tower model on data.train; returns a scorer over the catalogue and
+    the training metrics."""
     loss, mixed = parse_method(method)
     config = TrainConfig(**{**vars(base), "loss": loss, "seed": seed,
                             "uniform_negatives": min(base.uniform_negatives, len(items)) if mixed else 0})
-    model, _ = train(items, data.train, config)
+    model, trained = train(items, data.train, config)
     device = model.log_temperature.device
     catalogue = catalogue_features(items, device)
     item_vectors = model.item_vectors(catalogue)
@@ -52,7 +64,7 @@ def fit_two_tower(method: str, data: Split, items: ItemTable, seed: int, base: T
         rows = torch.as_tensor(readers, device=device)
         users = model.history_vectors(*(histories[k][rows] for k in ("items", "events", "gaps", "lengths")), catalogue)
         return (users @ item_vectors.T).float()
-    return score
+    return score, trained
 
 
 def evaluate(items: ItemTable, interactions: Interactions, split_name: str, methods, seeds: int,
@@ -68,11 +80,18 @@ def evaluate(items: ItemTable, interactions: Interactions, split_name: str, meth
         if requirement and getattr(items, requirement) is None:
             log(f"skipping {method}: the items have no {requirement}")
             continue
-        runs, tic = [], time.perf_counter()
-        for seed in range(seeds):
-            scorer = FIT[method](data.train, items, seed) if method in BASELINES else fit_two_tower(method, data, items, seed, base)
+        runs, tic, n_seeds = [], time.perf_counter(), 1 if method in SEEDLESS else seeds
+        for seed in range(n_seeds):
+            started, note = time.perf_counter(), ""
+            if method in BASELINES:
+                scorer = FIT[method](data.train, items, seed)
+            else:
+                scorer, trained = fit_two_tower(method, data, items, seed, base)
+                note = f", {len(trained['history'])} epoch(s), best {trained['best_epoch']}"
             runs.append(ranking_metrics(scorer, data.readers, data.relevant, data.seen, len(items)))
-        log(f"{method}: {time.perf_counter() - tic:.0f}s for {seeds} seed(s), recall@20 {np.mean([r['recall@20'] for r in runs]):.4f}")
+            if n_seeds > 1:
+                log(f"  {method} seed {seed + 1}/{n_seeds}: {time.perf_counter() - started:.0f}s{note}, recall@20 {runs[-1]['recall@20']:.4f}")
+        log(f"{method}: {time.perf_counter() - tic:.0f}s for {len(runs)} seed(s), recall@20 {np.mean([r['recall@20'] for r in runs]):.4f}")
         results += [{"method": method, "metric": metric, "mean": float(np.mean([r[metric] for r in runs])),
                      "std": float(np.std([r[metric] for r in runs]))} for metric in METRICS]
     return {"split": split_name, "results": results}
@@ -86,19 +105,29 @@ def markdown_table(report: dict) -> str:
     return "\n".join(lines)
 
 
+def at_least(minimum: int):
+    def parse(text: str) -> int:
+        value = int(text)
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+    return parse
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description="Compare two-tower losses and baselines on one split.")
     p.add_argument("--items", type=Path, required=True)
     p.add_argument("--interactions", type=Path, required=True)
     p.add_argument("--split", choices=SPLITS, default="temporal")
     p.add_argument("--methods", default=",".join(DEFAULT_METHODS))
-    p.add_argument("--seeds", type=int, default=3)
-    p.add_argument("--epochs", type=int, default=TrainConfig.epochs)
-    p.add_argument("--batch-size", type=int, default=TrainConfig.batch_size, help="sequences per step")
-    p.add_argument("--uniform-negatives", type=int, default=1024, help="uniform draws per step for mns_* methods")
-    p.add_argument("--max-len", type=int, default=ModelConfig.max_len)
-    p.add_argument("--dim", type=int, default=ModelConfig.dim)
-    p.add_argument("--max-readers", type=int, default=5000, help="evaluate a fixed sample of at most this many readers")
+    p.add_argument("--seeds", type=at_least(1), default=3)
+    p.add_argument("--epochs", type=at_least(1), help=f"most epochs per run, with early stopping (default: {EXAMPLE_BUDGET:,} "
+                   f"training examples' worth, between 3 and {TrainConfig.epochs})")
+    p.add_argument("--batch-size", type=at_least(1), default=TrainConfig.batch_size, help="sequences per step")
+    p.add_argument("--uniform-negatives", type=at_least(0), default=1024, help="uniform draws per step for mns_* methods")
+    p.add_argument("--max-len", type=at_least(1), default=ModelConfig.max_len)
+    p.add_argument("--dim", type=at_least(1), default=ModelConfig.dim)
+    p.add_argument("--max-readers", type=at_least(1), default=5000, help="evaluate a fixed sample of at most this many readers")
     p.add_argument("--device", default="auto")
     p.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE, help="text embedding cache")
     p.add_argument("--out", type=Path, required=True)
@@ -107,7 +136,9 @@ def main(argv=None) -> None:
     log = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
     items, interactions = load_dataset(args.items, args.interactions, args.cache_dir)
     model = ModelConfig(max_len=args.max_len, dim=args.dim, id_buckets=0 if items.embeddings is not None else len(items))
-    base = TrainConfig(model=model, epochs=args.epochs, batch_size=args.batch_size, device=args.device,
+    epochs = args.epochs if args.epochs is not None else default_epochs(len(interactions))
+    log(f"{len(interactions)} interactions: up to {epochs} epochs per two-tower run")
+    base = TrainConfig(model=model, epochs=epochs, batch_size=args.batch_size, device=args.device,
                        uniform_negatives=args.uniform_negatives, progress=sys.stderr.isatty())
     report = evaluate(items, interactions, args.split, args.methods.split(","), args.seeds, base, args.max_readers, log)
     args.out.write_text(json.dumps(report, indent=2))

@@ -92,16 +92,18 @@ def mixed_proposal(q_pos: Tensor, q_cand: Tensor, from_batch: Tensor, valid: Ten
     mix_cand = (m * q_cand + u * uniform) / (m + u)                                   # [C]
 
     tiny = torch.finfo(q_cand.dtype).tiny
+    not_p = (1.0 - q_pos).clamp_min(1e-12)                                          # [M], 1 - q(p)
     if u == 0:
         # In-batch only: the row weights cancel and Q(n | n != p) = q(n) / (1 - q(p)), so its log is
-        # an outer difference of two vectors: one pass over [M, C] instead of a dozen.
-        log_q_cond = torch.log(q_cand.clamp_min(tiny))[None, :] - torch.log((1.0 - q_pos).clamp_min(1e-12))[:, None]
+        # an outer difference of two log vectors: one pass over [M, C]
+        log_q_cond = torch.log(q_cand.clamp_min(tiny))[None, :] - torch.log(not_p)[:, None]
     else:
-        m_row = (valid & from_batch).sum(1, keepdim=True).to(q_cand.dtype)                    # [M, 1]
-        u_row = (valid & ~from_batch).sum(1, keepdim=True).to(q_cand.dtype)                   # [M, 1]
-        q_not_p = q_cand[None, :] / (1.0 - q_pos[:, None]).clamp_min(1e-12)          # [M, C]
-        cond = (m_row * q_not_p + u_row / max(n_items - 1, 1)) / (m_row + u_row).clamp_min(1.0)
-        log_q_cond = torch.log(cond.clamp_min(tiny))
+        # per row an affine function of q(n), a_r q(n) + b_r: built and logged in place, three passes
+        m_row = (valid & from_batch).sum(1, dtype=torch.int32).to(q_cand.dtype)       # [M]
+        u_row = (valid & ~from_batch).sum(1, dtype=torch.int32).to(q_cand.dtype)      # [M]
+        k_row = (m_row + u_row).clamp_min(1.0)
+        a, b = m_row / (not_p * k_row), u_row / (max(n_items - 1, 1) * k_row)          # [M], [M]
+        log_q_cond = torch.addcmul(b[:, None], a[:, None], q_cand[None, :]).clamp_min_(tiny).log_()
     return Proposal(
         log_q_pos=torch.log(mix_pos),
         log_q_neg=torch.log(mix_cand)[None, :].expand(len(q_pos), -1),

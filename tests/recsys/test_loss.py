@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from recsys.loss import corrected_logq_loss, full_softmax_loss, logq_loss, sampled_softmax_loss
+from recsys.loss import corrected_logq_loss, full_softmax_loss, logq_loss, masked_logsumexp, sampled_softmax_loss
 from recsys.sampling import CountMinFrequency, ExactFrequency, mixed_proposal
 
 f64 = torch.float64
@@ -128,3 +128,20 @@ def test_frequency_estimators_agree_on_a_stream():
     items = torch.arange(200)
     assert (sketch.q(items) >= exact.q(items) - 1e-7).all()   # count-min never underestimates
     assert torch.allclose(sketch.q(items[:20]), exact.q(items[:20]), rtol=0.05)
+
+
+def test_fused_masked_logsumexp_matches_the_plain_composition():
+    g = torch.Generator().manual_seed(1)
+    x = (10 * torch.randn(64, 300, generator=g)).requires_grad_()
+    offset = torch.randn(64, 300, generator=g)
+    valid = torch.rand(64, 300, generator=g) > 0.2
+    valid[3] = False
+    log_z, count = masked_logsumexp(x, valid, offset)
+    (log_z * torch.linspace(0, 1, 64)).sum().backward()
+    reference_x = x.detach().clone().requires_grad_()
+    reference = torch.logsumexp((reference_x - offset).masked_fill(~valid, float("-inf")), 1)
+    reference = torch.where(valid.any(1), reference, torch.zeros(()))
+    (reference * torch.linspace(0, 1, 64)).sum().backward()
+    assert torch.equal(count, valid.sum(1).int())
+    torch.testing.assert_close(log_z, reference)
+    torch.testing.assert_close(x.grad, reference_x.grad.nan_to_num())
