@@ -22,6 +22,10 @@ GAP_BUCKETS = 32                                                  # log2-seconds
 PAD = -1
 
 
+class InputError(ValueError):
+    """A data file the harness cannot read; the message names the file and line."""
+
+
 @dataclass
 class ItemTable:
     ids: list[str]
@@ -83,11 +87,29 @@ def parse_time(value) -> int:
 
 def read_items_jsonl(path: Path) -> tuple[list[str], list[str] | None, np.ndarray | None]:
     """ids, texts (if every row has `text`), embeddings (if every row has `embedding`)."""
-    records = [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+    numbered, seen = [], set()   # (line number, record)
+    for number, line in enumerate(Path(path).read_text().splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise InputError(f"{path}:{number}: not JSON ({e.msg})") from None
+        if not isinstance(record, dict) or "item_id" not in record:
+            raise InputError(f"{path}:{number}: every line needs an item_id")
+        if str(record["item_id"]) in seen:
+            raise InputError(f"{path}:{number}: item_id {record['item_id']!r} appears twice")
+        seen.add(str(record["item_id"]))
+        numbered.append((number, record))
+    records = [r for _, r in numbered]
     ids = [str(r["item_id"]) for r in records]
     texts = [r["text"] for r in records] if all("text" in r for r in records) else None
     embeddings = None
-    if all("embedding" in r for r in records) and records:
+    if records and all("embedding" in r for r in records):
+        first, width = numbered[0][0], len(records[0]["embedding"])
+        for number, r in numbered:
+            if len(r["embedding"]) != width:
+                raise InputError(f"{path}:{number}: an embedding of {len(r['embedding'])} numbers, line {first} has {width}")
         embeddings = np.asarray([r["embedding"] for r in records], dtype=np.float32)
         embeddings /= np.linalg.norm(embeddings, axis=1, keepdims=True).clip(1e-12)
     return ids, texts, embeddings
@@ -96,8 +118,22 @@ def read_items_jsonl(path: Path) -> tuple[list[str], list[str] | None, np.ndarra
 def read_interactions_csv(path: Path, items: ItemTable) -> Interactions:
     with open(path, newline="") as f:
         reader = csv.DictReader(f)
-        rows = ((r["user_id"], r["item_id"], r["timestamp"], r.get("event")) for r in reader)
-        return Interactions.from_rows(rows, items)
+        missing = [c for c in ("user_id", "item_id", "timestamp") if c not in (reader.fieldnames or ())]
+        if missing:
+            raise InputError(f"{path}: the header lacks {', '.join(missing)} (expected user_id,item_id,timestamp[,event])")
+
+        def rows():
+            for r in reader:
+                event = r.get("event") or "view"
+                if event not in EVENT_CODE:
+                    raise InputError(f"{path}:{reader.line_num}: unknown event {event!r}, expected one of {', '.join(EVENTS)}")
+                try:
+                    timestamp = parse_time(r["timestamp"])
+                except (TypeError, ValueError):
+                    raise InputError(f"{path}:{reader.line_num}: timestamp {r['timestamp']!r} is neither unix "
+                                     "seconds nor ISO-8601") from None
+                yield r["user_id"], r["item_id"], timestamp, event
+        return Interactions.from_rows(rows(), items)
 
 
 def target_mask(items: torch.Tensor, events: torch.Tensor) -> torch.Tensor:

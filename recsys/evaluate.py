@@ -16,18 +16,23 @@ import numpy as np
 import torch
 
 from recsys.baselines import BASELINES, FIT, SEEDLESS, needs
-from recsys.data import ItemTable, Interactions, last_histories, read_interactions_csv, read_items_jsonl
+from recsys.data import InputError, ItemTable, Interactions, last_histories, read_interactions_csv, read_items_jsonl
 from recsys.embeddings import DEFAULT_CACHE, embed_texts
 from recsys.metrics import KS, ranking_metrics
 from recsys.model import ModelConfig
-from recsys.objective import parse_method
+from recsys.objective import LOSSES, parse_method
 from recsys.splits import SPLITS, Split, split
 from recsys.train import TrainConfig, catalogue_features, train
 
 DEFAULT_METHODS = ("corrected_logq", "logq", "in_batch", "mns_corrected_logq", "full_softmax",
                    "popularity", "content_knn", "user_logreg", "tfidf_svm")
+KNOWN_METHODS = (*LOSSES, *(f"mns_{loss}" for loss in LOSSES if loss != "full_softmax"), *BASELINES)
 METRICS = [f"{m}@{k}" for m in ("recall", "ndcg") for k in KS] + [f"coverage@{k}" for k in KS]
 EXAMPLE_BUDGET = 3_000_000   # training examples per run when --epochs is not given
+# The full softmax scores every example against the whole catalogue, so its cost per example grows
+# with N: at 10k items it is about five times a sampled loss's with ~2k negatives. Past that the
+# default run leaves it out (naming it in --methods still runs it).
+FULL_SOFTMAX_DEFAULT_MAX_ITEMS = 10_000
 
 
 def default_epochs(n_interactions: int) -> int:
@@ -105,6 +110,23 @@ def markdown_table(report: dict) -> str:
     return "\n".join(lines)
 
 
+def is_two_tower(method: str) -> bool:
+    try:
+        parse_method(method)
+    except ValueError:
+        return False
+    return True
+
+
+def default_methods(n_items: int, log=print) -> list[str]:
+    methods = list(DEFAULT_METHODS)
+    if n_items > FULL_SOFTMAX_DEFAULT_MAX_ITEMS:
+        methods.remove("full_softmax")
+        log(f"full_softmax left out: {n_items:,} items is more than {FULL_SOFTMAX_DEFAULT_MAX_ITEMS:,} to score "
+            f"every example against; name it in --methods to run it anyway")
+    return methods
+
+
 def at_least(minimum: int):
     def parse(text: str) -> int:
         value = int(text)
@@ -119,7 +141,8 @@ def main(argv=None) -> None:
     p.add_argument("--items", type=Path, required=True)
     p.add_argument("--interactions", type=Path, required=True)
     p.add_argument("--split", choices=SPLITS, default="temporal")
-    p.add_argument("--methods", default=",".join(DEFAULT_METHODS))
+    p.add_argument("--methods", help=f"comma-separated (default: {','.join(DEFAULT_METHODS)}; full_softmax only up to "
+                   f"{FULL_SOFTMAX_DEFAULT_MAX_ITEMS:,} items)")
     p.add_argument("--seeds", type=at_least(1), default=3)
     p.add_argument("--epochs", type=at_least(1), help=f"most epochs per run, with early stopping (default: {EXAMPLE_BUDGET:,} "
                    f"training examples' worth, between 3 and {TrainConfig.epochs})")
@@ -132,15 +155,25 @@ def main(argv=None) -> None:
     p.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE, help="text embedding cache")
     p.add_argument("--out", type=Path, required=True)
     args = p.parse_args(argv)
+    unknown = [m for m in (args.methods or "").split(",") if m and m not in BASELINES and not is_two_tower(m)]
+    if unknown:
+        p.error(f"unknown method(s) {', '.join(unknown)}; known: {', '.join(KNOWN_METHODS)}")
+    for flag, path in (("--items", args.items), ("--interactions", args.interactions)):
+        if not path.is_file():
+            p.error(f"{flag}: no such file: {path}")
 
     log = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
-    items, interactions = load_dataset(args.items, args.interactions, args.cache_dir)
+    try:
+        items, interactions = load_dataset(args.items, args.interactions, args.cache_dir)
+    except InputError as e:
+        p.exit(2, f"{p.prog}: error: {e}\n")
     model = ModelConfig(max_len=args.max_len, dim=args.dim, id_buckets=0 if items.embeddings is not None else len(items))
     epochs = args.epochs if args.epochs is not None else default_epochs(len(interactions))
     log(f"{len(interactions)} interactions: up to {epochs} epochs per two-tower run")
     base = TrainConfig(model=model, epochs=epochs, batch_size=args.batch_size, device=args.device,
                        uniform_negatives=args.uniform_negatives, progress=sys.stderr.isatty())
-    report = evaluate(items, interactions, args.split, args.methods.split(","), args.seeds, base, args.max_readers, log)
+    methods = args.methods.split(",") if args.methods else default_methods(len(items), log)
+    report = evaluate(items, interactions, args.split, methods, args.seeds, base, args.max_readers, log)
     args.out.write_text(json.dumps(report, indent=2))
     print(markdown_table(report))
 

@@ -1,7 +1,7 @@
 """The harness's defaults and argument checks (the whole run is in test_end_to_end.py)."""
 import pytest
 
-from recsys.evaluate import EXAMPLE_BUDGET, default_epochs, main
+from recsys.evaluate import DEFAULT_METHODS, EXAMPLE_BUDGET, FULL_SOFTMAX_DEFAULT_MAX_ITEMS, default_epochs, default_methods, main
 from recsys.train import TrainConfig
 
 
@@ -20,3 +20,60 @@ def test_nonsense_numbers_are_refused_before_any_work(flag, value, tmp_path, cap
               "--out", str(tmp_path / "report.json"), flag, value])
     assert f"argument {flag}: must be at least" in capsys.readouterr().err
     assert not (tmp_path / "report.json").exists()
+
+
+def test_full_softmax_is_left_out_by_default_only_for_large_catalogues():
+    said = []
+    assert default_methods(FULL_SOFTMAX_DEFAULT_MAX_ITEMS, said.append) == list(DEFAULT_METHODS)
+    assert not said
+    large = default_methods(FULL_SOFTMAX_DEFAULT_MAX_ITEMS + 1, said.append)
+    assert "full_softmax" not in large and len(large) == len(DEFAULT_METHODS) - 1
+    assert "full_softmax left out" in said[0] and "--methods" in said[0]
+
+
+def test_unknown_methods_are_refused_before_any_work(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["--items", str(tmp_path / "missing.jsonl"), "--interactions", str(tmp_path / "missing.csv"),
+              "--out", str(tmp_path / "report.json"), "--methods", "corrected_logq,mns_full_softmax,bm25"])
+    err = capsys.readouterr().err
+    assert "unknown method(s) mns_full_softmax, bm25" in err and "mns_corrected_logq" in err
+
+
+def test_missing_input_files_are_named(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["--items", str(tmp_path / "missing.jsonl"), "--interactions", str(tmp_path / "missing.csv"),
+              "--out", str(tmp_path / "report.json")])
+    assert f"--items: no such file: {tmp_path / 'missing.jsonl'}" in capsys.readouterr().err
+
+
+GOOD_ITEMS = '{"item_id": "a", "embedding": [1, 0]}\n{"item_id": "b", "embedding": [0, 1]}\n'
+GOOD_CSV = "user_id,item_id,timestamp,event\nu1,a,1700000000,view\nu1,b,2023-11-15T00:00:00,like\n"
+
+
+@pytest.mark.parametrize("items, interactions, message", [
+    ('{"item_id": "a"}\n{"item_id": "b", oops}\n', GOOD_CSV, "items.jsonl:2: not JSON"),
+    ('{"item_id": "a"}\n\n{"text": "no id"}\n', GOOD_CSV, "items.jsonl:3: every line needs an item_id"),
+    ('{"item_id": "a"}\n{"item_id": "a"}\n', GOOD_CSV, "items.jsonl:2: item_id 'a' appears twice"),
+    ('{"item_id": "a", "embedding": [1, 0]}\n{"item_id": "b", "embedding": [1]}\n', GOOD_CSV,
+     "items.jsonl:2: an embedding of 1 numbers, line 1 has 2"),
+    (GOOD_ITEMS, "user,item_id,timestamp\nu1,a,1\n", "interactions.csv: the header lacks user_id"),
+    (GOOD_ITEMS, GOOD_CSV + "u2,a,1700000001,clicked\n", "interactions.csv:4: unknown event 'clicked'"),
+    (GOOD_ITEMS, GOOD_CSV + "u2,a,yesterday,view\n", "interactions.csv:4: timestamp 'yesterday' is neither"),
+])
+def test_malformed_input_is_reported_with_file_and_line(items, interactions, message, tmp_path, capsys):
+    (tmp_path / "items.jsonl").write_text(items)
+    (tmp_path / "interactions.csv").write_text(interactions)
+    with pytest.raises(SystemExit) as exit_:
+        main(["--items", str(tmp_path / "items.jsonl"), "--interactions", str(tmp_path / "interactions.csv"),
+              "--out", str(tmp_path / "report.json"), "--methods", "popularity"])
+    assert exit_.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "report.json").exists()
+
+
+def test_well_formed_tiny_input_runs(tmp_path, capsys):
+    (tmp_path / "items.jsonl").write_text(GOOD_ITEMS)
+    (tmp_path / "interactions.csv").write_text(GOOD_CSV + "u2,a,1700000100,view\nu2,b,1700000200,save\n")
+    main(["--items", str(tmp_path / "items.jsonl"), "--interactions", str(tmp_path / "interactions.csv"),
+          "--split", "leave-one-out", "--out", str(tmp_path / "report.json"), "--methods", "popularity"])
+    assert "| popularity |" in capsys.readouterr().out and (tmp_path / "report.json").exists()
