@@ -3,8 +3,14 @@
 Queries are the user tower's outputs at positions whose next event is a positive; candidates are
 (a random subset of) the batch's own targets, plus optional uniform draws from the catalogue, or
 the whole catalogue for the full softmax. `sequence_loss` is all one train step computes.
+
+Under DDP (`group` given) the in-batch candidates are gathered from every rank, so the negatives
+span the global batch as they would on one device, and each candidate's gradient flows back to the
+rank that computed it: two ranks with half the batch each train exactly as one process with all of it.
 """
 import torch
+import torch.distributed as dist
+import torch.nn.functional as F
 from torch import Tensor
 
 from recsys.data import target_mask
@@ -24,14 +30,49 @@ def parse_method(method: str) -> tuple[str, bool]:
     return loss, mixed
 
 
+class _GatherWithGradient(torch.autograd.Function):
+    """All ranks' x [n, d] (equal n), concatenated; backward sums every rank's gradient of its slice."""
+
+    @staticmethod
+    def forward(ctx, x: Tensor, group) -> Tensor:
+        ctx.group = group
+        parts = [torch.empty_like(x) for _ in range(dist.get_world_size(group))]
+        dist.all_gather(parts, x.contiguous(), group=group)
+        return torch.cat(parts)                                                    # [world * n, d]
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        # every rank's loss used this rank's candidates: their gradient is the sum over ranks.
+        # (An all-reduce, not a reduce-scatter, which gloo lacks; the tensor is small.)
+        grad = grad.contiguous().clone()
+        dist.all_reduce(grad, group=ctx.group)
+        n = len(grad) // dist.get_world_size(ctx.group)
+        rank = dist.get_rank(ctx.group)
+        return grad[rank * n:(rank + 1) * n], None
+
+
+def gather_candidates(ids: Tensor, vectors: Tensor, group) -> tuple[Tensor, Tensor]:
+    """Every rank's candidate ids [n_r] and vectors [n_r, d], rank by rank; ranks differ in n_r."""
+    world = dist.get_world_size(group)
+    sizes = [torch.zeros(1, dtype=torch.long, device=ids.device) for _ in range(world)]
+    dist.all_gather(sizes, torch.tensor([len(ids)], device=ids.device), group=group)
+    longest = int(max(sizes))
+    pad = longest - len(ids)                                                      # collectives need equal shapes
+    all_ids = [torch.empty(longest, dtype=ids.dtype, device=ids.device) for _ in range(world)]
+    dist.all_gather(all_ids, F.pad(ids, (0, pad), value=-1), group=group)
+    all_vectors = _GatherWithGradient.apply(F.pad(vectors, (0, 0, 0, pad)), group)   # [world * longest, d]
+    keep = torch.cat([torch.arange(longest, device=ids.device) < size for size in sizes])
+    return torch.cat(all_ids)[keep], all_vectors[keep]
+
+
 def sequence_loss(model, batch: dict[str, Tensor], catalogue: ItemFeatures, loss: str, frequency,
-                  uniform_negatives: int = 0, in_batch_negatives: int = 0) -> Tensor:
+                  uniform_negatives: int = 0, in_batch_negatives: int = 0, group=None) -> Tensor:
     """Mean loss over every (prefix -> next positive item) pair of the batch.
 
     batch: items/events/gaps [B, L + 1]. frequency: an estimator with update(ids) and q(ids).
     in_batch_negatives caps the candidates taken from the batch (0: all M targets), so the [M, C]
     score matrix stays affordable when B x L is large; a random subset of draws from q is still a
-    sample from q.
+    sample from q. group: the process group to gather in-batch candidates over (None: this process's).
     """
     items, events = batch["items"], batch["events"]
     n_items, device = len(catalogue), items.device
@@ -52,9 +93,11 @@ def sequence_loss(model, batch: dict[str, Tensor], catalogue: ItemFeatures, loss
     if in_batch_negatives and M > in_batch_negatives:
         pool = torch.randperm(M, device=device)[:in_batch_negatives]
     cand_ids, cand_vectors = target_ids[pool], target_vectors[pool]
+    if group is not None:
+        cand_ids, cand_vectors = gather_candidates(cand_ids, cand_vectors, group)
+    from_batch = torch.arange(len(cand_ids) + (len(extra) if extra is not None else 0), device=device) < len(cand_ids)  # [C]
     if extra is not None:
         cand_ids, cand_vectors = torch.cat([cand_ids, negatives]), torch.cat([cand_vectors, extra])
-    from_batch = torch.arange(len(cand_ids), device=device) < len(pool)           # [C]
 
     neg = q @ cand_vectors.T                                                       # [M, C]
     pos = (q * target_vectors).sum(-1)                                             # [M]

@@ -3,7 +3,7 @@
 Sequences live on the device as tensors and each step is one indexed slice of them; AdamW;
 bf16 autocast on CUDA; early stopping on the next-item hit rate of held-out readers; seeded.
 Under `torchrun` (WORLD_SIZE > 1) each rank takes every world-th sequence of the same shuffled
-batch and DDP averages gradients; in-batch negatives are then per rank.
+batch, the in-batch negatives are gathered from all ranks, and DDP averages gradients.
 """
 import copy
 import dataclasses
@@ -104,11 +104,13 @@ def bf16_autocast(device: str):
     return torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.startswith("cuda"))
 
 
-def train_step(step_model, optimizer, batch: dict, catalogue: ItemFeatures, config: TrainConfig, frequency, autocast) -> torch.Tensor:
-    """One optimisation step on a batch of sequences; returns the loss (detached, not synced)."""
+def train_step(step_model, optimizer, batch: dict, catalogue: ItemFeatures, config: TrainConfig, frequency, autocast,
+               group=None) -> torch.Tensor:
+    """One optimisation step on a batch of sequences; returns the loss (detached, not synced).
+    group: under DDP, the process group that shares in-batch negatives across ranks."""
     with autocast:
         loss = sequence_loss(step_model, batch, catalogue, config.loss, frequency,
-                             config.uniform_negatives, config.in_batch_negatives)
+                             config.uniform_negatives, config.in_batch_negatives, group)
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()
@@ -133,6 +135,9 @@ def train(items: ItemTable, interactions: Interactions, config: TrainConfig) -> 
                  if config.frequency == "exact" else CountMinFrequency(device=device, seed=config.seed))
 
     step_model = DistributedDataParallel(model, device_ids=[device] if device.startswith("cuda") else None) if world > 1 else model
+    # a group of its own for the negatives: its collectives run inside backward, and must not
+    # interleave with DDP's gradient all-reduces on the default group
+    negatives_group = dist.new_group() if world > 1 else None
     optimizer = configure_optimizer(model, config)
     autocast = bf16_autocast(device)
     generator = torch.Generator(device=device).manual_seed(config.seed)
@@ -148,7 +153,7 @@ def train(items: ItemTable, interactions: Interactions, config: TrainConfig) -> 
         for step in bar:
             rows = order[step * config.batch_size:(step + 1) * config.batch_size][rank::world]
             batch = trim_padding({k: v[rows] for k, v in train_seqs.items()})
-            losses.append(train_step(step_model, optimizer, batch, catalogue, config, frequency, autocast))
+            losses.append(train_step(step_model, optimizer, batch, catalogue, config, frequency, autocast, negatives_group))
             examples += int((batch["items"][:, 1:] >= 0).sum()) * world
             if step % 10 == 0:
                 bar.set_postfix(loss=f"{losses[-1].item():.3f}", ex_per_s=f"{examples / (time.perf_counter() - tic):.0f}")
