@@ -1,5 +1,6 @@
 """Reads of the vector store: which model serves, nearest neighbours, what is left to embed."""
 import logging
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -133,3 +134,15 @@ def warm_encoder() -> bool:
         logger.exception("Could not preload the text model %s", model.name)
         return False
     return True
+
+
+def warm_encoder_when_ready(*, poll_seconds: float = 5.0, patience_seconds: float = 900.0) -> bool:
+    """warm_encoder(), after waiting up to `patience_seconds` for a first model to serve.
+
+    On a fresh install (`make run`) the web process starts before the catalogue's first vectors are
+    made and their model activated; without the wait, the first semantic query would load it.
+    """
+    deadline = time.monotonic() + patience_seconds
+    while active_model() is None and time.monotonic() < deadline:
+        time.sleep(poll_seconds)
+    return warm_encoder()

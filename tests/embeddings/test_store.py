@@ -1,3 +1,6 @@
+import threading
+import time
+
 import numpy as np
 import pytest
 from django.db import connection
@@ -62,3 +65,25 @@ def test_warming_the_encoder_loads_the_serving_model_or_does_nothing(encoder):
     assert warm_encoder() is True
     EmbeddingModel.objects.update(name="gone", path="/nonexistent")
     assert warm_encoder() is False  # logged, not raised
+
+
+@pytest.mark.django_db(transaction=True)
+def test_warming_waits_for_a_first_model_to_serve(encoder):
+    from django.db import connections
+
+    from apps.embeddings.models import EmbeddingModel
+    from apps.embeddings.selectors import warm_encoder_when_ready
+
+    started = time.monotonic()
+    assert warm_encoder_when_ready(poll_seconds=0.05, patience_seconds=0.3) is False   # none came: gives up
+    assert time.monotonic() - started >= 0.3
+
+    def activate():   # as the embedding task does, from another process, while the web process waits
+        EmbeddingModel.objects.create(name="all-MiniLM-L6-v2", status=EmbeddingModel.Status.ACTIVE)
+        connections.close_all()
+    timer = threading.Timer(0.3, activate)
+    timer.start()
+    try:
+        assert warm_encoder_when_ready(poll_seconds=0.05, patience_seconds=30) is True
+    finally:
+        timer.join()
