@@ -31,6 +31,7 @@ class ItemTable:
     ids: list[str]
     embeddings: np.ndarray | None = None   # [N, D] float32, unit rows; None: id-only
     texts: list[str] | None = None         # kept for text baselines (TF-IDF)
+    released: np.ndarray | None = None     # [N] int64 unix seconds each item came out; None: unknown
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -85,8 +86,9 @@ def parse_time(value) -> int:
         return int(moment.timestamp())
 
 
-def read_items_jsonl(path: Path) -> tuple[list[str], list[str] | None, np.ndarray | None]:
-    """ids, texts (if every row has `text`), embeddings (if every row has `embedding`)."""
+def read_items_jsonl(path: Path) -> ItemTable:
+    """ids, texts (if every row has `text`), embeddings (if every row has `embedding`), release
+    times (if every row has `released`); embeddings are normalised to unit length."""
     numbered, seen = [], set()   # (line number, record)
     for number, line in enumerate(Path(path).read_text().splitlines(), 1):
         if not line.strip():
@@ -99,6 +101,12 @@ def read_items_jsonl(path: Path) -> tuple[list[str], list[str] | None, np.ndarra
             raise InputError(f"{path}:{number}: every line needs an item_id")
         if str(record["item_id"]) in seen:
             raise InputError(f"{path}:{number}: item_id {record['item_id']!r} appears twice")
+        if "released" in record:
+            try:
+                record["released"] = parse_time(record["released"])
+            except (TypeError, ValueError):
+                raise InputError(f"{path}:{number}: released {record['released']!r} is neither unix seconds "
+                                 "nor ISO-8601") from None
         seen.add(str(record["item_id"]))
         numbered.append((number, record))
     records = [r for _, r in numbered]
@@ -112,7 +120,10 @@ def read_items_jsonl(path: Path) -> tuple[list[str], list[str] | None, np.ndarra
                 raise InputError(f"{path}:{number}: an embedding of {len(r['embedding'])} numbers, line {first} has {width}")
         embeddings = np.asarray([r["embedding"] for r in records], dtype=np.float32)
         embeddings /= np.linalg.norm(embeddings, axis=1, keepdims=True).clip(1e-12)
-    return ids, texts, embeddings
+    released = None
+    if records and all("released" in r for r in records):
+        released = np.array([r["released"] for r in records], dtype=np.int64)
+    return ItemTable(ids, embeddings, texts, released)
 
 
 def read_interactions_csv(path: Path, items: ItemTable) -> Interactions:
@@ -163,15 +174,15 @@ def _ordered(inter: Interactions):
     first_row = np.maximum.accumulate(np.where(starts, np.arange(len(users)), 0))
     position = np.arange(len(users)) - first_row
     gaps = np.where(starts, 0, gap_bucket(np.diff(times, prepend=times[:1])))
-    return users, items, events, gaps, position
+    return users, items, events, gaps, times, position
 
 
-def _pack(slot_rows, slot_cols, n_rows, width, items, events, gaps) -> dict[str, torch.Tensor]:
+def _pack(slot_rows, slot_cols, n_rows, width, **columns) -> dict[str, torch.Tensor]:
     def filled(values, pad):
         out = np.full((n_rows, width), pad, dtype=np.int64)
         out[slot_rows, slot_cols] = values
         return torch.from_numpy(out)
-    return {"items": filled(items, PAD), "events": filled(events, 0), "gaps": filled(gaps, 0)}
+    return {name: filled(values, PAD if name == "items" else 0) for name, values in columns.items()}
 
 
 def training_sequences(inter: Interactions, max_len: int) -> dict[str, torch.Tensor]:
@@ -179,9 +190,10 @@ def training_sequences(inter: Interactions, max_len: int) -> dict[str, torch.Ten
 
     Window w holds positions [w L, w L + L] (L = max_len): the model reads its first L events
     and predicts events 1..L, so each event after the first is a target exactly once.
-    Returns items/events/gaps [S, L + 1] (padding: item PAD, event 0) and users [S].
+    Returns items/events/gaps/times [S, L + 1] (padding: item PAD, event 0; times in unix seconds)
+    and users [S].
     """
-    users, items, events, gaps, position = _ordered(inter)
+    users, items, events, gaps, times, position = _ordered(inter)
     n_per_user = np.bincount(users, minlength=inter.n_users)
     windows_per_user = np.maximum(n_per_user - 1, 0) // max_len + (n_per_user > 1) * ((n_per_user - 1) % max_len > 0)
     first_window = np.r_[0, np.cumsum(windows_per_user)[:-1]]
@@ -193,17 +205,19 @@ def training_sequences(inter: Interactions, max_len: int) -> dict[str, torch.Ten
     rows = np.r_[first_window[users][opens] + own_w[opens], first_window[users][closes] + own_w[closes] - 1]
     cols = np.r_[own_col[opens], np.full(closes.sum(), max_len)]
     pick = np.r_[np.flatnonzero(opens), np.flatnonzero(closes)]
-    packed = _pack(rows, cols, int(windows_per_user.sum()), max_len + 1, items[pick], events[pick], gaps[pick])
+    packed = _pack(rows, cols, int(windows_per_user.sum()), max_len + 1,
+                   items=items[pick], events=events[pick], gaps=gaps[pick], times=times[pick])
     packed["users"] = torch.from_numpy(np.repeat(np.arange(inter.n_users), windows_per_user))
     return packed
 
 
 def last_histories(inter: Interactions, max_len: int) -> dict[str, torch.Tensor]:
     """Each reader's latest max_len events, left-aligned: items/events/gaps [U, L], lengths [U]."""
-    users, items, events, gaps, position = _ordered(inter)
+    users, items, events, gaps, _, position = _ordered(inter)
     n_per_user = np.bincount(users, minlength=inter.n_users)
     skip = np.maximum(n_per_user - max_len, 0)[users]
     keep = position >= skip
-    packed = _pack(users[keep], (position - skip)[keep], inter.n_users, max_len, items[keep], events[keep], gaps[keep])
+    packed = _pack(users[keep], (position - skip)[keep], inter.n_users, max_len,
+                   items=items[keep], events=events[keep], gaps=gaps[keep])
     packed["lengths"] = torch.from_numpy(np.minimum(n_per_user, max_len))
     return packed

@@ -46,10 +46,9 @@ def default_epochs(n_interactions: int) -> int:
 
 
 def load_dataset(items_path: Path, interactions_path: Path, cache_dir: Path = DEFAULT_CACHE) -> tuple[ItemTable, Interactions]:
-    ids, texts, embeddings = read_items_jsonl(items_path)
-    if embeddings is None and texts is not None:
-        embeddings = embed_texts(texts, cache_dir, progress=True)
-    items = ItemTable(ids, embeddings, texts)
+    items = read_items_jsonl(items_path)
+    if items.embeddings is None and items.texts is not None:
+        items.embeddings = embed_texts(items.texts, cache_dir, progress=True)
     return items, read_interactions_csv(interactions_path, items)
 
 

@@ -16,7 +16,7 @@ from torch import Tensor
 from recsys.data import target_mask
 from recsys.loss import corrected_logq_loss, full_softmax_loss, logq_loss, sampled_softmax_loss
 from recsys.model import ItemFeatures
-from recsys.sampling import mixed_proposal
+from recsys.sampling import Release, mixed_proposal
 
 LOSSES = ("full_softmax", "in_batch", "logq", "corrected_logq")
 
@@ -66,13 +66,16 @@ def gather_candidates(ids: Tensor, vectors: Tensor, group) -> tuple[Tensor, Tens
 
 
 def sequence_loss(model, batch: dict[str, Tensor], catalogue: ItemFeatures, loss: str, frequency,
-                  uniform_negatives: int = 0, in_batch_negatives: int = 0, group=None) -> Tensor:
+                  uniform_negatives: int = 0, in_batch_negatives: int = 0, group=None,
+                  release: Release | None = None) -> Tensor:
     """Mean loss over every (prefix -> next positive item) pair of the batch.
 
     batch: items/events/gaps [B, L + 1]. frequency: an estimator with update(ids) and q(ids).
     in_batch_negatives caps the candidates taken from the batch (0: all M targets), so the [M, C]
     score matrix stays affordable when B x L is large; a random subset of draws from q is still a
     sample from q. group: the process group to gather in-batch candidates over (None: this process's).
+    release: when items came out; if given, the full softmax and the uniform negatives of each
+    prediction cover only the items out by its time, batch["times"] [B, L + 1].
     """
     items, events = batch["items"], batch["events"]
     n_items, device = len(catalogue), items.device
@@ -85,27 +88,38 @@ def sequence_loss(model, batch: dict[str, Tensor], catalogue: ItemFeatures, loss
 
     is_target = target_mask(items, events)                                        # [B, L]
     q, target_ids, target_vectors = queries[is_target], items[:, 1:][is_target], vectors[:, 1:][is_target]  # [M, d], [M], [M, d]
-    if loss == "full_softmax":
-        return full_softmax_loss(q @ extra.T, target_ids)                       # [M, N] scores
-
     M = len(target_ids)
+    at = batch["times"][:, 1:][is_target] if release is not None else None       # [M], when each prediction is made
+    if loss == "full_softmax":
+        logits = q @ extra.T                                                       # [M, N] scores
+        if release is not None:
+            not_out = ~release.out_by(negatives, at)                               # [M, N]
+            not_out[torch.arange(M, device=device), target_ids] = False           # what was read was out
+            logits = logits.masked_fill(not_out, float("-inf"))
+        return full_softmax_loss(logits, target_ids)
+
     pool = torch.arange(M, device=device)
     if in_batch_negatives and M > in_batch_negatives:
         pool = torch.randperm(M, device=device)[:in_batch_negatives]
     cand_ids, cand_vectors = target_ids[pool], target_vectors[pool]
     if group is not None:
         cand_ids, cand_vectors = gather_candidates(cand_ids, cand_vectors, group)
-    from_batch = torch.arange(len(cand_ids) + (len(extra) if extra is not None else 0), device=device) < len(cand_ids)  # [C]
+    n_batch = len(cand_ids)                                                       # candidates [0, n_batch) from the batch
     if extra is not None:
         cand_ids, cand_vectors = torch.cat([cand_ids, negatives]), torch.cat([cand_vectors, extra])
+    from_batch = torch.arange(len(cand_ids), device=device) < n_batch             # [C]
 
     neg = q @ cand_vectors.T                                                       # [M, C]
     pos = (q * target_vectors).sum(-1)                                             # [M]
     valid = cand_ids[None, :] != target_ids[:, None]                               # [M, C]
+    n_out = n_items
+    if release is not None and extra is not None:
+        valid[:, n_batch:] &= release.out_by(negatives, at)                        # [M, U]
+        n_out = release.count(at).clamp_min(1)                                     # [M]
     if loss == "in_batch":
         return sampled_softmax_loss(pos, neg, valid)
     frequency.update(target_ids)
-    proposal = mixed_proposal(frequency.q(target_ids), frequency.q(cand_ids), from_batch, valid, n_items)
+    proposal = mixed_proposal(frequency.q(target_ids), frequency.q(cand_ids), from_batch, valid, n_out)
     if loss == "logq":
         return logq_loss(pos, neg, valid, proposal.log_q_pos, proposal.log_q_neg)
     return corrected_logq_loss(pos, neg, valid, proposal.log_q_cond)

@@ -7,7 +7,9 @@ draw from q kept only when it is not p is a draw from
     Q(n | n != p) = q(n) / (1 - q(p)),   n != p.
 
 Uniform negatives. U items drawn uniformly from the N-item catalogue, shared by all rows:
-Q(n) = 1/N and Q(n | n != p) = 1/(N - 1).
+Q(n) = 1/N and Q(n | n != p) = 1/(N - 1). When items have release times, a row keeps only the draws
+already out at its time t (a reader cannot have passed over a paper not yet announced): a kept draw
+is uniform over the N_t items out by t, so N becomes N_t, per row.
 
 Mixed negatives (Yang et al., 2020). A row holds m draws from q and u uniform draws. Treating all
 m + u as draws from the mixture Q_mix = (m q + u/N) / (m + u) is the balance heuristic of multiple
@@ -68,6 +70,24 @@ class CountMinFrequency:
         return (counts / max(self.total, 1.0)).float()
 
 
+class Release:
+    """When each catalogue item came out, times [N] unix seconds: which items a row at time t could
+    have met. Catalogue-wide negatives (the full softmax, uniform draws) are kept only among those:
+    without this a model learns that papers nobody has read yet are bad, and new papers sink."""
+
+    def __init__(self, times: Tensor):
+        self.times = times
+        self.ordered = times.sort().values
+
+    def out_by(self, items: Tensor, at: Tensor) -> Tensor:
+        """[M, K]: whether each of the items [K] was out at each of the times `at` [M]."""
+        return self.times[items][None, :] <= at[:, None]
+
+    def count(self, at: Tensor) -> Tensor:
+        """[M]: how many items were out at each of the times `at` [M]."""
+        return torch.searchsorted(self.ordered, at, right=True)
+
+
 @dataclass
 class Proposal:
     """log Q of every candidate, in the two forms the losses need."""
@@ -77,19 +97,21 @@ class Proposal:
 
 
 @torch.no_grad()
-def mixed_proposal(q_pos: Tensor, q_cand: Tensor, from_batch: Tensor, valid: Tensor, n_items: int) -> Proposal:
+def mixed_proposal(q_pos: Tensor, q_cand: Tensor, from_batch: Tensor, valid: Tensor, n_items: int | Tensor) -> Proposal:
     """Proposal of M rows' candidates: the in-batch ones (`from_batch`) and any uniform ones.
 
     q_pos [M] and q_cand [C] are training frequencies; valid [M, C] masks accidental hits (and a
-    row's own slot). Batch slots hold other rows' positives, draws from q.
+    row's own slot, and uniform draws not yet released). Batch slots hold other rows' positives,
+    draws from q. n_items: the catalogue size, or [M] the number of items out at each row's time.
     """
     m = float(from_batch.sum())
     u = float((~from_batch).sum())
-    uniform = 1.0 / n_items
+    n_items = torch.as_tensor(n_items, dtype=q_cand.dtype, device=q_cand.device)
+    uniform = 1.0 / n_items                                                         # [] or [M]
     mix_pos = (m * q_pos + u * uniform) / (m + u)                                    # [M]
     # Q_mix belongs to the item, not the slot: a batch slot and a uniform slot holding the same
     # item share it, since either stratum could have produced it
-    mix_cand = (m * q_cand + u * uniform) / (m + u)                                   # [C]
+    mix_cand = (m * q_cand + u * uniform[..., None]) / (m + u)                        # [C] or [M, C]
 
     tiny = torch.finfo(q_cand.dtype).tiny
     not_p = (1.0 - q_pos).clamp_min(1e-12)                                          # [M], 1 - q(p)
@@ -102,10 +124,10 @@ def mixed_proposal(q_pos: Tensor, q_cand: Tensor, from_batch: Tensor, valid: Ten
         m_row = (valid & from_batch).sum(1, dtype=torch.int32).to(q_cand.dtype)       # [M]
         u_row = (valid & ~from_batch).sum(1, dtype=torch.int32).to(q_cand.dtype)      # [M]
         k_row = (m_row + u_row).clamp_min(1.0)
-        a, b = m_row / (not_p * k_row), u_row / (max(n_items - 1, 1) * k_row)          # [M], [M]
+        a, b = m_row / (not_p * k_row), u_row / ((n_items - 1).clamp_min(1) * k_row)    # [M], [M]
         log_q_cond = torch.addcmul(b[:, None], a[:, None], q_cand[None, :]).clamp_min_(tiny).log_()
     return Proposal(
         log_q_pos=torch.log(mix_pos),
-        log_q_neg=torch.log(mix_cand)[None, :].expand(len(q_pos), -1),
+        log_q_neg=torch.log(mix_cand).expand(len(q_pos), -1),
         log_q_cond=log_q_cond,
     )

@@ -13,7 +13,7 @@ or `save`; with probability `dismiss_rate` per read the reader also dismisses a 
 popularity alone. `popularity_skew` 0 gives no popularity effect; 1.5 a strong one.
 
     python -m recsys.simulate --papers data/sample/arxiv_papers.jsonl --readers 1000 --out var/sim
-writes items.jsonl (item_id, text[, embedding]) and interactions.csv for `python -m recsys.evaluate`.
+writes items.jsonl (item_id, text, released[, embedding]) and interactions.csv for `python -m recsys.evaluate`.
 """
 import argparse
 import csv
@@ -98,6 +98,8 @@ def write_dataset(out: Path, items: ItemTable, interactions: Interactions, with_
     with open(out / "items.jsonl", "w") as f:
         for i, item_id in enumerate(items.ids):
             record = {"item_id": item_id, "text": items.texts[i]}
+            if items.released is not None:
+                record["released"] = int(items.released[i])
             if with_embeddings:
                 record["embedding"] = [round(float(x), 6) for x in items.embeddings[i]]
             f.write(json.dumps(record) + "\n")
@@ -125,7 +127,7 @@ def main(argv=None) -> None:
     config = SimulationConfig(readers=args.readers, reads_per_reader=args.reads,
                               popularity_skew=args.popularity_skew, seed=args.seed)
     interactions = simulate(embeddings, release, config)
-    write_dataset(args.out, ItemTable(ids, embeddings, texts), interactions, args.with_embeddings)
+    write_dataset(args.out, ItemTable(ids, embeddings, texts, release), interactions, args.with_embeddings)
     print(f"{len(interactions)} interactions of {config.readers} readers over {len(ids)} papers -> {args.out}")
 
 

@@ -21,7 +21,7 @@ from recsys.data import ItemTable, Interactions, target_mask, training_sequences
 from recsys.encoder import resolve_device
 from recsys.model import ItemFeatures, ModelConfig, TwoTower
 from recsys.objective import LOSSES, sequence_loss
-from recsys.sampling import CountMinFrequency, ExactFrequency
+from recsys.sampling import CountMinFrequency, ExactFrequency, Release
 
 
 @dataclass
@@ -105,12 +105,13 @@ def bf16_autocast(device: str):
 
 
 def train_step(step_model, optimizer, batch: dict, catalogue: ItemFeatures, config: TrainConfig, frequency, autocast,
-               group=None) -> torch.Tensor:
+               group=None, release: Release | None = None) -> torch.Tensor:
     """One optimisation step on a batch of sequences; returns the loss (detached, not synced).
-    group: under DDP, the process group that shares in-batch negatives across ranks."""
+    group: under DDP, the process group that shares in-batch negatives across ranks; release: when
+    items came out, to keep catalogue-wide negatives to items out at each prediction's time."""
     with autocast:
         loss = sequence_loss(step_model, batch, catalogue, config.loss, frequency,
-                             config.uniform_negatives, config.in_batch_negatives, group)
+                             config.uniform_negatives, config.in_batch_negatives, group, release)
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()
@@ -138,6 +139,7 @@ def train(items: ItemTable, interactions: Interactions, config: TrainConfig) -> 
     # a group of its own for the negatives: its collectives run inside backward, and must not
     # interleave with DDP's gradient all-reduces on the default group
     negatives_group = dist.new_group() if world > 1 else None
+    release = Release(torch.as_tensor(items.released, device=device)) if items.released is not None else None
     optimizer = configure_optimizer(model, config)
     autocast = bf16_autocast(device)
     generator = torch.Generator(device=device).manual_seed(config.seed)
@@ -153,7 +155,8 @@ def train(items: ItemTable, interactions: Interactions, config: TrainConfig) -> 
         for step in bar:
             rows = order[step * config.batch_size:(step + 1) * config.batch_size][rank::world]
             batch = trim_padding({k: v[rows] for k, v in train_seqs.items()})
-            losses.append(train_step(step_model, optimizer, batch, catalogue, config, frequency, autocast, negatives_group))
+            losses.append(train_step(step_model, optimizer, batch, catalogue, config, frequency, autocast,
+                                     negatives_group, release))
             examples += int((batch["items"][:, 1:] >= 0).sum()) * world
             if step % 10 == 0:
                 bar.set_postfix(loss=f"{losses[-1].item():.3f}", ex_per_s=f"{examples / (time.perf_counter() - tic):.0f}")

@@ -56,6 +56,7 @@ GOOD_CSV = "user_id,item_id,timestamp,event\nu1,a,1700000000,view\nu1,b,2023-11-
     ('{"item_id": "a"}\n{"item_id": "a"}\n', GOOD_CSV, "items.jsonl:2: item_id 'a' appears twice"),
     ('{"item_id": "a", "embedding": [1, 0]}\n{"item_id": "b", "embedding": [1]}\n', GOOD_CSV,
      "items.jsonl:2: an embedding of 1 numbers, line 1 has 2"),
+    ('{"item_id": "a", "released": "soon"}\n', GOOD_CSV, "items.jsonl:1: released 'soon' is neither"),
     (GOOD_ITEMS, "user,item_id,timestamp\nu1,a,1\n", "interactions.csv: the header lacks user_id"),
     (GOOD_ITEMS, GOOD_CSV + "u2,a,1700000001,clicked\n", "interactions.csv:4: unknown event 'clicked'"),
     (GOOD_ITEMS, GOOD_CSV + "u2,a,yesterday,view\n", "interactions.csv:4: timestamp 'yesterday' is neither"),
