@@ -20,13 +20,13 @@ from recsys.data import InputError, ItemTable, Interactions, last_histories, rea
 from recsys.embeddings import DEFAULT_CACHE, embed_texts
 from recsys.metrics import KS, ranking_metrics
 from recsys.model import ModelConfig
-from recsys.objective import LOSSES, parse_method
+from recsys.objective import METHODS, parse_method
 from recsys.splits import SPLITS, Split, split
 from recsys.train import TrainConfig, catalogue_features, train
 
 DEFAULT_METHODS = ("corrected_logq", "logq", "in_batch", "mns_corrected_logq", "full_softmax",
                    "popularity", "content_knn", "user_logreg", "tfidf_svm")
-KNOWN_METHODS = (*LOSSES, *(f"mns_{loss}" for loss in LOSSES if loss != "full_softmax"), *BASELINES)
+KNOWN_METHODS = (*METHODS, *BASELINES)
 METRICS = [f"{m}@{k}" for m in ("recall", "ndcg") for k in KS] + [f"coverage@{k}" for k in KS]
 EXAMPLE_BUDGET = 3_000_000   # training examples per run when --epochs is not given
 # The full softmax scores every example against the whole catalogue, so its cost per example grows
@@ -109,14 +109,6 @@ def markdown_table(report: dict) -> str:
     return "\n".join(lines)
 
 
-def is_two_tower(method: str) -> bool:
-    try:
-        parse_method(method)
-    except ValueError:
-        return False
-    return True
-
-
 def default_methods(n_items: int, log=print) -> list[str]:
     methods = list(DEFAULT_METHODS)
     if n_items > FULL_SOFTMAX_DEFAULT_MAX_ITEMS:
@@ -154,7 +146,7 @@ def main(argv=None) -> None:
     p.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE, help="text embedding cache")
     p.add_argument("--out", type=Path, required=True)
     args = p.parse_args(argv)
-    unknown = [m for m in (args.methods or "").split(",") if m and m not in BASELINES and not is_two_tower(m)]
+    unknown = [m for m in (args.methods or "").split(",") if m and m not in KNOWN_METHODS]
     if unknown:
         p.error(f"unknown method(s) {', '.join(unknown)}; known: {', '.join(KNOWN_METHODS)}")
     for flag, path in (("--items", args.items), ("--interactions", args.interactions)):

@@ -19,15 +19,15 @@ from recsys.model import ItemFeatures
 from recsys.sampling import Release, mixed_proposal
 
 LOSSES = ("full_softmax", "in_batch", "logq", "corrected_logq")
+# mns_<loss>: the sampled losses over mixed negatives; the full softmax has no sample to mix into
+METHODS = (*LOSSES, *(f"mns_{loss}" for loss in LOSSES if loss != "full_softmax"))
 
 
 def parse_method(method: str) -> tuple[str, bool]:
     """'mns_corrected_logq' -> ('corrected_logq', True): the loss, and whether to mix in uniform negatives."""
-    mixed = method.startswith("mns_")
-    loss = method.removeprefix("mns_")
-    if loss not in LOSSES or (mixed and loss == "full_softmax"):
+    if method not in METHODS:
         raise ValueError(f"unknown two-tower method {method!r}")
-    return loss, mixed
+    return method.removeprefix("mns_"), method.startswith("mns_")
 
 
 class _GatherWithGradient(torch.autograd.Function):

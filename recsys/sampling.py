@@ -92,7 +92,7 @@ class Release:
 class Proposal:
     """log Q of every candidate, in the two forms the losses need."""
     log_q_pos: Tensor   # [M]     log Q_mix(p), Yi et al.'s correction of the positive
-    log_q_neg: Tensor   # [M, C]  log Q_mix(n), the same for every row
+    log_q_neg: Tensor   # [M, C]  log Q_mix(n), the same for every row unless N_t varies by row
     log_q_cond: Tensor  # [M, C]  log Q(n | n != p), per row (corrected logQ)
 
 

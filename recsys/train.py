@@ -128,6 +128,9 @@ def train(items: ItemTable, interactions: Interactions, config: TrainConfig) -> 
     model = TwoTower(model_config).to(device)
     catalogue = catalogue_features(items, device)
     sequences = training_sequences(interactions, model_config.max_len)
+    release = Release(torch.as_tensor(items.released, device=device)) if items.released is not None else None
+    if release is None:
+        del sequences["times"]   # read only to keep negatives to items already out
     train_seqs, val_seqs = split_readers(sequences, config.val_fraction, config.seed)
     train_seqs = {k: v.to(device) for k, v in train_seqs.items()}
     val_seqs = {k: v.to(device) for k, v in val_seqs.items()}
@@ -139,7 +142,6 @@ def train(items: ItemTable, interactions: Interactions, config: TrainConfig) -> 
     # a group of its own for the negatives: its collectives run inside backward, and must not
     # interleave with DDP's gradient all-reduces on the default group
     negatives_group = dist.new_group() if world > 1 else None
-    release = Release(torch.as_tensor(items.released, device=device)) if items.released is not None else None
     optimizer = configure_optimizer(model, config)
     autocast = bf16_autocast(device)
     generator = torch.Generator(device=device).manual_seed(config.seed)
