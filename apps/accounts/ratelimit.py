@@ -11,6 +11,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
+from apps.common.keys import LOGIN_FAILURES_ACCOUNT_CACHE, LOGIN_FAILURES_IP_CACHE, cache_key
+
 LOGIN_FAILURE_LIMIT = 5
 LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
 LOGIN_RATE_LIMITED = (
@@ -40,11 +42,11 @@ def client_ip(request: HttpRequest) -> str:
 
 def _account_key(email: str) -> str:
     # Hashed so no address ends up in Redis in clear, and any length or character makes a valid key.
-    return f"login-failures:account:{hashlib.sha256(email.strip().lower().encode()).hexdigest()}"
+    return cache_key(LOGIN_FAILURES_ACCOUNT_CACHE, hashlib.sha256(email.strip().lower().encode()).hexdigest())
 
 
 def _keys(*, ip: str, email: str) -> list[str]:
-    return [f"login-failures:ip:{hashlib.sha256(ip.encode()).hexdigest()}", _account_key(email)]
+    return [cache_key(LOGIN_FAILURES_IP_CACHE, hashlib.sha256(ip.encode()).hexdigest()), _account_key(email)]
 
 
 def login_is_blocked(*, ip: str, email: str) -> bool:
@@ -77,7 +79,7 @@ def login_failure_record(*, ip: str, email: str) -> None:
 def attempt_allowed(*, scope: str, ip: str, limit: int, window: int = PER_IP_WINDOW_SECONDS) -> bool:
     """Count this attempt from `ip`; False once more than `limit` fall in the window (fails open)."""
     try:
-        return _count(f"{scope}:ip:{hashlib.sha256(ip.encode()).hexdigest()}", window) <= limit
+        return _count(cache_key(scope, hashlib.sha256(ip.encode()).hexdigest()), window) <= limit
     except CACHE_ERRORS:
         logger.exception("Rate limit %s unavailable: the cache does not answer", scope)
         return True

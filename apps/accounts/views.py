@@ -10,6 +10,7 @@ from django.urls import reverse_lazy
 from django.views.decorators.http import require_http_methods
 
 from apps.accounts import ratelimit, services
+from apps.common.keys import PASSWORD_RESET_IP_CACHE, SIGNUP_IP_CACHE
 from apps.accounts.forms import (
     DeleteAccountForm,
     LoginForm,
@@ -32,7 +33,7 @@ def signup(request):
         return redirect(settings.LOGIN_REDIRECT_URL)
     form = SignupForm(request.POST if request.method == "POST" else None)
     if form.is_bound and not ratelimit.attempt_allowed(
-        scope="signup", ip=ratelimit.client_ip(request), limit=ratelimit.SIGNUP_LIMIT
+        scope=SIGNUP_IP_CACHE, ip=ratelimit.client_ip(request), limit=ratelimit.SIGNUP_LIMIT
     ):
         form.is_valid()  # keep what was typed, with the reason on top
         form.add_error(None, ratelimit.TOO_MANY_SIGNUPS)
@@ -104,7 +105,7 @@ class PasswordResetView(auth_views.PasswordResetView):
     def form_valid(self, form):
         # Each request mails someone: an address must not be usable to flood inboxes.
         if not ratelimit.attempt_allowed(
-            scope="password-reset", ip=ratelimit.client_ip(self.request), limit=ratelimit.PASSWORD_RESET_LIMIT
+            scope=PASSWORD_RESET_IP_CACHE, ip=ratelimit.client_ip(self.request), limit=ratelimit.PASSWORD_RESET_LIMIT
         ):
             form.add_error(None, ratelimit.TOO_MANY_RESETS)
             return self.render_to_response(self.get_context_data(form=form), status=429)

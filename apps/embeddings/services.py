@@ -10,12 +10,12 @@ from django.utils import timezone
 from apps.embeddings.models import DIMENSIONS, EmbeddingModel, PaperEmbedding
 from apps.embeddings.selectors import configured_model, coverage, papers_missing_vectors
 from apps.papers.models import Paper
+from apps.common.keys import EMBED_LOCK
 from apps.common.locks import single_flight
 from recsys.encoder import load_encoder, paper_text
 
 logger = logging.getLogger(__name__)
 
-EMBED_LOCK = 7_311_003
 EMBED_ALREADY_RUNNING = "Papers are already being embedded; this run did nothing."
 WRONG_DIMENSIONS = "The text model {name} makes {dim}-dimensional vectors; the vector column holds {expected}."
 

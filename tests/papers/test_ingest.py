@@ -9,7 +9,8 @@ from django.db import connection
 from apps.papers.arxiv_client import FeedUnavailable, MalformedFeed
 from apps.papers.models import IngestRun, Paper, PaperVersion
 from apps.papers.services import IngestAlreadyRunning, ingest_arxiv
-from apps.papers.services.ingest import ALREADY_RUNNING, BAD_WINDOW, INGEST_LOCK
+from apps.common.keys import INGEST_LOCK
+from apps.papers.services.ingest import ALREADY_RUNNING, BAD_WINDOW
 from tests.arxiv_replay import Entry
 
 pytestmark = pytest.mark.django_db

@@ -7,6 +7,7 @@ from itertools import islice
 from django.conf import settings
 from django.utils import timezone
 
+from apps.common.keys import INGEST_LOCK
 from apps.common.locks import single_flight
 from apps.papers.arxiv_client import ArxivClient, FeedError, build_query
 from apps.papers.models import IngestRun
@@ -14,7 +15,6 @@ from apps.papers.records import InvalidRecord, from_arxiv_result
 from apps.papers.relevance import current_rule, relevance_reason
 from apps.papers.services.upsert import upsert_for_run
 
-INGEST_LOCK = 7_311_002
 ALREADY_RUNNING = "An arXiv ingestion is already running; this one did nothing."
 BAD_WINDOW = "The window is empty: --since must be before --until."
 

@@ -4,12 +4,9 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 
+from apps.common.keys import CATALOGUE_WRITE_LOCK
 from apps.papers.models import Author, Authorship, IngestRun, Paper, PaperVersion
 from apps.papers.records import PaperRecord
-
-# Serialises catalogue writers (an ingestion run and a snapshot import, say) batch by batch, so two of
-# them never race to create the same paper or author.
-CATALOGUE_WRITE_LOCK = 7_311_001
 
 PAPER_FIELDS = [
     "version", "title", "abstract", "authors_text", "primary_category", "categories",
@@ -53,6 +50,8 @@ def _author_ids(names: set[str]) -> dict[str, int]:
 def upsert_records(records: list[PaperRecord]) -> UpsertCounts:
     """Store a batch of records in one transaction; all of it lands, or none of it."""
     with connection.cursor() as cursor:
+        # Serialises catalogue writers (an ingestion run and a snapshot import, say) batch by batch,
+        # so two of them never race to create the same paper or author.
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CATALOGUE_WRITE_LOCK])
     newest = _newest_per_paper(records)
     counts = UpsertCounts(skipped=len(records) - len(newest))

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from apps.common.keys import TRAINING_LOCK
 from apps.common.locks import single_flight
 from apps.embeddings.models import PaperEmbedding
 from apps.embeddings.selectors import active_model
@@ -30,7 +31,6 @@ PRIMARY_METRIC = "recall@20"
 NO_VECTORS = "No paper vectors yet: embed the catalogue before training."
 TOO_LITTLE_DATA = "Too little to learn from: {interactions} interactions from {readers} readers (need {need} and 2)."
 ITEM_VECTOR_BATCH = 5000
-TRAINING_LOCK = 7_311_003
 ALREADY_TRAINING = "The retriever is already being trained; this run did nothing."
 
 

@@ -6,6 +6,7 @@ from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import Q, QuerySet
 
+from apps.common.keys import EMBEDDING_COVERAGE_CACHE, SEARCH_CATEGORIES_CACHE, cache_key
 from apps.embeddings.selectors import (
     EncoderUnavailable,
     active_model,
@@ -54,7 +55,7 @@ def semantic_ranking(
         exclude_paper_id=exclude_paper_id,
     )
     # Cached briefly: counting the catalogue on every keystroke would cost more than the search.
-    done, total = cache.get_or_set(f"embedding-coverage:{model.name}", lambda: coverage(model.name), 60)
+    done, total = cache.get_or_set(cache_key(EMBEDDING_COVERAGE_CACHE, model.name), lambda: coverage(model.name), 60)
     notices = [SEMANTIC_PARTIAL.format(done=done, total=total)] if done < total else []
     return [paper_id for paper_id, _ in rows], notices
 
@@ -121,4 +122,4 @@ def category_choices() -> list[str]:
 
     Cached: the set changes rarely, and scanning the catalogue per keystroke would not do.
     """
-    return cache.get_or_set("search-categories", _all_categories, 300)
+    return cache.get_or_set(SEARCH_CATEGORIES_CACHE, _all_categories, 300)

@@ -1,0 +1,33 @@
+"""Every name that must not collide across the code base, in one place.
+
+Advisory-lock keys: PostgreSQL has one key space per database, so two jobs given the same number
+silently exclude each other (embedding and training once did). Cache prefixes: every web process
+shares one Redis database, so two features writing under one prefix read each other's values.
+Add yours here; tests/common/test_keys.py checks that all of them stay distinct.
+"""
+
+# Advisory locks (pg_advisory_lock / pg_advisory_xact_lock), one per job or critical section.
+CATALOGUE_WRITE_LOCK = 7_311_001
+INGEST_LOCK = 7_311_002
+TRAINING_LOCK = 7_311_003
+EMBED_LOCK = 7_311_004
+
+# Cache key prefixes. A key is PREFIX + ":" + its own part, so no prefix may start another.
+EMBEDDING_COVERAGE_CACHE = "embedding-coverage"
+SEARCH_CATEGORIES_CACHE = "search-categories"
+LOGIN_FAILURES_IP_CACHE = "login-failures-ip"
+LOGIN_FAILURES_ACCOUNT_CACHE = "login-failures-account"
+SIGNUP_IP_CACHE = "signup-ip"
+PASSWORD_RESET_IP_CACHE = "password-reset-ip"
+
+
+def lock_keys() -> dict[str, int]:
+    return {name: value for name, value in globals().items() if name.endswith("_LOCK")}
+
+
+def cache_prefixes() -> dict[str, str]:
+    return {name: value for name, value in globals().items() if name.endswith("_CACHE")}
+
+
+def cache_key(prefix: str, *parts: object) -> str:
+    return ":".join([prefix, *map(str, parts)])
