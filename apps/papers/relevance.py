@@ -9,6 +9,8 @@ from functools import lru_cache
 
 from django.conf import settings
 
+from apps.papers.records import PaperRecord
+
 DEFAULT_RULE = {
     "always": ["cs.IR"],
     "filtered": ["cs.LG", "cs.AI", "cs.CL", "stat.ML"],
@@ -64,3 +66,12 @@ def relevance_reason(*, title: str, abstract: str, categories: list[str], rule: 
         return None
     match = rule.pattern.search(title) or rule.pattern.search(abstract)
     return f"keyword {match.group(0)!r}" if match else None
+
+
+def keep_relevant(records: list[PaperRecord], *, rule: Rule | None = None) -> list[PaperRecord]:
+    """The records the rule accepts: the one gate of every ingestion path (the arXiv API, snapshots)."""
+    rule = rule or current_rule()
+    return [
+        record for record in records
+        if relevance_reason(title=record.title, abstract=record.abstract, categories=record.categories, rule=rule)
+    ]

@@ -5,6 +5,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from apps.papers.models import IngestRun, Paper
+from apps.papers.relevance import relevance_reason
 from tests.arxiv_replay import SAMPLE
 
 pytestmark = pytest.mark.django_db
@@ -15,8 +16,21 @@ def test_import_papers_is_idempotent():
     count = Paper.objects.count()
     out = StringIO()
     call_command("import_papers", str(SAMPLE), verbosity=0, stdout=out)
-    assert count == sum(1 for _ in open(SAMPLE)) and Paper.objects.count() == count
-    assert f"0 created, 0 updated, {count} skipped" in out.getvalue()
+    assert count > 0 and Paper.objects.count() == count
+    assert f"0 created, 0 updated, {sum(1 for _ in open(SAMPLE))} skipped" in out.getvalue()
+
+
+def test_import_papers_applies_the_relevance_rule_of_the_api_path(real_rows):
+    call_command("import_papers", str(SAMPLE), verbosity=0, stdout=StringIO())
+    accepted = {
+        row["arxiv_id"] for row in real_rows
+        if relevance_reason(title=row["title"], abstract=row["abstract"], categories=row["categories"])
+    }
+    assert 0 < len(accepted) < len(real_rows)
+    assert set(Paper.objects.values_list("arxiv_id", flat=True)) == accepted
+    run = IngestRun.objects.get()
+    assert run.seen == len(real_rows) and run.created == len(accepted)
+    assert run.skipped == len(real_rows) - len(accepted)
 
 
 def test_import_papers_reports_bad_lines_and_keeps_the_good_ones(tmp_path, real_rows):

@@ -12,7 +12,7 @@ from apps.common.locks import single_flight
 from apps.papers.arxiv_client import ArxivClient, FeedError, build_query
 from apps.papers.models import IngestRun
 from apps.papers.records import InvalidRecord, from_arxiv_result
-from apps.papers.relevance import current_rule, relevance_reason
+from apps.papers.relevance import current_rule, keep_relevant
 from apps.papers.services.upsert import upsert_for_run
 
 ALREADY_RUNNING = "An arXiv ingestion is already running; this one did nothing."
@@ -47,20 +47,16 @@ def _timed_batches(results: Iterable, size: int, run: IngestRun) -> Iterator[lis
 
 
 def _store_page(run: IngestRun, results: list) -> None:
-    rule = current_rule()
     records = []
     for result in results:
         run.seen += 1
         try:
-            record = from_arxiv_result(result)
+            records.append(from_arxiv_result(result))
         except InvalidRecord:
             run.errors += 1
-            continue
-        if relevance_reason(title=record.title, abstract=record.abstract, categories=record.categories, rule=rule):
-            records.append(record)
-        else:
-            run.skipped += 1
-    upsert_for_run(run, records)
+    relevant = keep_relevant(records)
+    run.skipped += len(records) - len(relevant)
+    upsert_for_run(run, relevant)
 
 
 def ingest_arxiv(

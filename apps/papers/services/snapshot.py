@@ -8,13 +8,15 @@ from django.utils import timezone
 
 from apps.papers.models import IngestRun
 from apps.papers.records import InvalidRecord, from_snapshot
+from apps.papers.relevance import keep_relevant
 from apps.papers.services.upsert import upsert_for_run
 
 BATCH_SIZE = 500
 
 
 def import_snapshot(path: Path, *, on_batch: Callable[[IngestRun], None] | None = None) -> IngestRun:
-    """Every valid line is stored; a bad line is counted and reported, and loses nothing else."""
+    """Every valid line the relevance rule accepts is stored; a bad line is counted and reported, and loses
+    nothing else."""
     run = IngestRun.objects.create(source=IngestRun.Source.SNAPSHOT, query=str(path))
     problems = []
     with open(path, encoding="utf-8") as lines:
@@ -30,7 +32,9 @@ def import_snapshot(path: Path, *, on_batch: Callable[[IngestRun], None] | None 
                 except (json.JSONDecodeError, InvalidRecord) as error:
                     run.errors += 1
                     problems.append(f"line {number}: {error}")
-            upsert_for_run(run, records)
+            relevant = keep_relevant(records)
+            run.skipped += len(records) - len(relevant)
+            upsert_for_run(run, relevant)
             run.save()
             if on_batch:
                 on_batch(run)
