@@ -2,6 +2,8 @@
 import re
 import unicodedata
 
+from pylatexenc.latexencode import RULE_REGEX, UnicodeToLatexConversionRule, UnicodeToLatexEncoder
+
 from apps.papers.models import Paper
 
 STOPWORDS = {"a", "an", "the", "on", "of", "for", "in", "to", "and", "with", "towards", "toward"}
@@ -18,16 +20,33 @@ def citation_key(paper: Paper) -> str:
     return f"{_ascii_word(first_author) or 'anon'}{paper.published.year}{words[0] if words else ''}"
 
 
-def _braced(text: str) -> str:
+# arXiv metadata is TeX source: its math, macros (\emph, \&) and groups are kept as written; bare
+# specials (& % # _ $ ~ ^) and non-ASCII letters become LaTeX through pylatexenc's tables.
+_TEX = UnicodeToLatexEncoder(
+    conversion_rules=[
+        UnicodeToLatexConversionRule(
+            RULE_REGEX,
+            [(re.compile(r"\$[^$]+\$|\\[A-Za-z]+|\\.|[{}]"), r"\g<0>"), (re.compile(r"[&%#_]"), r"\\\g<0>")],
+            replacement_latex_protection="none",
+        ),
+        "defaults",
+    ],
+    unknown_char_policy="keep",
+    unknown_char_warning=False,
+)
+
+
+def _latex(text: str) -> str:
     # Unbalanced braces would break the whole .bib file; arXiv titles rarely have them, drop them if so.
-    return text if text.count("{") == text.count("}") else text.replace("{", "").replace("}", "")
+    text = text if text.count("{") == text.count("}") else text.replace("{", "").replace("}", "")
+    return _TEX.unicode_to_latex(text)
 
 
 def bibtex_entry(paper: Paper) -> str:
     authors = " and ".join(name.strip() for name in paper.authors_text.split(",") if name.strip())
     fields = [
-        ("title", f"{{{_braced(paper.title)}}}"),
-        ("author", f"{{{_braced(authors)}}}"),
+        ("title", f"{{{_latex(paper.title)}}}"),
+        ("author", f"{{{_latex(authors)}}}"),
         ("year", f"{{{paper.published.year}}}"),
         ("eprint", f"{{{paper.arxiv_id}}}"),
         ("archivePrefix", "{arXiv}"),
