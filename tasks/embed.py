@@ -5,6 +5,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from apps.embeddings.services import EmbeddingAlreadyRunning, embed_papers
+from apps.recommendations.services.training import item_vectors_fill
 
 logger = logging.getLogger(__name__)
 
@@ -26,4 +27,9 @@ def embed_papers_task(self, batch_size: int | None = None, refresh_all: bool = F
         # The run in progress re-reads what is missing batch by batch, so it picks up these papers too.
         logger.info(str(skipped))
         return {"status": "skipped", "reason": str(skipped)}
-    return {"status": "done", "model": progress.model_name, "embedded": progress.embedded, "activated": progress.activated}
+    # New papers join the active retriever's item index, so "For you" can rank them too.
+    items = item_vectors_fill() if progress.embedded else 0
+    return {
+        "status": "done", "model": progress.model_name, "embedded": progress.embedded,
+        "activated": progress.activated, "item_vectors": items,
+    }

@@ -19,6 +19,7 @@ LOGIN_FAILURES_IP_CACHE = "login-failures-ip"
 LOGIN_FAILURES_ACCOUNT_CACHE = "login-failures-account"
 SIGNUP_IP_CACHE = "signup-ip"
 PASSWORD_RESET_IP_CACHE = "password-reset-ip"
+FOR_YOU_CACHE = "for-you"  # a reader's ranked archive, paged without repeats
 
 
 def lock_keys() -> dict[str, int]:

@@ -1,10 +1,12 @@
 from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
-from apps.digests import feeds, selectors
+from apps.digests import feeds, for_you as for_you_selectors, selectors
+from apps.digests.forms import ForYouForm
+from apps.papers.models import Paper
 from apps.papers.weeks import Week
 from apps.papers.bibtex import bibtex_file
 from apps.recommendations.selectors import cards_for, library_papers
@@ -25,14 +27,48 @@ def digest_week(request, label: str):
         week = Week.from_label(label)
     except ValueError as error:
         raise Http404(str(error))
-    page = request.GET.get("page", "1")
-    page = int(page) if page.isdigit() and 0 < int(page) < 1000 else 1
+    page = _page_number(request)
     digest = selectors.digest_for_reader(user=request.user, week=week, page=page)
     if request.htmx and page > 1:  # "Show more": the next cards, appended in place
         template = "digests/week.html#more-cards"
     else:
         template = "digests/week.html#digest" if request.htmx else "digests/week.html"
     return render(request, template, {"digest": digest, "feed_url": _feed_url(request)})
+
+
+def _page_number(request) -> int:
+    page = request.GET.get("page", "1")
+    return int(page) if page.isdigit() and 0 < int(page) < 1000 else 1
+
+
+@login_required
+def for_you(request):
+    """The whole archive (or a window: since a date, a category) ranked for the reader, page by page.
+
+    With ?like=<arXiv id>, the papers most like that one instead: htmx puts them under its card.
+    """
+    form = ForYouForm(request.GET or None)
+    filters = form.filters()
+    if like := request.GET.get("like"):
+        paper = get_object_or_404(Paper.objects.visible(), arxiv_id=like)
+        similar = for_you_selectors.more_like(user=request.user, paper=paper, filters=filters)
+        template = "digests/for_you.html#more-like" if request.htmx else "digests/for_you.html"
+        return render(request, template, {"form": form, "like": paper, "similar": similar})
+    page = _page_number(request)
+    ranked = for_you_selectors.for_you_page(user=request.user, filters=filters, page=page)
+    if request.htmx and page > 1:  # "Show more": the next cards, appended in place
+        template = "digests/for_you.html#more-cards"
+    else:
+        template = "digests/for_you.html#for-you" if request.htmx else "digests/for_you.html"
+    return render(request, template, {"form": form, "for_you": ranked, "query": _window_query(request)})
+
+
+def _window_query(request) -> str:
+    """The window's part of the query string, for the "Show more" and "More like this" links."""
+    window = request.GET.copy()
+    for name in ("page", "like"):
+        window.pop(name, None)
+    return window.urlencode()
 
 
 def digest_archive(request):

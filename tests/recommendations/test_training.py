@@ -89,3 +89,30 @@ def test_training_on_too_little_data_fails_and_keeps_serving_the_fallback(settin
     assert version.status == ModelVersion.Status.FAILED
     assert version.error == TOO_LITTLE_DATA.format(interactions=1, readers=1, need=50)
     assert ranking.rank_for_reader(user=reader, paper_ids=[PaperFactory().id])[1] != "two_tower"
+
+
+def test_the_archive_is_ranked_by_the_active_model_through_the_item_vector_index(catalogue):
+    from django.db.models import Q
+
+    from apps.recommendations.ranking.archive import rank_archive
+    from apps.recommendations.ranking.two_tower import reader_vector
+    from apps.recommendations.selectors import dismissed_paper_ids
+
+    version = model_version_train(overrides=QUICK)
+    reader = Interaction.objects.filter(user__username__startswith=DEMO_PREFIX).first().user
+    ranked, method = rank_archive(user=reader, paper_filter=Q(), depth=20)
+    assert method == "two_tower"
+    vector = reader_vector(user=reader, version=version, text_model="all-MiniLM-L6-v2")
+    dismissed = set(dismissed_paper_ids(user=reader).values_list("paper_id", flat=True))
+    items = {pid: np.asarray(v) for pid, v in ItemVector.objects.values_list("paper_id", "vector") if pid not in dismissed}
+    exact = sorted(items, key=lambda pid: -float(np.dot(vector, items[pid])))[:20]
+    assert ranked == exact  # 60 papers: the HNSW walk at ef_search 100 sees them all
+
+
+def test_papers_embedded_after_training_join_the_item_index(catalogue):
+    from apps.recommendations.services.training import item_vectors_fill
+
+    version = model_version_train(overrides=QUICK)
+    fresh = PaperEmbeddingFactory().paper
+    assert item_vectors_fill() == 1 and item_vectors_fill() == 0
+    assert ItemVector.objects.filter(model_version=version, paper=fresh).exists()

@@ -4,6 +4,7 @@ from functools import lru_cache
 import numpy as np
 import torch
 
+from apps.embeddings.models import EmbeddingModel
 from apps.embeddings.selectors import active_model, paper_vectors
 from apps.recommendations.models import Interaction, ItemVector, ModelVersion, ReaderVector
 from apps.recommendations.ranking.base import Ranked
@@ -52,14 +53,20 @@ def reader_vector(*, user, version: ModelVersion, text_model: str) -> np.ndarray
     return vector
 
 
-def two_tower_ranking(*, user, paper_ids: list[int]) -> list[Ranked] | None:
+def serving_reader(*, user) -> tuple[ModelVersion, EmbeddingModel, np.ndarray] | None:
+    """The active model version, the text model under it and the reader's vector; None if any is missing."""
     version = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
     text_model = active_model()
     if version is None or text_model is None:
         return None
     reader = reader_vector(user=user, version=version, text_model=text_model.name)
-    if reader is None:
+    return None if reader is None else (version, text_model, reader)
+
+
+def two_tower_ranking(*, user, paper_ids: list[int]) -> list[Ranked] | None:
+    if (serving := serving_reader(user=user)) is None:
         return None
+    version, text_model, reader = serving
     items = dict(ItemVector.objects.filter(model_version=version, paper_id__in=paper_ids).values_list("paper_id", "vector"))
     missing = [pid for pid in paper_ids if pid not in items]
     if missing:  # papers that arrived after training: the item tower reads their text alone

@@ -19,7 +19,7 @@ from apps.common.locks import single_flight
 from apps.embeddings.models import PaperEmbedding
 from apps.embeddings.selectors import active_model
 from apps.recommendations.models import Interaction, ItemVector, ModelVersion, ReaderVector
-from recsys.checkpoint import save_checkpoint
+from recsys.checkpoint import load_checkpoint, save_checkpoint
 from recsys.data import Interactions, ItemTable
 from recsys.evaluate import evaluate
 from recsys.model import ItemFeatures, ModelConfig
@@ -117,6 +117,30 @@ def model_version_activate(*, version: ModelVersion, model, items: ItemTable, pa
         )
     version.status, version.activated_at = ModelVersion.Status.ACTIVE, timezone.now()
     version.save(update_fields=["status", "activated_at"])
+
+
+def item_vectors_fill() -> int:
+    """Item vectors of the active version for papers embedded since it was trained; returns how many.
+
+    The "For you" page finds papers through the item vectors' HNSW index, so a paper without one would
+    never be ranked there (a week's digest scores such papers on the fly).
+    """
+    version = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
+    text_model = active_model()
+    if version is None or text_model is None:
+        return 0
+    model, _ = load_checkpoint(version.checkpoint)
+    have = ItemVector.objects.filter(model_version=version).values("paper_id")
+    missing = PaperEmbedding.objects.filter(model_name=text_model.name).exclude(paper_id__in=have)
+    filled = 0
+    while rows := list(missing.order_by("paper_id").values_list("paper_id", "vector")[:ITEM_VECTOR_BATCH]):
+        vectors = item_vectors(model, np.stack([np.asarray(vector, dtype=np.float32) for _, vector in rows]))
+        ItemVector.objects.bulk_create(
+            [ItemVector(model_version=version, paper_id=pid, vector=vec) for (pid, _), vec in zip(rows, vectors)],
+            ignore_conflicts=True,
+        )
+        filled += len(rows)
+    return filled
 
 
 def item_vectors(model, text_vectors: np.ndarray) -> np.ndarray:

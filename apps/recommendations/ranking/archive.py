@@ -1,0 +1,103 @@
+"""The whole archive, or a window of it, ranked for one reader: the top `depth` papers, best first.
+
+The same order of signals as a week's ranking (ranking/__init__.py): the active two-tower model's
+reader vector against its item vectors, else the mean of what the reader liked or saved against the
+text vectors, else popularity then recency. The first two are one `ORDER BY distance LIMIT depth` that
+pgvector's HNSW index answers by walking the graph, so 100,000 or 1,000,000 papers cost about what a
+thousand do; a filter on the papers (a window) is checked during the walk (iterative scan).
+"""
+import logging
+from collections.abc import Callable
+
+import numpy as np
+from django.conf import settings
+from django.db.models import Count, Q
+from pgvector.django import CosineDistance, MaxInnerProduct
+
+from apps.embeddings.models import PaperEmbedding
+from apps.embeddings.selectors import active_model, hnsw_search, paper_vectors
+from apps.papers.models import Paper
+from apps.recommendations.models import Interaction, ItemVector
+from apps.recommendations.ranking.content import HISTORY
+from apps.recommendations.ranking.two_tower import serving_reader
+from apps.recommendations.selectors import dismissed_paper_ids, positive_papers
+
+logger = logging.getLogger(__name__)
+
+ArchiveRanker = Callable[..., list[int] | None]
+
+
+def _candidates(*, user, paper_filter: Q):
+    """Visible papers in the window that the reader has not dismissed (a subquery, never a list)."""
+    return Paper.objects.visible().filter(paper_filter).exclude(id__in=dismissed_paper_ids(user=user)).values("id")
+
+
+def _nearest(rows, *, depth: int) -> list[int]:
+    with hnsw_search(max(settings.RETRIEVER_HNSW_EF_SEARCH, depth)):
+        found = list(rows[:depth])
+    # relaxed_order may return neighbours slightly out of order.
+    return [paper_id for paper_id, _ in sorted(found, key=lambda row: row[1])]
+
+
+def two_tower_archive(*, user, paper_filter: Q, depth: int) -> list[int] | None:
+    """Largest inner product of the reader's vector with the active model's item vectors."""
+    if (serving := serving_reader(user=user)) is None:
+        return None
+    version, _, reader = serving
+    rows = (
+        ItemVector.objects.filter(model_version=version, paper_id__in=_candidates(user=user, paper_filter=paper_filter))
+        .annotate(distance=MaxInnerProduct("vector", reader))  # pgvector's <#>: the negated inner product
+        .order_by("distance").values_list("paper_id", "distance")
+    )
+    return _nearest(rows, depth=depth)
+
+
+def content_archive(*, user, paper_filter: Q, depth: int) -> list[int] | None:
+    """Cosine similarity of the text vectors to the mean of what the reader liked or saved."""
+    model = active_model()
+    history = positive_papers(user=user, limit=HISTORY)
+    if model is None or not history:
+        return None
+    liked = paper_vectors(paper_ids=list(history), model_name=model.name)
+    if not liked:
+        return None
+    profile = np.stack(list(liked.values())).mean(axis=0)
+    rows = (
+        PaperEmbedding.objects.filter(model_name=model.name, paper_id__in=_candidates(user=user, paper_filter=paper_filter))
+        .annotate(distance=CosineDistance("vector", profile / (np.linalg.norm(profile) or 1.0)))
+        .order_by("distance").values_list("paper_id", "distance")
+    )
+    return _nearest(rows, depth=depth)
+
+
+def popular_archive(*, user, paper_filter: Q, depth: int) -> list[int]:
+    """What readers liked or saved most in the window, then the newest papers."""
+    candidates = _candidates(user=user, paper_filter=paper_filter)
+    liked = list(
+        Interaction.objects.filter(kind__in=[Interaction.Kind.LIKE, Interaction.Kind.SAVE], paper_id__in=candidates)
+        .values("paper_id").annotate(score=Count("id")).order_by("-score", "-paper_id")
+        .values_list("paper_id", flat=True)[:depth]
+    )
+    newest = (
+        Paper.objects.filter(id__in=candidates).exclude(id__in=liked)
+        .order_by("-announced", "-id").values_list("id", flat=True)[: depth - len(liked)]
+    )
+    return liked + list(newest)
+
+
+def archive_rankers() -> list[ArchiveRanker]:
+    return [two_tower_archive, content_archive]
+
+
+def rank_archive(*, user, paper_filter: Q, depth: int) -> tuple[list[int], str]:
+    """Ids of the `depth` best papers for this reader in the window, and the method that ranked them."""
+    if user.is_authenticated:
+        for ranker in archive_rankers():
+            try:
+                ranked = ranker(user=user, paper_filter=paper_filter, depth=depth)
+            except Exception:
+                logger.exception("Ranking the archive with %s failed; falling back", ranker.__name__)
+                continue
+            if ranked is not None:
+                return ranked, ranker.__name__.removesuffix("_archive")
+    return popular_archive(user=user, paper_filter=paper_filter, depth=depth), "popularity"
