@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "apps.search",
     "apps.recommendations",
     "apps.digests",
+    "apps.curation",
 ]
 
 MIDDLEWARE = [

@@ -11,8 +11,9 @@ from apps.accounts.models import Profile
 from apps.accounts.selectors import email_is_taken
 from config import embedded
 
-EDITORS_GROUP = "Editors"
+EDITORS_GROUP = "editors"  # made by a migration (apps.curation); see apps.curation.permissions
 DEMO_EDITOR_USERNAME = "editor"
+DEMO_EDITOR_EMAIL = "editor@localhost"
 
 EMAIL_TAKEN = "An account with this email already exists. Log in, or reset your password if you forgot it."
 
@@ -89,15 +90,17 @@ def _demo_password() -> str:
 
 @transaction.atomic
 def demo_editor_ensure() -> tuple[str, str]:
-    """An editor account for the demo: staff, in the Editors group. Returns (username, password)."""
+    """The demo's editor: staff (the admin, read-only) and in the editors group (the curation panel),
+    not a superuser. Returns (email, password): what the login form asks for."""
     password = _demo_password()
     user, _ = get_user_model().objects.get_or_create(
-        username=DEMO_EDITOR_USERNAME, defaults={"email": "editor@localhost", "is_staff": True}
+        username=DEMO_EDITOR_USERNAME, defaults={"email": DEMO_EDITOR_EMAIL, "is_staff": True}
     )
+    user.email = user.email or DEMO_EDITOR_EMAIL
     user.is_staff = True
-    user.is_superuser = True
+    user.is_superuser = False
     user.set_password(password)
     user.save()
     user.groups.add(Group.objects.get_or_create(name=EDITORS_GROUP)[0])
     profile_get_or_create(user=user)
-    return user.username, password
+    return user.email, password

@@ -1,6 +1,7 @@
 import pytest
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
 from apps.accounts import services
 from apps.accounts.models import TIME_ZONE_UNKNOWN, EmailFrequency, Profile
@@ -83,6 +84,15 @@ def test_user_delete_removes_the_user_and_what_references_them():
 
 
 def test_demo_editor_gets_a_profile():
-    username, _ = services.demo_editor_ensure()
+    email, _ = services.demo_editor_ensure()
 
-    assert Profile.objects.filter(user__username=username).exists()
+    assert Profile.objects.filter(user__email=email).exists()
+
+
+def test_demo_editor_is_an_editor_not_a_superuser_and_logs_in_with_what_is_printed(client):
+    email, password = services.demo_editor_ensure()
+
+    user = User.objects.get(email=email)
+    assert user.groups.filter(name=services.EDITORS_GROUP).exists() and user.is_staff and not user.is_superuser
+    response = client.post(reverse("accounts:login"), {"email": email, "password": password})
+    assert response.status_code == 302 and client.session.get("_auth_user_id") == str(user.pk)

@@ -7,5 +7,8 @@ class Command(BaseCommand):
     help = "Create (or refresh) the demo editor account and print its credentials."
 
     def handle(self, *args, **options):
-        username, password = demo_editor_ensure()
-        self.stdout.write(self.style.SUCCESS(f"Demo editor: username {username!r}, password {password!r} (log in at /admin/)"))
+        email, password = demo_editor_ensure()
+        self.stdout.write(self.style.SUCCESS(
+            f"Demo editor — log in at /accounts/login/ with Email: {email}  Password: {password}  "
+            "(then the curation panel: /curation/)"
+        ))
