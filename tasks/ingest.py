@@ -3,7 +3,7 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 
 from apps.papers.arxiv_client import FeedUnavailable
 from apps.papers.services import IngestAlreadyRunning, ingest_arxiv
@@ -11,6 +11,7 @@ from tasks.embed import embed_papers_task
 
 logger = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 60 * 60
+TRANSIENT = (FeedUnavailable, OperationalError, InterfaceError)
 
 
 def backoff_seconds(retries: int) -> float:
@@ -21,15 +22,16 @@ def backoff_seconds(retries: int) -> float:
 def ingest_arxiv_task(self, max_results: int | None = None) -> dict:
     """Incremental ingestion from the last high-water mark; a second run while one goes does nothing.
 
-    Network trouble and 5xx answers are retried with exponential backoff; every try is an IngestRun,
-    and what a failed try stored stays (the next one skips it).
+    What is transient (network trouble, 5xx/429 answers, a truncated page, a database that does not
+    answer) is retried with exponential backoff; anything else (a 4xx, a bug) fails at once. Every try
+    is an IngestRun, and what a failed try stored stays (the next one skips it).
     """
     try:
         run = ingest_arxiv(max_results=max_results)
     except IngestAlreadyRunning as skipped:
         logger.info(str(skipped))
         return {"status": "skipped", "reason": str(skipped)}
-    except FeedUnavailable as error:
+    except TRANSIENT as error:
         raise self.retry(exc=error, countdown=backoff_seconds(self.request.retries))
     logger.info("IngestRun #%s %s", run.pk, run.summary())
     if (run.created or run.updated) and settings.RETRIEVER_EMBED_AFTER_INGEST:

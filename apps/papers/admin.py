@@ -32,6 +32,7 @@ class IngestRunAdmin(admin.ModelAdmin):
     list_display = ("pk", "source", "status", "started_at", "seen", "created", "updated", "skipped", "errors", "pages_fetched")
     list_filter = ("source", "status")
     readonly_fields = [field.name for field in IngestRun._meta.fields]
+    search_fields = ("error_message",)
 
     def has_add_permission(self, request):
         return False

@@ -94,10 +94,16 @@ class PaperVersion(models.Model):
 
 
 class IngestRun(models.Model):
+    """One ingestion or import, from start to an end that always comes: succeeded, partial or failed."""
+
     class Status(models.TextChoices):
         RUNNING = "running"
         SUCCEEDED = "succeeded"
+        PARTIAL = "partial", "partial (some records rejected)"
         FAILED = "failed"
+
+    COMPLETED = [Status.SUCCEEDED, Status.PARTIAL]
+    MAX_REJECTED_KEPT = 1000
 
     class Source(models.TextChoices):
         ARXIV_API = "arxiv_api", "arXiv API"
@@ -113,8 +119,12 @@ class IngestRun(models.Model):
     created = models.PositiveIntegerField(default=0)
     updated = models.PositiveIntegerField(default=0)
     skipped = models.PositiveIntegerField(default=0, help_text="Unchanged, older or off-topic entries.")
-    errors = models.PositiveIntegerField(default=0)
-    error_message = models.TextField(blank=True)
+    errors = models.PositiveIntegerField(default=0, help_text="Records rejected as invalid (see rejected).")
+    rejected = models.JSONField(
+        default=list, blank=True,
+        help_text="The rejected records, [{'id': arXiv id or 'line N', 'reason': ...}], the first 1000.",
+    )
+    error_message = models.TextField(blank=True, help_text="Why the run failed, or which records it rejected.")
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     fetch_seconds = models.FloatField(default=0)
@@ -126,6 +136,12 @@ class IngestRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_source_display()} run #{self.pk} ({self.status})"
+
+    def reject(self, record_id: str, reason: str) -> None:
+        """Count a record skipped as invalid, and keep which one and why."""
+        self.errors += 1
+        if len(self.rejected) < self.MAX_REJECTED_KEPT:
+            self.rejected.append({"id": record_id, "reason": reason})
 
     def summary(self) -> str:
         return (

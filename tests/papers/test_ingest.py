@@ -6,7 +6,7 @@ import psycopg
 import pytest
 from django.db import connection
 
-from apps.papers.arxiv_client import FeedUnavailable, MalformedFeed
+from apps.papers.arxiv_client import FeedUnavailable, MalformedFeed, TruncatedPage
 from apps.papers.models import IngestRun, Paper, PaperVersion
 from apps.papers.services import IngestAlreadyRunning, ingest_arxiv
 from apps.common.keys import INGEST_LOCK
@@ -103,8 +103,8 @@ def test_a_withdrawn_paper_is_flagged_not_deleted(arxiv_feed, recsys_entries):
 def test_malformed_xml_on_page_two_fails_the_run_and_keeps_page_one(arxiv_feed, recsys_entries):
     arxiv_feed.entries = recsys_entries
     page_two = _page_with(recsys_entries[10:20], total=25, start=10)
-    arxiv_feed.fail(page=2, body=page_two[: len(page_two) // 2])  # cut off mid-entry
-    with pytest.raises(MalformedFeed):
+    arxiv_feed.fail(page=2, body=page_two[: len(page_two) // 2], times=2)  # cut off mid-entry, twice
+    with pytest.raises(TruncatedPage):
         ingest()
     run = IngestRun.objects.get()
     assert run.status == IngestRun.Status.FAILED
@@ -119,17 +119,34 @@ def test_malformed_xml_on_page_two_fails_the_run_and_keeps_page_one(arxiv_feed, 
 
 def test_a_short_page_is_refused_rather_than_half_stored(arxiv_feed, recsys_entries):
     arxiv_feed.entries = recsys_entries
-    # Well-formed XML whose header promises 25 results but whose page 2 carries one entry.
-    arxiv_feed.fail(page=2, body=_page_with(recsys_entries[10:11], total=25, start=10))
-    with pytest.raises(MalformedFeed, match="1 readable entries for page 2"):
+    # Well-formed XML whose header promises 25 results but whose page 2 carries one entry, on both tries.
+    arxiv_feed.fail(page=2, body=_page_with(recsys_entries[10:11], total=25, start=10), times=2)
+    with pytest.raises(TruncatedPage, match="1 readable entries for page 2.*, 2 tries"):
         ingest()
     assert Paper.objects.count() == 10
+
+
+def test_a_short_page_once_is_retried_by_the_client(arxiv_feed, recsys_entries):
+    arxiv_feed.entries = recsys_entries
+    arxiv_feed.fail(page=2, body=_page_with(recsys_entries[10:11], total=25, start=10), times=1)
+    run = ingest()
+    assert run.status == IngestRun.Status.SUCCEEDED and Paper.objects.count() == 25
+    assert [request["start"] for request in arxiv_feed.requests] == [0, 10, 10, 20]
+
+
+def test_a_4xx_answer_fails_at_once_without_retrying(arxiv_feed, recsys_entries):
+    arxiv_feed.entries = recsys_entries
+    arxiv_feed.fail(page=2, status=400, times=5)
+    with pytest.raises(MalformedFeed, match="HTTP 400 for page 2"):
+        ingest()
+    assert [request["start"] for request in arxiv_feed.requests] == [0, 10]
+    assert IngestRun.objects.get().status == IngestRun.Status.FAILED
 
 
 def test_garbage_on_page_two_is_retried_by_the_client_then_reported(arxiv_feed, recsys_entries):
     arxiv_feed.entries = recsys_entries
     arxiv_feed.fail(page=2, body=b"<html>Rate exceeded.</html>", times=2)
-    with pytest.raises(MalformedFeed, match=r"no readable entries for page 2 \(start=10\)"):
+    with pytest.raises(TruncatedPage, match=r"no readable entries for page 2 \(start=10\)"):
         ingest()
     assert [request["start"] for request in arxiv_feed.requests] == [0, 10, 10]
     assert Paper.objects.count() == 10

@@ -9,10 +9,11 @@ from django.utils import timezone
 
 from apps.common.keys import INGEST_LOCK
 from apps.common.locks import single_flight
-from apps.papers.arxiv_client import ArxivClient, FeedError, build_query
+from apps.papers.arxiv_client import ArxivClient, build_query
 from apps.papers.models import IngestRun
-from apps.papers.records import InvalidRecord, from_arxiv_result
+from apps.papers.records import InvalidRecord, from_arxiv_result, printable
 from apps.papers.relevance import current_rule, keep_relevant
+from apps.papers.services.runs import recorded_run
 from apps.papers.services.upsert import upsert_for_run
 
 ALREADY_RUNNING = "An arXiv ingestion is already running; this one did nothing."
@@ -24,9 +25,12 @@ class IngestAlreadyRunning(Exception):
 
 
 def high_water_mark() -> dt.datetime | None:
-    """Where the next incremental run starts: the end of the last successful API run."""
+    """Where the next incremental run starts: the end of the last completed API run.
+
+    A partial run counts: what it rejected would be rejected again.
+    """
     last = (
-        IngestRun.objects.filter(source=IngestRun.Source.ARXIV_API, status=IngestRun.Status.SUCCEEDED)
+        IngestRun.objects.filter(source=IngestRun.Source.ARXIV_API, status__in=IngestRun.COMPLETED)
         .order_by("-window_end")
         .values_list("window_end", flat=True)
         .first()
@@ -52,8 +56,8 @@ def _store_page(run: IngestRun, results: list) -> None:
         run.seen += 1
         try:
             records.append(from_arxiv_result(result))
-        except InvalidRecord:
-            run.errors += 1
+        except InvalidRecord as error:
+            run.reject(printable(result.entry_id)[:100], str(error))
     relevant = keep_relevant(records)
     run.skipped += len(records) - len(relevant)
     upsert_for_run(run, relevant)
@@ -68,9 +72,10 @@ def ingest_arxiv(
 ) -> IngestRun:
     """Fetch what arXiv updated in [since, until] and upsert the RecSys papers among it.
 
-    Without `since`, resumes from the last successful run (or ARXIV_FIRST_RUN_DAYS back). Each page is
-    stored in its own transaction, so a failure on page n keeps pages 1..n-1. A failed run is recorded
-    with its reason and the FeedError is raised again for the caller to retry or report.
+    Without `since`, resumes from the last completed run (or ARXIV_FIRST_RUN_DAYS back). Each page is
+    stored in its own transaction, so a failure on page n keeps pages 1..n-1; an invalid entry is
+    rejected on the run and its page stored without it. A failed run is recorded with its reason and the
+    error raised again for the caller to retry or report.
     """
     with single_flight(INGEST_LOCK, IngestAlreadyRunning(ALREADY_RUNNING)):
         until = until or timezone.now()
@@ -84,31 +89,20 @@ def ingest_arxiv(
             num_retries=settings.ARXIV_NUM_RETRIES,
         )
         query = build_query(categories=current_rule().categories, since=since, until=until)
-        run = IngestRun.objects.create(
+        with recorded_run(
             source=IngestRun.Source.ARXIV_API, query=query, window_start=since, window_end=until
-        )
-        last_updated = None
-        try:
-            for page in _timed_batches(client.search(query, max_results=max_results), client.page_size, run):
-                _store_page(run, page)
-                last_updated = page[-1].updated
+        ) as run:
+            last_updated = None
+            try:
+                for page in _timed_batches(client.search(query, max_results=max_results), client.page_size, run):
+                    _store_page(run, page)
+                    last_updated = page[-1].updated
+                    run.pages_fetched = client.pages_fetched
+                    run.save()
+                    if on_page:
+                        on_page(run, min(filter(None, [client.total_results, max_results])))
+            finally:
                 run.pages_fetched = client.pages_fetched
-                run.save()
-                if on_page:
-                    on_page(run, min(filter(None, [client.total_results, max_results])))
-        except FeedError as error:
-            run.pages_fetched = client.pages_fetched
-            _finish(run, IngestRun.Status.FAILED, str(error))
-            raise
-        if max_results is not None and run.seen >= max_results:
-            run.window_end = last_updated  # cut short: the next run picks up from here
-        run.pages_fetched = client.pages_fetched
-        _finish(run, IngestRun.Status.SUCCEEDED)
+            if max_results is not None and run.seen >= max_results:
+                run.window_end = last_updated  # cut short: the next run picks up from here
         return run
-
-
-def _finish(run: IngestRun, status: str, error_message: str = "") -> None:
-    run.status = status
-    run.error_message = error_message
-    run.finished_at = timezone.now()
-    run.save()

@@ -2,7 +2,7 @@
 import time
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 
 from apps.common.keys import CATALOGUE_WRITE_LOCK
 from apps.papers.models import Author, Authorship, IngestRun, Paper, PaperVersion
@@ -105,9 +105,22 @@ def upsert_records(records: list[PaperRecord]) -> UpsertCounts:
 
 
 def upsert_for_run(run: IngestRun, records: list[PaperRecord]) -> None:
-    """Upsert a batch and add what happened, and how long it took, to the run's counters."""
+    """Upsert a batch and add what happened, and how long it took, to the run's counters.
+
+    Records are validated when they are made (PaperRecord.problems), so the database should accept
+    them all; if it refuses one all the same, the batch is stored record by record and only the
+    refused ones are rejected on the run.
+    """
     started = time.monotonic()
-    counts = upsert_records(records)
+    try:
+        counts = upsert_records(records)
+    except (DataError, IntegrityError):
+        counts = UpsertCounts()
+        for record in records:
+            try:
+                counts += upsert_records([record])
+            except (DataError, IntegrityError) as error:
+                run.reject(record.arxiv_id, f"refused by the database: {str(error).strip()[:300]}")
     run.store_seconds += time.monotonic() - started
     run.created += counts.created
     run.updated += counts.updated
