@@ -3,6 +3,7 @@
 Production sets SECRET_KEY, DATABASE_URL, CELERY_BROKER_URL, ALLOWED_HOSTS and the EMAIL_* variables;
 without SECRET_KEY the app runs in development mode on the embedded PostgreSQL and Redis.
 """
+import datetime as dt
 import os
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
     "apps.recommendations",
     "apps.digests",
     "apps.curation",
+    "apps.newsletters",
 ]
 
 MIDDLEWARE = [
@@ -116,22 +118,37 @@ STORAGES = {
     },
 }
 
-# Email: console in development, SMTP from the environment in production.
+# Email: SMTP when EMAIL_HOST is set; without it every email is kept as a file under var/mail/ (the
+# curation pages list and show them), so a new install sees its newsletters without a mail server.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",
-    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "apps.newsletters.outbox.OutboxBackend",
 )
-EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_FILE_PATH = VAR_DIR / "mail"
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Retriever <retriever@localhost>")
+# The site's address as readers reach it: links in emails are absolute (`make run` sets it from PORT).
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+
+# Weekly newsletters. The rate limit is emails per second per worker process (0: as fast as SMTP takes them).
+NEWSLETTER_TOP_N = int(os.environ.get("NEWSLETTER_TOP_N", "10"))
+NEWSLETTER_BATCH_SIZE = int(os.environ.get("NEWSLETTER_BATCH_SIZE", "100"))
+NEWSLETTER_RATE_LIMIT = float(os.environ.get("NEWSLETTER_RATE_LIMIT", "20"))
+NEWSLETTER_MAX_RETRIES = int(os.environ.get("NEWSLETTER_MAX_RETRIES", "6"))
+NEWSLETTER_RETRY_BACKOFF_SECONDS = float(os.environ.get("NEWSLETTER_RETRY_BACKOFF_SECONDS", "60"))
+NEWSLETTER_STALLED_AFTER = dt.timedelta(hours=2)  # past the longest retry backoff (1 h)
+NEWSLETTER_UNSUBSCRIBE_MAX_AGE = dt.timedelta(days=int(os.environ.get("NEWSLETTER_UNSUBSCRIBE_MAX_AGE_DAYS", "90")))
+NEWSLETTER_LIST_DOMAIN = urlsplit(SITE_URL).hostname or "localhost"
 
 # Celery: the embedded Redis unless CELERY_BROKER_URL names another.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or embedded.redis_url()
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or CELERY_BROKER_URL
-CELERY_IMPORTS = ["tasks.ingest", "tasks.embed", "tasks.recommendations"]
+CELERY_IMPORTS = ["tasks.ingest", "tasks.embed", "tasks.recommendations", "tasks.newsletters"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

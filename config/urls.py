@@ -13,5 +13,6 @@ urlpatterns = [
     path("", include("apps.digests.urls")),
     path("", include("apps.recommendations.urls")),
     path("accounts/", include("apps.accounts.urls")),
+    path("newsletters/", include("apps.newsletters.urls")),
     path("admin/", admin.site.urls),
 ]

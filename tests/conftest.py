@@ -4,6 +4,7 @@ from celery.contrib.testing.worker import start_worker
 
 from config.celery import app as celery_app
 from tests.arxiv_replay import Entry, ReplayFeed, ReplayServer, sample_rows
+from tests.smtp import SMTPSink
 
 
 @pytest.fixture
@@ -40,3 +41,15 @@ def celery_worker(transactional_db):
     celery_app.control.purge()
     with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=60) as worker:
         yield worker
+
+
+@pytest.fixture
+def smtp_server(settings) -> SMTPSink:
+    """A real SMTP server on a free local port; Django's SMTP backend points at it."""
+    with SMTPSink() as sink:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST = "127.0.0.1"
+        settings.EMAIL_PORT = sink.port
+        settings.EMAIL_USE_TLS = False
+        settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+        yield sink

@@ -11,6 +11,7 @@ CATALOGUE_WRITE_LOCK = 7_311_001
 INGEST_LOCK = 7_311_002
 TRAINING_LOCK = 7_311_003
 EMBED_LOCK = 7_311_004
+NEWSLETTER_START_LOCK = 7_311_010
 # Two-key locks (class, row id): the first key names the class. PostgreSQL keeps the two-key space
 # apart from the one-key space, so only classes are compared with each other.
 INGEST_RUN_ALIVE_LOCK = 7_311_101

@@ -1,0 +1,130 @@
+"""The newsletter email: one edition per week (what every reader shares), personalised per reader.
+
+The week's papers and the editors' picks are read once per batch (`edition_for`); each reader then
+costs their dismissals, one ranking and two template renders. CSS is written once in the template's
+<style> and inlined by css-inline, because many mail clients drop <style>; the dark-mode and
+narrow-screen rules stay in a kept <style> (media queries cannot be inlined).
+"""
+import zoneinfo
+from dataclasses import dataclass, field
+
+import css_inline
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.core.mail.message import make_msgid
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.digests.models import Pin
+from apps.newsletters import tokens
+from apps.papers.models import Paper
+from apps.papers.weeks import Week
+from apps.recommendations.ranking import rank_for_reader
+from apps.recommendations.selectors import dismissed_paper_ids
+
+PAPER_FIELDS = ["id", "arxiv_id", "title", "authors_text", "abstract", "announced"]
+INLINER = css_inline.CSSInliner(load_remote_stylesheets=False)
+
+
+@dataclass
+class Edition:
+    """A week as every reader's email shares it."""
+
+    week: Week
+    papers: dict[int, Paper]
+    pins: list[Pin]
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.papers
+
+
+@dataclass
+class Item:
+    paper: Paper
+    url: str  # the signed click URL
+    reason: str = ""
+    note: str = ""
+
+
+@dataclass
+class Newsletter:
+    subject: str
+    text: str
+    html: str
+    unsubscribe_url: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def edition_for(week: Week) -> Edition:
+    papers = Paper.objects.visible().filter(announced__range=(week.monday, week.sunday)).only(*PAPER_FIELDS)
+    papers = {paper.id: paper for paper in papers}
+    pins = [pin for pin in Pin.objects.filter(week=week.monday).order_by("order", "id") if pin.paper_id in papers]
+    return Edition(week=week, papers=papers, pins=pins)
+
+
+def absolute(path: str) -> str:
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def _time_zone(user) -> zoneinfo.ZoneInfo:
+    profile = getattr(user, "profile", None)
+    try:
+        return zoneinfo.ZoneInfo(profile.time_zone if profile else "UTC")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+def newsletter_for(*, edition: Edition, user) -> Newsletter:
+    """The reader's email: the editors' picks, then their top papers of the week, each with its reason."""
+    week = edition.week
+    reader_zone = _time_zone(user)
+    dismissed = set(dismissed_paper_ids(user=user).values_list("paper_id", flat=True))
+    pinned = {pin.paper_id for pin in edition.pins}
+    candidates = [pid for pid in edition.papers if pid not in pinned and pid not in dismissed]
+    ranked, _ = rank_for_reader(user=user, paper_ids=candidates)
+
+    def item(paper_id: int, **extra) -> Item:
+        token = tokens.click_token(user_id=user.pk, paper_id=paper_id, week=week.label)
+        return Item(edition.papers[paper_id], url=absolute(reverse("newsletters:click", args=[token])), **extra)
+
+    picks = [item(pin.paper_id, note=pin.note) for pin in edition.pins if pin.paper_id not in dismissed]
+    personal = [item(r.paper_id, reason=r.reason) for r in ranked[: settings.NEWSLETTER_TOP_N]]
+    unsubscribe_url = absolute(reverse("newsletters:unsubscribe", args=[tokens.unsubscribe_token(user=user)]))
+    context = {
+        "week": week,
+        "picks": picks,
+        "personal": personal,
+        "more": max(len(ranked) - len(personal), 0),
+        "digest_url": absolute(reverse("digests:week", args=[week.label])),
+        "settings_url": absolute(reverse("accounts:settings")),
+        "unsubscribe_url": unsubscribe_url,
+        "sent_at": timezone.now(),
+        "time_zone": reader_zone.key,
+        "site_url": settings.SITE_URL,
+    }
+    with timezone.override(reader_zone):  # times in the email read in the reader's own zone
+        text = render_to_string("newsletters/email.txt", context)
+        html = INLINER.inline(render_to_string("newsletters/email.html", context))
+    return Newsletter(
+        subject=f"Your RecSys papers, week of {week.monday:%-d %b %Y}",
+        text=text,
+        html=html,
+        unsubscribe_url=unsubscribe_url,
+        headers={
+            # RFC 8058: mail clients show an unsubscribe button that POSTs here, no page visit needed.
+            "List-Unsubscribe": f"<{unsubscribe_url}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            "List-Id": f"Retriever weekly digest <digest.{settings.NEWSLETTER_LIST_DOMAIN}>",
+        },
+    )
+
+
+def newsletter_message(*, newsletter: Newsletter, to: str, connection=None) -> EmailMultiAlternatives:
+    headers = {"Message-ID": make_msgid("newsletter", domain=settings.NEWSLETTER_LIST_DOMAIN), **newsletter.headers}
+    message = EmailMultiAlternatives(
+        subject=newsletter.subject, body=newsletter.text, to=[to], headers=headers, connection=connection
+    )
+    message.attach_alternative(newsletter.html, "text/html")
+    return message

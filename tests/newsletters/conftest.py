@@ -1,0 +1,36 @@
+import datetime as dt
+
+import pytest
+
+from apps.accounts.models import EmailFrequency, Profile
+from apps.digests.models import Pin
+from apps.papers.weeks import Week
+from tests.factories import PaperFactory, UserFactory
+
+WEEK = Week.from_label("2026-W48")  # Monday 23 November 2026
+
+
+@pytest.fixture
+def week_papers(db):
+    """Eight papers announced in WEEK, the third pinned with a note."""
+    papers = [PaperFactory(announced=WEEK.monday + dt.timedelta(days=i % 5)) for i in range(8)]
+    Pin.objects.create(week=WEEK.monday, paper=papers[2], note="A careful ablation of logQ correction.")
+    return papers
+
+
+@pytest.fixture
+def readers(db):
+    """Three subscribed readers (one in Tokyo, one with no profile yet) and one who switched the email off."""
+    tokyo, plain, no_profile, off = UserFactory.create_batch(4)
+    Profile.objects.create(user=tokyo, time_zone="Asia/Tokyo")
+    Profile.objects.create(user=plain)
+    Profile.objects.create(user=off, email_frequency=EmailFrequency.OFF)
+    return {"subscribed": [tokyo, plain, no_profile], "off": off}
+
+
+@pytest.fixture
+def newsletter_settings(settings):
+    settings.SITE_URL = "http://testserver"
+    settings.NEWSLETTER_RATE_LIMIT = 0
+    settings.NEWSLETTER_RETRY_BACKOFF_SECONDS = 0.2
+    return settings
