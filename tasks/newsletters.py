@@ -23,10 +23,16 @@ def enqueue_batches(delivery_ids: list[int]) -> None:
 
 
 @shared_task(acks_late=True)
-def start_newsletters_task(week_label: str) -> dict:
-    """Queues a row per subscribed reader, then sends them in batches once the rows are committed."""
+def start_newsletters_task(week_label: str, published_only: bool = False) -> dict:
+    """Queues a row per subscribed reader, then sends them in batches once the rows are committed.
+
+    `published_only`: publishing's start, skipped if an editor unpublished the week before it ran.
+    """
     with transaction.atomic():
-        delivery_ids = newsletters_start(week=Week.from_label(week_label))
+        delivery_ids = newsletters_start(week=Week.from_label(week_label), published_only=published_only)
+        if delivery_ids is None:
+            logger.info("Newsletters for %s not started: the week was unpublished", week_label)
+            return {"week": week_label, "status": "skipped", "reason": "unpublished"}
         transaction.on_commit(lambda: enqueue_batches(delivery_ids))
     logger.info("Newsletters for %s: %s to send", week_label, len(delivery_ids))
     return {"week": week_label, "to_send": len(delivery_ids)}
@@ -52,12 +58,14 @@ def send_newsletter_batch_task(self, delivery_ids: list[int]) -> dict:
 
 @shared_task(acks_late=True)
 def newsletters_fallback_task() -> dict:
-    """The beat's safety net: starts published weeks whose start was missed (no worker at publish time)
-    and re-enqueues rows whose task was lost. Sending stays once per row, so overlap with a live batch is harmless.
+    """The beat's safety net: starts published weeks whose start was missed (no worker at publish
+    time), the last complete week once NEWSLETTER_SEND_UNPUBLISHED_AFTER has passed even if nobody
+    published it (readers still get their papers, without picks), and re-enqueues rows whose task
+    was lost. Sending stays once per row, so overlapping a live batch is harmless.
     """
     started = [week.label for week in selectors.weeks_to_start()]
     for label in started:
-        start_newsletters_task.delay(label)
+        start_newsletters_task.delay(label)  # a week published meanwhile goes out with its picks
     stalled = selectors.stalled_delivery_ids()
     enqueue_batches(stalled)
     return {"started": started, "re_enqueued": len(stalled)}

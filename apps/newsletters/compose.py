@@ -16,7 +16,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.digests.models import Pin
+from apps.digests.notes import note_html
+from apps.digests.selectors import rejected_paper_ids, week_picks
 from apps.newsletters import tokens
 from apps.papers.models import Paper
 from apps.papers.weeks import Week
@@ -29,15 +30,12 @@ INLINER = css_inline.CSSInliner(load_remote_stylesheets=False)
 
 @dataclass
 class Edition:
-    """A week as every reader's email shares it."""
+    """A week as every reader's email shares it: the digest page's papers and picks."""
 
     week: Week
-    papers: dict[int, Paper]
-    pins: list[Pin]
-
-    @property
-    def is_empty(self) -> bool:
-        return not self.papers
+    papers: dict[int, Paper]  # the week's papers (less rejected ones) and the picked papers
+    picks: list[tuple[int, str, str]]  # (paper id, Markdown note, its safe HTML), in the editors' order
+    ranked_ids: list[int]  # the week's papers that are not picks: ranked for each reader
 
 
 @dataclass
@@ -45,7 +43,8 @@ class Item:
     paper: Paper
     url: str  # the signed click URL
     reason: str = ""
-    note: str = ""
+    note: str = ""  # Markdown, for the text part
+    note_html: str = ""
 
 
 @dataclass
@@ -57,11 +56,19 @@ class Newsletter:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-def edition_for(week: Week) -> Edition:
-    papers = Paper.objects.visible().filter(announced__range=(week.monday, week.sunday)).only(*PAPER_FIELDS)
+def edition_for(week: Week, *, draft: bool = False) -> Edition:
+    """The week as the digest page shows it: picks as frozen at publish (`draft`: the live ones, for
+    the editors' preview), then the week's papers less the ones editors rejected."""
+    papers = (
+        Paper.objects.visible().filter(announced__range=(week.monday, week.sunday))
+        .exclude(id__in=rejected_paper_ids(week)).only(*PAPER_FIELDS)
+    )
     papers = {paper.id: paper for paper in papers}
-    pins = [pin for pin in Pin.objects.filter(week=week.monday).order_by("order", "id") if pin.paper_id in papers]
-    return Edition(week=week, papers=papers, pins=pins)
+    picks = week_picks(week, draft=draft)
+    papers |= Paper.objects.visible().only(*PAPER_FIELDS).in_bulk({pid for pid, _ in picks} - papers.keys())
+    picks = [(pid, note, note_html(note)) for pid, note in picks if pid in papers]  # if not withdrawn since
+    pinned = {pid for pid, _, _ in picks}
+    return Edition(week=week, papers=papers, picks=picks, ranked_ids=[pid for pid in papers if pid not in pinned])
 
 
 def absolute(path: str) -> str:
@@ -81,15 +88,13 @@ def newsletter_for(*, edition: Edition, user) -> Newsletter:
     week = edition.week
     reader_zone = _time_zone(user)
     dismissed = set(dismissed_paper_ids(user=user).values_list("paper_id", flat=True))
-    pinned = {pin.paper_id for pin in edition.pins}
-    candidates = [pid for pid in edition.papers if pid not in pinned and pid not in dismissed]
-    ranked, _ = rank_for_reader(user=user, paper_ids=candidates)
+    ranked, _ = rank_for_reader(user=user, paper_ids=[pid for pid in edition.ranked_ids if pid not in dismissed])
 
     def item(paper_id: int, **extra) -> Item:
         token = tokens.click_token(user_id=user.pk, paper_id=paper_id, week=week.label)
         return Item(edition.papers[paper_id], url=absolute(reverse("newsletters:click", args=[token])), **extra)
 
-    picks = [item(pin.paper_id, note=pin.note) for pin in edition.pins if pin.paper_id not in dismissed]
+    picks = [item(pid, note=note, note_html=html) for pid, note, html in edition.picks if pid not in dismissed]
     personal = [item(r.paper_id, reason=r.reason) for r in ranked[: settings.NEWSLETTER_TOP_N]]
     unsubscribe_url = absolute(reverse("newsletters:unsubscribe", args=[tokens.unsubscribe_token(user=user)]))
     context = {

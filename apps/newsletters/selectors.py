@@ -6,7 +6,9 @@ from django.conf import settings
 from django.db.models import Count
 from django.utils import timezone
 
+from apps.digests.models import Digest
 from apps.newsletters.models import NewsletterDelivery
+from apps.papers.models import Paper
 from apps.papers.weeks import Week
 
 Status = NewsletterDelivery.Status
@@ -52,8 +54,21 @@ def stalled_delivery_ids() -> list[int]:
 
 
 def weeks_to_start() -> list[Week]:
-    """Published weeks whose newsletters never started (filled in once digests can be published)."""
-    return []
+    """Published weeks whose newsletters never started, and the last complete week once it is
+    NEWSLETTER_SEND_UNPUBLISHED_AFTER past its end without a start (published or not)."""
+    weeks = [
+        Week(monday) for monday in Digest.objects.filter(status=Digest.Status.PUBLISHED, newsletters_started_at__isnull=True)
+        .order_by("week").values_list("week", flat=True)
+    ]
+    last_complete = Week.containing((timezone.now() - settings.NEWSLETTER_SEND_UNPUBLISHED_AFTER).date()).previous
+    started = (
+        Digest.objects.filter(week=last_complete.monday, newsletters_started_at__isnull=False).exists()
+        or NewsletterDelivery.objects.filter(week=last_complete.monday).exists()
+    )
+    has_papers = Paper.objects.visible().filter(announced__range=(last_complete.monday, last_complete.sunday)).exists()
+    if not started and has_papers and last_complete not in weeks:
+        weeks.append(last_complete)
+    return weeks
 
 
 def week_status_counts(week: Week) -> dict[str, int]:

@@ -4,6 +4,7 @@ import pytest
 
 from apps.accounts.models import EmailFrequency, Profile
 from apps.digests.models import Pin
+from apps.digests.services import digest_get_or_create, digest_publish
 from apps.papers.weeks import Week
 from tests.factories import PaperFactory, UserFactory
 
@@ -12,10 +13,20 @@ WEEK = Week.from_label("2026-W48")  # Monday 23 November 2026
 
 @pytest.fixture
 def week_papers(db):
-    """Eight papers announced in WEEK, the third pinned with a note."""
+    """Eight papers announced in WEEK, the third pinned as the editors' pick, with a note."""
     papers = [PaperFactory(announced=WEEK.monday + dt.timedelta(days=i % 5)) for i in range(8)]
-    Pin.objects.create(week=WEEK.monday, paper=papers[2], note="A careful ablation of logQ correction.")
+    Pin.objects.create(week=WEEK.monday, paper=papers[2], note="A careful ablation of *logQ* correction.")
     return papers
+
+
+def publish(week=WEEK):
+    return digest_publish(digest=digest_get_or_create(week=week), by=None)
+
+
+@pytest.fixture
+def published(week_papers):
+    """WEEK published: its pick frozen (with the digest's signal sent at once when the test commits for real)."""
+    return publish()
 
 
 @pytest.fixture

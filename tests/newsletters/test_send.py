@@ -10,7 +10,7 @@ from apps.newsletters.services import Outcome, deliveries_send, newsletters_star
 from apps.recommendations.models import Interaction
 from tests.newsletters.conftest import WEEK
 
-pytestmark = pytest.mark.usefixtures("newsletter_settings")
+pytestmark = pytest.mark.usefixtures("newsletter_settings", "published")
 Status = NewsletterDelivery.Status
 
 
@@ -49,7 +49,8 @@ def test_the_email_has_picks_first_inlined_css_no_script_and_the_readers_time_zo
 
     pick = week_papers[2]
     assert html.index("Editors’ picks") < html.index(pick.title) < html.index("For you")
-    assert "A careful ablation of logQ correction." in html and "A careful ablation of logQ correction." in text
+    assert "A careful ablation of <em>logQ</em> correction." in html  # the note's Markdown, rendered
+    assert "A careful ablation of *logQ* correction." in text
     assert html.count(pick.title) == 1  # a pick is not listed again among the personal papers
     assert all(paper.title in text for paper in week_papers)
     assert "<script" not in html.lower()

@@ -19,6 +19,7 @@ from django.db import connection as db, transaction
 from django.utils import timezone
 
 from apps.common.keys import NEWSLETTER_START_LOCK
+from apps.digests.models import Digest
 from apps.newsletters.compose import Edition, edition_for, newsletter_for, newsletter_message
 from apps.newsletters.models import NewsletterDelivery
 from apps.newsletters.services.subscription import is_subscribed, subscribers
@@ -43,14 +44,22 @@ class BatchResult:
     retry_reason: str = ""
 
 
-def newsletters_start(*, week: Week) -> list[int]:
+def newsletters_start(*, week: Week, published_only: bool = False) -> list[int] | None:
     """Queues the week's email for every subscribed reader who has no row for it yet (call in a transaction).
 
     Returns the ids of the week's rows still to send (new ones and ones left by an earlier start), for
-    the caller to send or enqueue once this transaction commits. Running it again adds nobody twice.
+    the caller to send or enqueue once this transaction commits; running it again adds nobody twice.
+    Stamps the week's digest `newsletters_started_at`, which blocks unpublishing from then on.
+    `published_only` (publishing's start): None, nothing queued, when the digest was unpublished meanwhile.
     """
     with db.cursor() as cursor:  # concurrent starts (publish, beat, the command) queue one after another
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [NEWSLETTER_START_LOCK])
+    digest = Digest.objects.select_for_update().filter(week=week.monday).first()  # unpublishing waits for us
+    if published_only and (digest is None or not digest.is_published):
+        return None
+    if digest is not None and digest.newsletters_started_at is None:
+        digest.newsletters_started_at = timezone.now()
+        digest.save(update_fields=["newsletters_started_at", "updated_at"])
     week_rows = NewsletterDelivery.objects.filter(week=week.monday)
     new_readers = subscribers().exclude(id__in=week_rows.values("user_id")).values_list("id", flat=True)
     NewsletterDelivery.objects.bulk_create(

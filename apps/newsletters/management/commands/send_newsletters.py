@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from tqdm import tqdm
 
-from apps.digests.selectors import latest_week
+from apps.digests.selectors import digest_record, latest_week
 from apps.newsletters import selectors
 from apps.newsletters.models import NewsletterDelivery
 from apps.newsletters.services import Outcome, deliveries_send, newsletters_start, subscribers, unsubscribed
@@ -31,6 +31,9 @@ class Command(BaseCommand):
         if dry_run:
             self._dry_run(week)
             return
+        digest = digest_record(week)
+        if digest is None or not digest.is_published:
+            self.stdout.write(self.style.WARNING(f"{week.label} is not published: the emails go without editors' picks."))
         before = selectors.week_status_counts(week)
         with transaction.atomic():
             delivery_ids = newsletters_start(week=week)
