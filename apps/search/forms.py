@@ -10,13 +10,17 @@ class SearchForm(forms.Form):
         label="Search papers", required=False,
         widget=forms.TextInput(attrs={"type": "search", "maxlength": queries.MAX_QUERY_LENGTH, "autocomplete": "off"}),
     )
-    mode = forms.ChoiceField(label="Match", choices=MODES, required=False)
+    mode = forms.ChoiceField(label="Match", choices=MODES, required=False, initial=HYBRID, widget=forms.RadioSelect)
     date_from = forms.DateField(label="Announced from", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label="to", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     category = forms.ChoiceField(label="Category", required=False)
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, data=None, *args, **kwargs):
+        if data is not None and not data.get("mode"):
+            # A query from the header box or a link names no mode: show the one it runs in as chosen.
+            data = data.copy()
+            data["mode"] = HYBRID
+        super().__init__(data, *args, **kwargs)
         self.fields["category"].choices = [("", "All categories")] + [(c, c) for c in category_choices()]
 
     def clean_q(self) -> str:

@@ -18,6 +18,11 @@ TEXT_TOO_SHORT = f"Paste at least {MIN_TEXT_WORDS} words, such as an abstract."
 EMPTY_QUERY = "Type words, a phrase in quotes or an arXiv id to search the papers."
 BAD_DATE_RANGE = "The start date must not be after the end date."
 NO_RESULTS = "No papers match. Try fewer words, another mode, or wider filters."
+NO_GOOD_MATCH = (
+    "Nothing matches this well, by words or by meaning. Try other words (a method, a task, an author), "
+    "or wider filters."
+)
+NOT_IN_CATALOGUE = "arXiv:{arxiv_id} is not in the catalogue, which keeps RecSys papers only. "
 SEMANTIC_UNAVAILABLE = "Search by meaning is not available yet (no paper vectors); showing keyword matches only."
 SEMANTIC_PARTIAL = "Search by meaning covers {done} of {total} papers so far; the rest are being embedded."
 NOT_EMBEDDED_YET = "Similar papers appear here once this paper has been embedded."

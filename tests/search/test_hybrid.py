@@ -22,15 +22,23 @@ def test_hybrid_merges_the_keyword_and_the_semantic_lists(embedded_topical):
     query = "radar recommendation"
     keyword, semantic, hybrid = ids(query, KEYWORD), ids(query, SEMANTIC), ids(query, HYBRID)
     assert keyword == []  # no paper has both words: websearch ANDs them
-    assert set(semantic) == {SEQUENTIAL_REC, SPARSE_REC, RADAR_POSE, PATHOLOGY}
+    assert semantic[0] == RADAR_POSE and PATHOLOGY not in semantic
     assert hybrid == semantic
 
-    query = "point clouds"
+    query = "recommendation"
     keyword, semantic, hybrid = ids(query, KEYWORD), ids(query, SEMANTIC), ids(query, HYBRID)
-    assert keyword == [RADAR_POSE]
-    assert semantic[0] == RADAR_POSE and len(semantic) == 4
-    # The paper on both lists leads; the semantic-only ones follow in their semantic order.
-    assert hybrid == [RADAR_POSE] + [arxiv_id for arxiv_id in semantic if arxiv_id != RADAR_POSE]
+    assert set(keyword) == {SEQUENTIAL_REC, SPARSE_REC}
+    assert RADAR_POSE not in semantic and PATHOLOGY not in semantic
+    # Papers on both lists lead; the others follow in their list's order.
+    assert set(hybrid[:2]) == {SEQUENTIAL_REC, SPARSE_REC} and len(hybrid) == len(set(keyword) | set(semantic))
+
+
+@pytest.mark.django_db
+def test_meaning_and_hybrid_cut_papers_that_are_not_near_the_query(embedded_topical):
+    # Every catalogue paper is "nearest" to gibberish; none is near it.
+    assert ids("zzqqxx flarbo", SEMANTIC) == [] and ids("zzqqxx flarbo", HYBRID) == []
+    assert ids("chocolate cake recipe", SEMANTIC) == []
+    assert ids("point clouds from radar", SEMANTIC)[0] == RADAR_POSE
 
 
 @pytest.mark.django_db

@@ -109,3 +109,59 @@ def test_the_category_menu_offers_cross_listed_categories(client):
     body = client.get(SEARCH, {"q": "ranking", "category": "cs.IR", "mode": "keyword"}).content.decode()
     assert '<option value="cs.IR" selected>cs.IR</option>' in body
     assert "1 result in" in body
+
+
+def test_the_match_mode_is_a_radio_group_with_the_running_mode_checked(client):
+    body = client.get(SEARCH, {"q": "ranking"}).content.decode()
+    for mode in ("hybrid", "keyword", "semantic"):
+        assert f'type="radio" name="mode" value="{mode}"' in body
+    assert 'value="hybrid" id="id_mode_0" checked' in body
+    body = client.get(SEARCH, {"q": "ranking", "mode": "semantic"}).content.decode()
+    assert 'value="semantic" id="id_mode_2" checked' in body and 'value="hybrid" id="id_mode_0" checked' not in body
+
+
+@pytest.mark.parametrize("query", ["2601.00051", "arXiv:2601.00051v2", "https://arxiv.org/abs/2601.00051", "https://arxiv.org/pdf/2601.00051v1"])
+def test_an_arxiv_id_or_url_goes_straight_to_the_paper(client, query):
+    PaperFactory(arxiv_id="2601.00051")
+    paper_url = reverse("paper-detail", args=["2601.00051"])
+    response = client.get(SEARCH, {"q": query})
+    assert response.status_code == 302 and response.url == paper_url
+    response = client.get(SEARCH, {"q": query}, headers={"HX-Request": "true"})
+    assert response["HX-Redirect"] == paper_url
+
+
+def test_an_arxiv_id_outside_the_catalogue_says_so_and_links_to_arxiv(client):
+    body = client.get(SEARCH, {"q": "2601.09999"}).content.decode()
+    assert queries.NOT_IN_CATALOGUE.format(arxiv_id="2601.09999") in body
+    assert 'href="https://arxiv.org/abs/2601.09999"' in body
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "semantic"])
+def test_gibberish_matches_nothing_well_by_meaning(client, embedded_topical, mode):
+    body = client.get(SEARCH, {"q": "zzqqxx flarbo", "mode": mode}).content.decode()
+    assert queries.NO_GOOD_MATCH in body and "result-" not in body
+
+
+def test_results_and_similar_papers_carry_the_readers_buttons(client, embedded_topical, django_user_model):
+    reader = django_user_model.objects.create_user("s@example.org", "s@example.org", "pw-123456789")
+    client.force_login(reader)
+    body = client.get(SEARCH, {"q": "recommendation", "mode": "keyword"}).content.decode()
+    paper = embedded_topical[SEQUENTIAL_REC]
+    assert f'id="actions-{paper.id}"' in body and 'name="source" value="search"' in body
+    detail = client.get(reverse("paper-detail", args=[SPARSE_REC])).content.decode()
+    similar = detail.split('id="similar-heading"')[1]
+    assert f'id="actions-{paper.id}"' in similar and "♡ Like" in similar
+
+
+def test_visitors_are_invited_to_log_in_once_per_page(client, embedded_topical):
+    body = client.get(SEARCH, {"q": "recommendation", "mode": "hybrid"}).content.decode()
+    assert body.count("result-") >= 2 and body.count("to like, save or dismiss") == 1
+    detail = client.get(reverse("paper-detail", args=[SPARSE_REC])).content.decode()
+    assert detail.count("to like, save or dismiss") == 1
+
+
+def test_snippets_render_latex_and_marks_stay_out_of_math(client):
+    PaperFactory(title="Bandits in $\\mathcal{O}(\\log T)$", abstract="Regret of bandits is $\\tilde{O}(\\sqrt{T})$ for bandits.")
+    body = client.get(SEARCH, {"q": "bandits", "mode": "keyword"}).content.decode()
+    assert 'class="snippet math"' in body and "katex.min.js" in body
+    assert "$\\tilde{O}(\\sqrt{T})$" in body and "<mark>bandits</mark>" in body

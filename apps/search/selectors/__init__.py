@@ -24,6 +24,11 @@ KEYWORD, SEMANTIC, HYBRID = "keyword", "semantic", "hybrid"
 MODES = [(HYBRID, "Hybrid"), (KEYWORD, "Keywords"), (SEMANTIC, "Meaning")]
 # How deep semantic and hybrid results go: ANN answers "the nearest N", not "every match".
 CANDIDATES = 200
+# A query's nearest papers are not necessarily near. Under all-MiniLM-L6-v2 on the bundled sample, the
+# best cosine for gibberish and off-topic queries ("zzqqxx flarbo", "lorem ipsum", "chocolate cake
+# recipe") is 0.14-0.23, and for on-topic ones 0.29-0.63 ("recommendation": 0.29, one word); "asdf
+# qwerty" (0.28) still slips through. Calibration in docs/search.md. Below this, no match by meaning.
+MIN_QUERY_SIMILARITY = 0.25
 PER_PAGE = 20
 SIMILAR_LIMIT = 10
 
@@ -39,9 +44,10 @@ class SearchOutcome:
 
 
 def semantic_ranking(
-    *, text: str, paper_filter: Q, limit: int, exclude_paper_id: int | None = None
+    *, text: str, paper_filter: Q, limit: int, exclude_paper_id: int | None = None, min_similarity: float = -1.0
 ) -> tuple[list[int], list[str]]:
-    """Ids of the papers nearest in meaning to `text`, under the active model, and any caveats."""
+    """Ids of the papers nearest in meaning to `text` (at least `min_similarity` in cosine), under the
+    active model, and any caveats."""
     model = active_model()
     if model is None:
         return [], [SEMANTIC_UNAVAILABLE]
@@ -57,7 +63,7 @@ def semantic_ranking(
     # Cached briefly: counting the catalogue on every keystroke would cost more than the search.
     done, total = cache.get_or_set(cache_key(EMBEDDING_COVERAGE_CACHE, model.name), lambda: coverage(model.name), 60)
     notices = [SEMANTIC_PARTIAL.format(done=done, total=total)] if done < total else []
-    return [paper_id for paper_id, _ in rows], notices
+    return [paper_id for paper_id, distance in rows if 1 - distance >= min_similarity], notices
 
 
 def hydrate(ids: list[int], *, query: str = "") -> list[Paper]:
@@ -81,7 +87,9 @@ def search_papers(*, query: str, mode: str, filters: SearchFilters, page_number=
     elif mode == KEYWORD:
         ranked = keyword_matches(query=query, paper_filter=paper_filter)
     else:
-        semantic, notices = semantic_ranking(text=query, paper_filter=paper_filter, limit=CANDIDATES)
+        semantic, notices = semantic_ranking(
+            text=query, paper_filter=paper_filter, limit=CANDIDATES, min_similarity=MIN_QUERY_SIMILARITY
+        )
         if mode == SEMANTIC:
             ranked = semantic
         else:
