@@ -24,6 +24,10 @@ LOGIN_FAILURES_ACCOUNT_CACHE = "login-failures-account"
 SIGNUP_IP_CACHE = "signup-ip"
 PASSWORD_RESET_IP_CACHE = "password-reset-ip"
 FOR_YOU_CACHE = "for-you"  # a reader's ranked archive, paged without repeats
+GENERATION_CACHE = "generation"  # apps.common.generations: what a cached ranking was computed from
+DIGEST_WEEK_CACHE = "digest-week"  # a reader's ranked week, picks and reasons
+DIGEST_TRENDING_CACHE = "digest-trending"
+DIGEST_NEIGHBOURS_CACHE = "digest-neighbours"
 
 
 def lock_keys() -> dict[str, int]:

@@ -7,13 +7,27 @@ notes appear once the week is published, as frozen at publish; editors preview t
 import datetime as dt
 from dataclasses import dataclass
 
+from django.core.cache import cache
+from django.db.models import Q
 from django.db.models.functions import TruncWeek
 
+from apps.common.generations import SERVING, generations, reader_scope
+from apps.common.keys import (
+    DIGEST_NEIGHBOURS_CACHE,
+    DIGEST_TRENDING_CACHE,
+    DIGEST_WEEK_CACHE,
+    cache_key,
+)
 from apps.digests import models
-from apps.papers.weeks import Week
 from apps.papers.models import Paper
+from apps.papers.weeks import Week
 from apps.recommendations.ranking import rank_for_reader
-from apps.recommendations.selectors import Card, dismissed_paper_ids, reader_states, trending_papers
+from apps.recommendations.selectors import (
+    Card,
+    dismissed_paper_ids,
+    reader_states,
+    trending_papers,
+)
 
 CARD_FIELDS = [
     "id", "arxiv_id", "version", "title", "abstract", "authors_text", "primary_category", "categories",
@@ -22,6 +36,9 @@ CARD_FIELDS = [
 
 
 CARDS_PER_PAGE = 40
+WEEK_SECONDS = 15 * 60  # a backstop: generations retire a reader's cached week as soon as it changes
+ANONYMOUS_WEEK_SECONDS = 60
+TRENDING_SECONDS = 60
 METHOD_LABELS = {
     "two_tower": "by the retriever, from your reading history",
     "content": "by similarity to what you liked and saved",
@@ -64,16 +81,6 @@ def latest_week() -> Week | None:
     return Week.containing(newest) if newest else None
 
 
-def _week_papers(week: Week, user):
-    papers = (
-        Paper.objects.visible().filter(announced__range=(week.monday, week.sunday))
-        .exclude(id__in=rejected_paper_ids(week))
-    )
-    if user.is_authenticated:
-        papers = papers.exclude(id__in=dismissed_paper_ids(user=user))
-    return papers.only(*CARD_FIELDS)
-
-
 def _neighbour(papers, week: Week, *, later: bool) -> Week | None:
     if later:
         day = papers.filter(announced__gt=week.sunday).order_by("announced").values_list("announced", flat=True).first()
@@ -99,9 +106,7 @@ def rejected_paper_ids(week: Week):
     return models.Decision.objects.filter(week=week.monday, verdict=models.Decision.Verdict.REJECT).values("paper_id")
 
 
-def week_picks(week: Week, *, draft: bool = False) -> list[tuple[int, str]]:
-    """(paper id, note) in order: as frozen at publish; the live, unpublished picks only when `draft`."""
-    digest = digest_record(week)
+def _picks(digest, week: Week, *, draft: bool) -> list[tuple[int, str]]:
     if digest is not None and digest.is_published:
         return [(pick["paper"], pick["note"]) for pick in digest.picks]
     if draft:
@@ -109,36 +114,92 @@ def week_picks(week: Week, *, draft: bool = False) -> list[tuple[int, str]]:
     return []
 
 
+def week_picks(week: Week, *, draft: bool = False) -> list[tuple[int, str]]:
+    """(paper id, note) in order: as frozen at publish; the live, unpublished picks only when `draft`."""
+    return _picks(digest_record(week), week, draft=draft)
+
+
+def _rank_week(*, user, week: Week, digest, draft: bool) -> dict:
+    """The reader's week as ids: the picks they have not dismissed, then every other paper ranked."""
+    picks = _picks(digest, week, draft=draft)
+    pinned = {paper_id for paper_id, _ in picks}  # never ranked again below, on any page
+    in_week = Q(announced__range=(week.monday, week.sunday)) & ~Q(id__in=rejected_paper_ids(week))
+    papers = Paper.objects.visible().filter(in_week | Q(id__in=pinned))  # one query, picks of any week too
+    if user.is_authenticated:
+        papers = papers.exclude(id__in=dismissed_paper_ids(user=user))
+    available = set(papers.values_list("id", flat=True))
+    ranked, method = rank_for_reader(user=user, paper_ids=sorted(available - pinned))
+    return {
+        "picks": [(paper_id, note) for paper_id, note in picks if paper_id in available],
+        "ranked": [(r.paper_id, r.reason) for r in ranked],
+        "method": method,
+    }
+
+
+def _ranked_week(*, user, week: Week, digest, draft: bool) -> dict:
+    """_rank_week, cached until the reader acts, the week changes for readers, or what serves changes.
+
+    The key names the reader's generation (bumped by their every interaction), the serving generation
+    (papers stored or embedded, a model activated) and the week's revision (editors' picks, decisions,
+    publishing), so a like, a dismissal or an activation shows on the very next load. Editors'
+    previews of a draft are never cached. Anonymous readers share an entry per week, kept briefly
+    since others' likes reorder it.
+    """
+    if draft:
+        return _rank_week(user=user, week=week, digest=digest, draft=True)
+    reader = user.pk if user.is_authenticated else 0
+    serving, mine = generations(SERVING, reader_scope(reader))
+    key = cache_key(DIGEST_WEEK_CACHE, reader, week.label, digest.revision if digest else 0, serving, mine)
+    found = cache.get(key)
+    if found is None:
+        found = _rank_week(user=user, week=week, digest=digest, draft=False)
+        cache.set(key, found, WEEK_SECONDS if reader else ANONYMOUS_WEEK_SECONDS)
+    return found
+
+
+def _neighbours(week: Week) -> tuple[Week | None, Week | None]:
+    serving, = generations(SERVING)
+    key = cache_key(DIGEST_NEIGHBOURS_CACHE, week.label, serving)
+    found = cache.get(key)
+    if found is None:
+        visible = Paper.objects.visible()
+        found = (_neighbour(visible, week, later=False), _neighbour(visible, week, later=True))
+        cache.set(key, found, WEEK_SECONDS)
+    return found
+
+
+def _trending(week: Week) -> list[Paper]:
+    return cache.get_or_set(
+        cache_key(DIGEST_TRENDING_CACHE, week.label),
+        lambda: trending_papers(start=_midnight(week.monday), end=_midnight(week.next.monday)),
+        TRENDING_SECONDS,
+    )
+
+
 def digest_for_reader(*, user, week: Week, page: int = 1, draft: bool = False) -> DigestPage:
     """The week's papers for this reader (anonymous readers get the editors' order and popularity).
 
     Picks come first whenever their papers were announced (an older classic shows in the week it is
-    pinned to); `draft` shows an unpublished week's picks (the editors' preview). A fixed number of
-    queries whatever the number of papers: the papers, the picks, the reader's dismissals (a subquery)
-    and button states, the ranking, trending and the neighbouring weeks.
+    pinned to); `draft` shows an unpublished week's picks (the editors' preview). The ranked week
+    comes from the cache (_ranked_week); a page then costs a fixed, small number of queries: the
+    week's record, this page's papers and the reader's button states.
     """
-    papers = {paper.id: paper for paper in _week_papers(week, user)}
-    picks = week_picks(week, draft=draft)
-    pinned = {paper_id for paper_id, _ in picks}  # never ranked again below, on any page
-    picks = picks if page == 1 else []
-    picked = Paper.objects.visible().only(*CARD_FIELDS)
-    if user.is_authenticated:
-        picked = picked.exclude(id__in=dismissed_paper_ids(user=user))
-    picked = picked.in_bulk({pid for pid, _ in picks} - papers.keys())
-    picks = [(pid, note, papers.get(pid) or picked.get(pid)) for pid, note in picks]
-    picks = [(pid, note, paper) for pid, note, paper in picks if paper is not None]  # withdrawn since
-    ranked, method = rank_for_reader(user=user, paper_ids=[pid for pid in papers if pid not in pinned])
-    shown = ranked[(page - 1) * CARDS_PER_PAGE : page * CARDS_PER_PAGE]
-    states = reader_states(user=user, paper_ids=[pid for pid, _, _ in picks] + [r.paper_id for r in shown])
-    visible = Paper.objects.visible()
+    digest = digest_record(week)
+    ranked_week = _ranked_week(user=user, week=week, digest=digest, draft=draft)
+    picks = ranked_week["picks"] if page == 1 else []
+    shown = ranked_week["ranked"][(page - 1) * CARDS_PER_PAGE : page * CARDS_PER_PAGE]
+    ids = [paper_id for paper_id, _ in picks] + [paper_id for paper_id, _ in shown]
+    papers = Paper.objects.visible().only(*CARD_FIELDS).in_bulk(ids)  # withdrawn since: left out
+    states = reader_states(user=user, paper_ids=ids)
+    previous, following = _neighbours(week)
     return DigestPage(
         week=week,
-        picks=[Card(paper, note=note, states=states[pid]) for pid, note, paper in picks],
-        cards=[Card(papers[r.paper_id], reason=r.reason, states=states[r.paper_id]) for r in shown],
-        total=len(ranked),
+        picks=[Card(papers[pid], note=note, states=states[pid]) for pid, note in picks if pid in papers],
+        cards=[Card(papers[pid], reason=reason, states=states[pid]) for pid, reason in shown if pid in papers],
+        total=len(ranked_week["ranked"]),
         page=page,
-        trending=trending_papers(start=_midnight(week.monday), end=_midnight(week.next.monday)),
-        method=method,
-        previous=_neighbour(visible, week, later=False),
-        next=_neighbour(visible, week, later=True),
+        trending=_trending(week),
+        method=ranked_week["method"],
+        previous=previous,
+        next=following,
     )

@@ -11,6 +11,7 @@ from apps.embeddings.models import DIMENSIONS, EmbeddingModel, PaperEmbedding
 from apps.embeddings.selectors import configured_model, coverage, papers_missing_vectors
 from apps.papers.models import Paper
 from apps.common.keys import EMBED_LOCK
+from apps.common.generations import SERVING, bump
 from apps.common.locks import single_flight
 from recsys.encoder import load_encoder, paper_text
 
@@ -67,6 +68,7 @@ def activate_model(model: EmbeddingModel) -> None:
     model.activated_at = timezone.now()
     model.save(update_fields=["status", "activated_at"])
     PaperEmbedding.objects.filter(model_name__in=[old.name for old in retiring]).delete()
+    bump(SERVING)
 
 
 def _store_vectors(papers: list[Paper], vectors, model_name: str) -> None:
@@ -79,6 +81,7 @@ def _store_vectors(papers: list[Paper], vectors, model_name: str) -> None:
         unique_fields=["paper", "model_name"],
         update_fields=["paper_version", "vector", "created_at"],
     )
+    bump(SERVING)  # papers without a vector rank last until they have one
 
 
 def embed_papers(

@@ -4,37 +4,18 @@ import re
 
 import numpy as np
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 
 from apps.digests.for_you import PER_PAGE
 from apps.embeddings.models import EmbeddingModel
-from apps.recommendations import services
 from apps.recommendations.models import Interaction
+from tests.digests.conftest import act
 from tests.factories import PaperFactory
 from tests.search.factories import PaperEmbeddingFactory
 
 pytestmark = pytest.mark.django_db
 URL = reverse("digests:for_you")
 START = dt.date(2026, 1, 5)
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def reader(django_user_model, client):
-    user = django_user_model.objects.create_user("reader@example.org", "reader@example.org", "pw-123456789")
-    client.force_login(user)
-    return user
-
-
-def act(user, paper, kind):
-    services.interaction_toggle(user=user, paper=paper, kind=kind, source=Interaction.Source.DIGEST)
 
 
 @pytest.fixture
@@ -74,26 +55,26 @@ def test_the_page_asks_anonymous_visitors_to_log_in(client):
     assert response.status_code == 302 and "/accounts/login/" in response.url
 
 
-def test_the_whole_archive_pages_without_repeats_even_when_the_reader_acts_between_pages(client, reader, archive):
-    act(reader, archive[0], Interaction.Kind.LIKE)
+def test_the_whole_archive_pages_without_repeats_even_when_the_reader_acts_between_pages(client, signed_in_reader, archive):
+    act(signed_in_reader, archive[0], Interaction.Kind.LIKE)
     first = shown_ids(client.get(URL).content.decode())
     assert len(first) == PER_PAGE
-    act(reader, archive[40], Interaction.Kind.LIKE)  # the ranking moves; the pages already shown must not repeat
+    act(signed_in_reader, archive[40], Interaction.Kind.LIKE)  # the ranking moves; the pages already shown must not repeat
     rest = all_pages(client, start=2)
     everything = first + [arxiv_id for page in rest for arxiv_id in page]
     assert len(everything) == len(set(everything)) == len(archive)
 
 
-def test_the_ranking_follows_what_the_reader_liked(client, reader, archive):
-    act(reader, archive[5], Interaction.Kind.SAVE)
+def test_the_ranking_follows_what_the_reader_liked(client, signed_in_reader, archive):
+    act(signed_in_reader, archive[5], Interaction.Kind.SAVE)
     html = client.get(URL).content.decode()
     assert shown_ids(html)[0] == archive[5].arxiv_id  # its own vector is nearest to the profile
     assert "by similarity to what you liked and saved" in html
     assert f"Similar to “{archive[5].title}”, which you saved" in html
 
 
-def test_a_window_since_a_date_and_in_a_category_is_respected(client, reader, archive):
-    act(reader, archive[0], Interaction.Kind.LIKE)
+def test_a_window_since_a_date_and_in_a_category_is_respected(client, signed_in_reader, archive):
+    act(signed_in_reader, archive[0], Interaction.Kind.LIKE)
     since = START + dt.timedelta(days=30)
     pages = all_pages(client, since=since.isoformat(), category="cs.LG")
     expected = {p.arxiv_id for p in archive if p.announced >= since and "cs.LG" in p.categories}
@@ -101,17 +82,17 @@ def test_a_window_since_a_date_and_in_a_category_is_respected(client, reader, ar
     assert len(shown) == len(set(shown)) and set(shown) == expected
 
 
-def test_dismissed_papers_are_gone_at_the_next_load(client, reader, archive):
-    act(reader, archive[0], Interaction.Kind.LIKE)
+def test_dismissed_papers_are_gone_at_the_next_load(client, signed_in_reader, archive):
+    act(signed_in_reader, archive[0], Interaction.Kind.LIKE)
     first = shown_ids(client.get(URL).content.decode())
     dismissed = next(p for p in archive if p.arxiv_id == first[1])
-    act(reader, dismissed, Interaction.Kind.DISMISS)
+    act(signed_in_reader, dismissed, Interaction.Kind.DISMISS)
     assert dismissed.arxiv_id not in shown_ids(client.get(URL).content.decode())
     later = [arxiv_id for page in all_pages(client, start=2) for arxiv_id in page]
     assert dismissed.arxiv_id not in later
 
 
-def test_a_reader_without_history_gets_the_most_liked_then_the_newest(client, reader, archive, django_user_model):
+def test_a_reader_without_history_gets_the_most_liked_then_the_newest(client, signed_in_reader, archive, django_user_model):
     fan = django_user_model.objects.create_user("fan", "fan@example.org", "pw-123456789")
     act(fan, archive[3], Interaction.Kind.LIKE)
     html = client.get(URL).content.decode()
@@ -120,9 +101,9 @@ def test_a_reader_without_history_gets_the_most_liked_then_the_newest(client, re
     assert "1 reader liked or saved it" in html
 
 
-def test_more_like_this_has_a_real_link_and_an_htmx_fragment(client, reader, archive):
-    act(reader, archive[0], Interaction.Kind.LIKE)
-    act(reader, archive[2], Interaction.Kind.DISMISS)
+def test_more_like_this_has_a_real_link_and_an_htmx_fragment(client, signed_in_reader, archive):
+    act(signed_in_reader, archive[0], Interaction.Kind.LIKE)
+    act(signed_in_reader, archive[2], Interaction.Kind.DISMISS)
     html = client.get(URL).content.decode()
     target = archive[1]
     assert f'href="{URL}?like={target.arxiv_id}"' in html and "More like this" in html
@@ -134,7 +115,7 @@ def test_more_like_this_has_a_real_link_and_an_htmx_fragment(client, reader, arc
     assert client.get(URL, {"like": "9999.99999"}).status_code == 404
 
 
-def test_the_nav_links_to_the_page_and_a_bad_date_says_why(client, reader):
+def test_the_nav_links_to_the_page_and_a_bad_date_says_why(client, signed_in_reader):
     PaperFactory()
     html = client.get(URL, {"since": "not a date"}).content.decode()
     assert f'<a href="{URL}">For you</a>' in html

@@ -116,3 +116,26 @@ def test_papers_embedded_after_training_join_the_item_index(catalogue):
     fresh = PaperEmbeddingFactory().paper
     assert item_vectors_fill() == 1 and item_vectors_fill() == 0
     assert ItemVector.objects.filter(model_version=version, paper=fresh).exists()
+
+
+def test_activating_a_model_version_changes_the_cached_digest(catalogue, client):
+    import re
+
+    from django.core.cache import cache
+    from django.urls import reverse
+
+    from apps.papers.weeks import Week
+
+    cache.clear()
+    reader = Interaction.objects.filter(user__username__startswith=DEMO_PREFIX).first().user
+    client.force_login(reader)
+    url = reverse("digests:week", args=[Week.containing(catalogue[0].announced).label])
+    before = client.get(url).content.decode()
+    assert "by similarity to what you liked and saved" in before
+    assert client.get(url).content.decode().count('class="paper card"') == before.count('class="paper card"')
+
+    model_version_train(overrides=QUICK)
+    after = client.get(url).content.decode()
+    assert "by the retriever, from your reading history" in after
+    assert re.findall(r'id="paper-([^"]+)"', after) != re.findall(r'id="paper-([^"]+)"', before)
+    cache.clear()

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from django.db import DataError, IntegrityError, connection, transaction
 
+from apps.common.generations import SERVING, bump
 from apps.common.keys import CATALOGUE_WRITE_LOCK
 from apps.papers.models import Author, Authorship, IngestRun, Paper, PaperVersion
 from apps.papers.records import PaperRecord
@@ -101,6 +102,8 @@ def upsert_records(records: list[PaperRecord]) -> UpsertCounts:
     )
     counts.created += len(to_create)
     counts.updated += len(to_update)
+    if changed:
+        bump(SERVING)  # cached rankings and week links must see the new papers
     return counts
 
 

@@ -1,6 +1,7 @@
 """Writes of readers' interactions."""
 from django.db import transaction
 
+from apps.common.generations import bump, reader_scope
 from apps.papers.models import Paper
 from apps.recommendations.models import Interaction
 
@@ -15,6 +16,7 @@ def interaction_toggle(*, user, paper: Paper, kind: str, source: str) -> bool:
     """Turn a like/save/dismiss on or off; returns whether it is now on."""
     if kind not in Interaction.STATES:
         raise ValueError(NOT_A_STATE)
+    bump(reader_scope(user.pk))  # their cached digest weeks are stale either way
     mine = Interaction.objects.filter(user=user, paper=paper)
     deleted, _ = mine.filter(kind=kind).delete()
     if deleted:
@@ -28,4 +30,5 @@ def interaction_record(*, user, paper: Paper, kind: str, source: str) -> Interac
     """An event (a view, an arXiv open, a seminar presentation); states go through interaction_toggle."""
     if kind in Interaction.STATES:
         raise ValueError(f"{kind} is a state: use interaction_toggle.")
+    bump(reader_scope(user.pk))  # the two-tower reader vector reads views and opens too
     return Interaction.objects.create(user=user, paper=paper, kind=kind, source=source)

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from apps.common.generations import SERVING, bump
 from apps.common.keys import TRAINING_LOCK
 from apps.common.locks import single_flight
 from apps.embeddings.models import PaperEmbedding
@@ -117,6 +118,7 @@ def model_version_activate(*, version: ModelVersion, model, items: ItemTable, pa
         )
     version.status, version.activated_at = ModelVersion.Status.ACTIVE, timezone.now()
     version.save(update_fields=["status", "activated_at"])
+    bump(SERVING)
 
 
 def item_vectors_fill() -> int:
