@@ -14,5 +14,6 @@ urlpatterns = [
     path("", include("apps.recommendations.urls")),
     path("accounts/", include("apps.accounts.urls")),
     path("newsletters/", include("apps.newsletters.urls")),
+    path("curation/", include("apps.curation.urls")),
     path("admin/", admin.site.urls),
 ]

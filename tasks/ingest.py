@@ -1,4 +1,5 @@
 """Thin Celery wrappers around the ingestion service: they own the retry policy, nothing else."""
+import datetime as dt
 import logging
 
 from celery import shared_task
@@ -19,15 +20,20 @@ def backoff_seconds(retries: int) -> float:
 
 
 @shared_task(bind=True, acks_late=True, max_retries=5)
-def ingest_arxiv_task(self, max_results: int | None = None) -> dict:
-    """Incremental ingestion from the last high-water mark; a second run while one goes does nothing.
+def ingest_arxiv_task(self, max_results: int | None = None, since: str | None = None, until: str | None = None) -> dict:
+    """Incremental ingestion from the last high-water mark, or a backfill of [since, until] (ISO 8601
+    datetimes); a second run while one goes does nothing.
 
     What is transient (network trouble, 5xx/429 answers, a truncated page, a database that does not
     answer) is retried with exponential backoff; anything else (a 4xx, a bug) fails at once. Every try
     is an IngestRun, and what a failed try stored stays (the next one skips it).
     """
     try:
-        run = ingest_arxiv(max_results=max_results)
+        run = ingest_arxiv(
+            max_results=max_results,
+            since=dt.datetime.fromisoformat(since) if since else None,
+            until=dt.datetime.fromisoformat(until) if until else None,
+        )
     except IngestAlreadyRunning as skipped:
         logger.info(str(skipped))
         return {"status": "skipped", "reason": str(skipped)}

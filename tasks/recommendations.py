@@ -6,7 +6,7 @@ from django.db import OperationalError
 
 from apps.recommendations.models import ModelVersion
 from apps.recommendations.services.demo import demo_readers_seed
-from apps.recommendations.services.training import TrainingAlreadyRunning, model_version_train
+from apps.recommendations.services.training import TrainingAlreadyRunning, model_version_serve, model_version_train
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +26,16 @@ def train_retriever_task(self, unless_active: bool = False) -> dict:
         return {"status": "skipped", "reason": str(skipped)}
     logger.info("Model version %s: %s %s", version.pk, version.status, version.metrics or version.error)
     return {"status": version.status, "version": version.pk, "metrics": version.metrics}
+
+
+@shared_task(acks_late=True)
+def serve_model_version_task(version_id: int) -> dict:
+    """Activate a trained version from its checkpoint (an editor's "activate" or "roll back")."""
+    try:
+        version = model_version_serve(version=ModelVersion.objects.get(pk=version_id))
+    except (TrainingAlreadyRunning, ValueError, ModelVersion.DoesNotExist) as refused:
+        return {"status": "refused", "reason": str(refused)}
+    return {"status": version.status, "version": version.pk}
 
 
 @shared_task(acks_late=True)

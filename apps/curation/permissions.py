@@ -2,13 +2,14 @@
 
 The one check for every page and action under /curation/ (this app's and other apps' alike):
 `editor_required` for function views, `EditorRequiredMixin` for class-based ones. Anonymous visitors
-are sent to log in; signed-in non-editors get 403, htmx requests included.
+are sent to log in (htmx requests by HX-Redirect, so the whole page goes, not a login form swapped
+into a fragment); signed-in non-editors get 403, htmx requests included.
 """
 from functools import wraps
 
-from django.contrib.auth.mixins import AccessMixin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
 
 from apps.accounts.services import EDITORS_GROUP
 
@@ -24,11 +25,20 @@ def is_editor(user) -> bool:
     return cached
 
 
+def login_redirect(request) -> HttpResponse:
+    response = redirect_to_login(request.get_full_path())
+    if getattr(request, "htmx", False):
+        htmx_response = HttpResponse(status=401)
+        htmx_response["HX-Redirect"] = response.url
+        return htmx_response
+    return response
+
+
 def editor_required(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
+            return login_redirect(request)
         if not is_editor(request.user):
             raise PermissionDenied("Only editors may use the curation panel.")
         return view(request, *args, **kwargs)
@@ -36,10 +46,10 @@ def editor_required(view):
     return wrapper
 
 
-class EditorRequiredMixin(AccessMixin):
+class EditorRequiredMixin:
     def dispatch(self, request, *args, **kwargs):
         if not request.user.is_authenticated:
-            return self.handle_no_permission()
+            return login_redirect(request)
         if not is_editor(request.user):
             raise PermissionDenied("Only editors may use the curation panel.")
         return super().dispatch(request, *args, **kwargs)

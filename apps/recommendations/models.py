@@ -75,6 +75,10 @@ class ModelVersion(models.Model):
     interactions = models.PositiveIntegerField(default=0)
     readers = models.PositiveIntegerField(default=0)
     metrics = models.JSONField(default=dict, help_text="Offline metrics from the evaluation harness.")
+    baselines = models.JSONField(
+        default=dict, blank=True, help_text="The harness's baselines on the same split: {method: {metric: mean}}."
+    )
+    history = models.JSONField(default=list, blank=True, help_text="Per epoch: loss and validation hit@20.")
     checkpoint = models.CharField(max_length=500, blank=True)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -3,10 +3,11 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+import numpy as np
 from django.db.models import Count, Q, QuerySet
 
 from apps.papers.models import Paper
-from apps.recommendations.models import Interaction
+from apps.recommendations.models import Interaction, ItemVector, ModelVersion, ReaderVector
 
 POSITIVE = [Interaction.Kind.LIKE, Interaction.Kind.SAVE, Interaction.Kind.PRESENT]
 
@@ -77,3 +78,20 @@ def trending_papers(*, start: dt.datetime, end: dt.datetime, limit: int = 5) -> 
     )
     papers = Paper.objects.in_bulk([row["paper_id"] for row in top])
     return [papers[row["paper_id"]] for row in top]
+
+
+def mean_reader_scores(*, paper_ids) -> dict[int, float]:
+    """{paper id: the active model's score averaged over readers} for papers with an item vector.
+
+    The mean of r·v over readers is (mean r)·v, so it costs one pass over the cached reader vectors.
+    Empty without an active model or cached reader vectors.
+    """
+    version = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
+    if version is None:
+        return {}
+    readers = [np.asarray(v, dtype=np.float32) for v in ReaderVector.objects.filter(model_version=version).values_list("vector", flat=True)]
+    if not readers:
+        return {}
+    mean_reader = np.mean(readers, axis=0)
+    items = ItemVector.objects.filter(model_version=version, paper_id__in=paper_ids).values_list("paper_id", "vector")
+    return {pid: float(np.dot(mean_reader, np.asarray(vector, dtype=np.float32))) for pid, vector in items}

@@ -29,10 +29,13 @@ from recsys.train import TrainConfig, train
 logger = logging.getLogger(__name__)
 
 PRIMARY_METRIC = "recall@20"
+BASELINES = ["popularity", "content_knn"]  # cheap (fitted once) and the ones to beat
 NO_VECTORS = "No paper vectors yet: embed the catalogue before training."
 TOO_LITTLE_DATA = "Too little to learn from: {interactions} interactions from {readers} readers (need {need} and 2)."
 ITEM_VECTOR_BATCH = 5000
 ALREADY_TRAINING = "The retriever is already being trained; this run did nothing."
+NOT_ACTIVATABLE = "Model version {pk} is {status}: only a trained version with a checkpoint can serve."
+NOTHING_TO_ROLL_BACK_TO = "No earlier version to roll back to."
 
 
 class TrainingAlreadyRunning(Exception):
@@ -47,6 +50,17 @@ def train_config(overrides: dict | None = None) -> TrainConfig:
 
 def training_data() -> tuple[ItemTable, Interactions, list[int]]:
     """Every embedded paper as an item (its text vector), every interaction as an event."""
+    items, paper_ids = item_table()
+    events = Interaction.objects.order_by("created_at").values_list("user_id", "paper_id", "created_at", "kind")
+    interactions = Interactions.from_rows(
+        ((user, paper, int(when.timestamp()), kind) for user, paper, when, kind in events.iterator(chunk_size=20000)),
+        items,
+    )
+    return items, interactions, paper_ids
+
+
+def item_table() -> tuple[ItemTable, list[int]]:
+    """Every embedded paper as an item: its text vector under the active text model."""
     model = active_model()
     if model is None:
         raise ValueError(NO_VECTORS)
@@ -57,13 +71,7 @@ def training_data() -> tuple[ItemTable, Interactions, list[int]]:
         vectors.append(np.asarray(vector, dtype=np.float32))
     if not paper_ids:
         raise ValueError(NO_VECTORS)
-    items = ItemTable(ids=[str(pid) for pid in paper_ids], embeddings=np.stack(vectors))
-    events = Interaction.objects.order_by("created_at").values_list("user_id", "paper_id", "created_at", "kind")
-    interactions = Interactions.from_rows(
-        ((user, paper, int(when.timestamp()), kind) for user, paper, when, kind in events.iterator(chunk_size=20000)),
-        items,
-    )
-    return items, interactions, paper_ids
+    return ItemTable(ids=[str(pid) for pid in paper_ids], embeddings=np.stack(vectors)), paper_ids
 
 
 def model_version_train(*, overrides: dict | None = None) -> ModelVersion:
@@ -82,9 +90,16 @@ def _train(config: TrainConfig) -> ModelVersion:
         if len(interactions):
             version.data_start = _moment(interactions.timestamps.min())
             version.data_end = _moment(interactions.timestamps.max())
-        report = evaluate(items, interactions, "leave-one-out", [config.loss], seeds=1, base=config, log=logger.info)
-        version.metrics = {row["metric"]: row["mean"] for row in report["results"]}
+        report = evaluate(
+            items, interactions, "leave-one-out", [config.loss, *BASELINES], seeds=1, base=config, log=logger.info
+        )
+        by_method: dict[str, dict] = {}
+        for row in report["results"]:
+            by_method.setdefault(row["method"], {})[row["metric"]] = row["mean"]
+        version.metrics = by_method.pop(config.loss, {})
+        version.baselines = by_method
         model, history = train(items, interactions, config)
+        version.history = _plain(history.get("history", []))
         path = settings.RETRIEVER_MODEL_DIR / f"model-{version.pk}.pt"
         save_checkpoint(path, model, {"paper_ids": paper_ids, "history": _plain(history)})
         version.checkpoint = str(path)
@@ -119,6 +134,31 @@ def model_version_activate(*, version: ModelVersion, model, items: ItemTable, pa
     version.status, version.activated_at = ModelVersion.Status.ACTIVE, timezone.now()
     version.save(update_fields=["status", "activated_at"])
     bump(SERVING)
+
+
+def model_version_serve(*, version: ModelVersion) -> ModelVersion:
+    """Put a trained version into service from its checkpoint: "activate this version", "roll back".
+
+    Raises ValueError (the message is for the editor) when it has no usable checkpoint, and
+    TrainingAlreadyRunning while a training run holds the lock (it may activate its own version).
+    """
+    with single_flight(TRAINING_LOCK, TrainingAlreadyRunning(ALREADY_TRAINING)):
+        version.refresh_from_db()
+        usable = {ModelVersion.Status.READY, ModelVersion.Status.RETIRED, ModelVersion.Status.ACTIVE}
+        if version.status not in usable or not version.checkpoint:
+            raise ValueError(NOT_ACTIVATABLE.format(pk=version.pk, status=version.get_status_display()))
+        model, _ = load_checkpoint(version.checkpoint)
+        items, paper_ids = item_table()
+        model_version_activate(version=version, model=model, items=items, paper_ids=paper_ids)
+        return version
+
+
+def rollback_target() -> ModelVersion | None:
+    """The version that served before the active one (the most recently activated retired one)."""
+    return (
+        ModelVersion.objects.filter(status=ModelVersion.Status.RETIRED, activated_at__isnull=False)
+        .exclude(checkpoint="").order_by("-activated_at").first()
+    )
 
 
 def item_vectors_fill() -> int:

@@ -1,0 +1,1 @@
+"""Reads behind the curation panel."""

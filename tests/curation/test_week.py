@@ -1,0 +1,127 @@
+"""The week's workspace: decisions, picks, publishing — each an audit row, htmx and plain POST alike."""
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from apps.curation.models import AuditEntry
+from apps.digests.models import Decision, Digest, Pin
+from tests.curation.conftest import WEEK
+from tests.factories import PaperFactory
+
+pytestmark = pytest.mark.django_db
+HTMX = {"HX-Request": "true"}
+
+
+def url(name, *args):
+    return reverse(f"curation:{name}", args=args)
+
+
+def test_the_queue_shows_the_weeks_papers_with_the_rule_and_filters(client, editor, week_papers):
+    off_topic = PaperFactory(announced=WEEK.monday, title="Galaxy survey", primary_category="astro-ph", abstract="Stars.")
+    client.force_login(editor)
+    html = client.get(url("week", WEEK.label)).content.decode()
+    assert all(paper.title in html for paper in week_papers) and "out by the rule" in html
+    assert "category cs.IR" in html
+    html = client.get(url("week", WEEK.label), {"q": "galaxy"}).content.decode()
+    assert off_topic.title in html and week_papers[0].title not in html
+    html = client.get(url("week", WEEK.label), {"status": "bogus", "sort": "nonsense"}).content.decode()
+    assert week_papers[0].title in html  # bad filters fall back, never a 500
+
+
+def test_bulk_reject_via_htmx_refreshes_the_workspace_and_writes_one_audit_row(client, editor, week_papers):
+    client.force_login(editor)
+    rejected = week_papers[:2]
+    response = client.post(
+        url("decide", WEEK.label), {"paper": [p.pk for p in rejected], "verdict": "reject", "q": "Week"}, headers=HTMX
+    )
+    html = response.content.decode()
+    assert response.status_code == 200 and 'id="workspace"' in html and "<html" not in html
+    assert "2 papers marked rejected" in html
+    assert set(Decision.objects.filter(verdict="reject").values_list("paper_id", flat=True)) == {p.pk for p in rejected}
+    entry = AuditEntry.objects.get()
+    assert entry.actor == editor and entry.action == "decide:reject" and entry.week == WEEK.monday
+    assert entry.before == {p.arxiv_id: None for p in rejected} and entry.after == {p.arxiv_id: "reject" for p in rejected}
+
+
+def test_plain_post_redirects_back_with_the_filters(client, editor, week_papers):
+    client.force_login(editor)
+    response = client.post(url("decide", WEEK.label), {"paper": [week_papers[0].pk], "verdict": "accept", "status": "undecided"})
+    assert response.status_code == 302 and response.url == url("week", WEEK.label) + "?status=undecided"
+    assert Decision.objects.get().verdict == "accept"
+
+
+def test_a_pick_with_a_note_is_added_reordered_edited_and_removed_each_with_an_audit_row(client, editor, week_papers):
+    client.force_login(editor)
+    classic = PaperFactory(announced=dt.date(2015, 1, 5))
+    client.post(url("pick_add", WEEK.label), {"arxiv_id": week_papers[1].arxiv_id, "note": "First"})
+    client.post(url("pick_add", WEEK.label), {"arxiv_id": f"https://arxiv.org/abs/{classic.arxiv_id}v2", "note": "*Classic*"})
+    first, second = Pin.objects.order_by("order")
+    assert (first.paper, second.paper) == (week_papers[1], classic)
+    client.post(url("pick_move", second.pk), {"direction": "-1"})
+    assert list(Pin.objects.order_by("order").values_list("paper_id", flat=True)) == [classic.pk, week_papers[1].pk]
+    client.post(url("pick_edit", first.pk), {"note": "Edited"})
+    client.post(url("pick_remove", second.pk))
+    assert list(Pin.objects.values_list("note", flat=True)) == ["Edited"]
+    actions = list(AuditEntry.objects.order_by("id").values_list("action", flat=True))
+    # Adding a pick accepts the paper as well: that is part of the same action.
+    assert actions == ["pick:add", "pick:add", "pick:reorder", "pick:edit", "pick:remove"]
+    edit = AuditEntry.objects.get(action="pick:edit")
+    assert edit.before["note"] == "First" and edit.after["note"] == "Edited"
+
+
+@pytest.mark.parametrize("arxiv_id, error", [
+    ("not an id", "Enter an arXiv id"),
+    ("2999.99999", "is not in the catalogue"),
+])
+def test_invalid_picks_are_form_errors_and_nothing_is_saved(client, editor, week_papers, arxiv_id, error):
+    client.force_login(editor)
+    for headers in ({}, HTMX):
+        response = client.post(url("pick_add", WEEK.label), {"arxiv_id": arxiv_id, "note": "Kept note"}, headers=headers)
+        html = response.content.decode()
+        assert response.status_code == 200 and error in html and "Kept note" in html
+    assert not Pin.objects.exists() and not AuditEntry.objects.exists()
+
+
+def test_a_duplicate_pick_and_an_overlong_note_are_form_errors(client, editor, week_papers):
+    client.force_login(editor)
+    client.post(url("pick_add", WEEK.label), {"arxiv_id": week_papers[0].arxiv_id})
+    html = client.post(url("pick_add", WEEK.label), {"arxiv_id": week_papers[0].arxiv_id}).content.decode()
+    assert "already a pick" in html
+    html = client.post(url("pick_add", WEEK.label), {"arxiv_id": week_papers[1].arxiv_id, "note": "x" * 2001}).content.decode()
+    assert "errorlist" in html and Pin.objects.count() == 1
+
+
+def test_publish_and_unpublish_are_audited_and_a_second_publish_is_refused(client, editor, week_papers):
+    client.force_login(editor)
+    client.post(url("pick_add", WEEK.label), {"arxiv_id": week_papers[0].arxiv_id, "note": "Read"})
+    client.post(url("publish", WEEK.label))
+    digest = Digest.objects.get()
+    assert digest.is_published and digest.published_by == editor
+    html = client.post(url("publish", WEEK.label), headers=HTMX).content.decode()
+    assert "already published" in html
+    html = client.post(url("pick_add", WEEK.label), {"arxiv_id": week_papers[1].arxiv_id}, headers=HTMX).content.decode()
+    assert Pin.objects.count() == 1  # frozen: the form is not even offered
+    client.post(url("unpublish", WEEK.label))
+    assert not Digest.objects.get().is_published
+    publish, unpublish = AuditEntry.objects.filter(action__startswith="digest:").order_by("id")
+    assert (publish.action, publish.before["status"], publish.after["status"]) == ("digest:publish", "draft", "published")
+    assert publish.after["picks"] == [week_papers[0].arxiv_id]
+    assert unpublish.action == "digest:unpublish" and unpublish.after["status"] == "draft"
+
+
+def test_the_preview_shows_a_readers_view_with_the_drafts_picks(client, editor, reader, week_papers):
+    client.force_login(editor)
+    client.post(url("pick_add", WEEK.label), {"arxiv_id": week_papers[2].arxiv_id, "note": "**Bold** <script>x</script>"})
+    html = client.get(url("preview", WEEK.label), {"reader": reader.email}).content.decode()
+    assert f"as {reader.email}" in html and "<strong>Bold</strong>" in html and "<script>x" not in html
+    html = client.get(url("preview", WEEK.label), {"reader": "nobody@example.org"}).content.decode()
+    assert "No reader with this email" in html
+
+
+def test_the_audit_log_lists_actions(client, editor, week_papers):
+    client.force_login(editor)
+    client.post(url("decide", WEEK.label), {"paper": [week_papers[0].pk], "verdict": "reject"})
+    html = client.get(url("audit")).content.decode()
+    assert "decide:reject" in html and week_papers[0].arxiv_id in html and editor.email in html
+    assert "decide:reject" not in client.get(url("audit"), {"action": "pick"}).content.decode()
