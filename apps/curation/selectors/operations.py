@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from celery.result import AsyncResult
 from django.db import connection
 
-from apps.common.keys import INGEST_LOCK
+from apps.common.keys import INGEST_RUN_ALIVE_LOCK
 from apps.curation.models import AuditEntry, Job
 from apps.embeddings.selectors import active_model, configured_model, coverage
 from apps.papers.models import IngestRun
@@ -16,15 +16,15 @@ FINISHED_STATES = {"SUCCESS", "FAILURE", "REVOKED"}
 METRICS = ["recall@20", "ndcg@20", "recall@100"]
 
 
-def _lock_held(key: int) -> bool:
-    """Whether some session holds the advisory lock `key` (a job is really running), without taking it."""
+def _live_run_ids() -> set[int]:
+    """Runs whose process still holds their (INGEST_RUN_ALIVE_LOCK, run id) advisory lock; read, not taken."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
-            " AND ((classid::bigint << 32) | objid::bigint) = %s)",
-            [key],
+            "SELECT objid::bigint FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2"
+            " AND classid::bigint = %s",
+            [INGEST_RUN_ALIVE_LOCK],
         )
-        return cursor.fetchone()[0]
+        return {row[0] for row in cursor.fetchall()}
 
 
 @dataclass
@@ -48,16 +48,12 @@ class RunRow:
 
 
 def ingest_runs(limit: int = 20) -> list[RunRow]:
-    """The latest runs; a "running" one whose process no longer holds the ingestion lock shows as failed."""
+    """The latest runs; a "running" one whose process is gone shows as failed at once (the next run
+    records it so: apps.papers.services.runs)."""
     runs = list(IngestRun.objects.all()[:limit])
     running = any(run.status == IngestRun.Status.RUNNING for run in runs)
-    alive = _lock_held(INGEST_LOCK) if running else False
-    newest_running = next((run.pk for run in runs if run.status == IngestRun.Status.RUNNING), None)
-    # Only one run can hold the lock: the newest running one. Older "running" rows are dead either way.
-    return [
-        RunRow(run, died=run.status == IngestRun.Status.RUNNING and not (alive and run.pk == newest_running))
-        for run in runs
-    ]
+    alive = _live_run_ids() if running else set()
+    return [RunRow(run, died=run.status == IngestRun.Status.RUNNING and run.pk not in alive) for run in runs]
 
 
 @dataclass
