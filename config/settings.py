@@ -198,9 +198,12 @@ RETRIEVER_HNSW_EF_SEARCH = int(os.environ.get("RETRIEVER_HNSW_EF_SEARCH", "100")
 # After an ingestion run that stored papers, queue their embedding (tests of ingestion alone may turn it off).
 RETRIEVER_EMBED_AFTER_INGEST = env_bool("RETRIEVER_EMBED_AFTER_INGEST", True)
 
-# The two-tower retriever. TrainConfig/ModelConfig fields (recsys.train, recsys.model) may be overridden.
+# The two-tower retriever: what it trains is recsys.app (shared with the evaluation harness's `app`
+# method); these override TrainConfig/ModelConfig fields (recsys.train, recsys.model) for this deployment.
 RETRIEVER_MODEL_DIR = VAR_DIR / "models"
-RETRIEVER_TRAIN = {"epochs": int(os.environ.get("RETRIEVER_TRAIN_EPOCHS", "10")), "device": os.environ.get("RETRIEVER_TRAIN_DEVICE", "auto")}
+RETRIEVER_TRAIN = {"device": os.environ.get("RETRIEVER_TRAIN_DEVICE", "auto")}
+if "RETRIEVER_TRAIN_EPOCHS" in os.environ:
+    RETRIEVER_TRAIN["epochs"] = int(os.environ["RETRIEVER_TRAIN_EPOCHS"])
 RETRIEVER_MODEL = {}
 RETRIEVER_MIN_INTERACTIONS = int(os.environ.get("RETRIEVER_MIN_INTERACTIONS", "50"))
 

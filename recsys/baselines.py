@@ -8,16 +8,32 @@ user_logreg  per-reader logistic regression on text embeddings (Scholar Inbox's 
              readers solved at once in torch, to scikit-learn's LogisticRegression optimum.
 tfidf_svm    per-reader linear SVM on TF-IDF of title + abstract (arxiv-sanity's approach),
              with the same positives and negatives.
+item_knn     collaborative item-kNN: score(u, j) = sum over u's positives i of cos(i, j), the
+             cosine of the items' reader columns (co-occurrence / sqrt(n_i n_j)), all neighbours.
+ease         EASE (Steck, 2019): B = argmin ||X - XB||^2 + lambda ||B||^2 with diag(B) = 0, in
+             closed form B = I - P / diag(P), P = (X^T X + lambda I)^-1; score(u) = x_u B.
+             lambda is picked on a validation split of the training data (`ease_lambda`).
 The per-reader models are fitted lazily, only for the readers asked about.
 """
 import numpy as np
+import scipy.sparse as sp
 import torch
 
 from recsys.data import EVENT_CODE, ItemTable, Interactions
 from recsys.logistic import logistic_regressions
 
-BASELINES = ("popularity", "random", "content_knn", "user_logreg", "tfidf_svm")
-SEEDLESS = ("popularity", "content_knn")   # the same scores for every seed: fitted once
+BASELINES = ("popularity", "random", "content_knn", "user_logreg", "tfidf_svm", "item_knn", "ease")
+SEEDLESS = ("popularity", "content_knn", "item_knn", "ease")   # the same scores for every seed: fitted once
+# what each baseline runs with, for the report (fitted values such as EASE's lambda are added)
+CONFIG = {"popularity": {"score": "positive training events"}, "random": {},
+          "content_knn": {"profile": "mean of the reader's positive embeddings", "similarity": "cosine"},
+          "user_logreg": {"C": 1.0, "class_weight": "balanced", "random_negatives": 500, "features": "text embedding"},
+          "tfidf_svm": {"C": 0.1, "class_weight": "balanced", "random_negatives": 500, "max_features": 20000,
+                        "ngram_range": [1, 2], "sublinear_tf": True},
+          "item_knn": {"similarity": "cosine over reader co-occurrence", "neighbours": "all"},
+          "ease": {"lambda_grid": None}}
+EASE_LAMBDAS = (10.0, 30.0, 100.0, 300.0, 1000.0, 3000.0)     # the grid ease_lambda validates
+EASE_VALIDATION_ITEMS = 4000                                  # ... on at most this many most-read items
 
 
 def fit_popularity(train: Interactions, items: ItemTable, seed: int):
@@ -125,10 +141,92 @@ def fit_tfidf_svm(train: Interactions, items: ItemTable, seed: int):
     return _per_reader_model(train, items, features, lambda: LinearSVC(C=0.1, class_weight="balanced"), seed)
 
 
+def reader_matrix(train: Interactions, n_items: int) -> sp.csr_matrix:
+    """X [U, N]: 1 where the reader has a positive event on the item (repeats count once)."""
+    users, items = train.users[train.positive], train.items[train.positive]
+    x = sp.csr_matrix((np.ones(len(users), dtype=np.float32), (users, items)), shape=(train.n_users, n_items))
+    x.sum_duplicates()
+    x.data[:] = 1.0
+    return x
+
+
+def fit_item_knn(train: Interactions, items: ItemTable, seed: int):
+    """x_u S with S_ij = c_ij / sqrt(c_i c_j), c the co-occurrence counts, all neighbours.
+
+    S (N x N) is never formed: x_u S = ((x_u / sqrt c) X^T X) / sqrt c, two sparse products per
+    chunk of readers. The diagonal term only touches the reader's own items, which are not ranked.
+    """
+    x = reader_matrix(train, len(items))                                            # [U, N]
+    inv_sqrt = 1.0 / np.sqrt(np.maximum(np.asarray(x.sum(0)).ravel(), 1.0))          # [N]
+    xt = x.T.tocsr()
+
+    def score(readers):
+        weighted = x[readers].multiply(inv_sqrt[None, :]).tocsr()                  # [b, N]
+        co = (weighted @ xt) @ x                                                    # [b, N]
+        return torch.from_numpy(np.asarray(co.todense(), dtype=np.float32) * inv_sqrt[None, :])
+    return score
+
+
+def ease_weights(x: sp.csr_matrix, lam: float) -> np.ndarray:
+    """EASE's B [N, N] (float32): B = I - P diag(1 / diag P), P = (X^T X + lam I)^-1, so diag(B) = 0."""
+    gram = (x.T @ x).toarray().astype(np.float64 if x.shape[1] <= 4000 else np.float32)
+    gram[np.diag_indices_from(gram)] += lam
+    p = np.linalg.inv(gram)
+    b = p / -np.diag(p)[None, :]
+    b[np.diag_indices_from(b)] = 0.0
+    return b.astype(np.float32)
+
+
+def ease_lambda(train: Interactions, n_items: int, seed: int = 0, grid=EASE_LAMBDAS,
+                max_items: int = EASE_VALIDATION_ITEMS, max_readers: int = 3000) -> tuple[float, dict]:
+    """Picks lambda by recall@20 on a seeded 20% of each (sampled) reader's training positives.
+
+    On large catalogues the grid runs over the `max_items` most-read items only (an N^3 inverse per
+    value would dominate the report); lambda is a count-scale regulariser, so it transfers.
+    Returns the best lambda and the validation recall@20 of every grid value.
+    """
+    from recsys.metrics import ranking_metrics
+    from recsys.splits import split
+
+    held = split(train, "random", test_fraction=0.2, seed=seed)
+    readers = held.readers
+    if len(readers) > max_readers:
+        readers = np.sort(np.random.default_rng(seed).choice(readers, max_readers, replace=False))
+    x = reader_matrix(held.train, n_items)
+    kept = np.argsort(-np.asarray(x.sum(0)).ravel(), kind="stable")[:max_items]     # [M] most read
+    column = np.full(n_items, -1)
+    column[kept] = np.arange(len(kept))
+    x = x[:, kept].tocsr()
+    position = {u: j for j, u in enumerate(held.readers)}
+    relevant = [column[held.relevant[position[u]]] for u in readers]
+    seen = [column[held.seen[position[u]]] for u in readers]
+    relevant = [r[r >= 0] for r in relevant]
+    seen = [s[s >= 0] for s in seen]
+    scores = {}
+    for lam in grid:
+        b = torch.from_numpy(ease_weights(x, lam))
+        scorer = lambda rows: torch.from_numpy(x[rows].toarray()) @ b   # noqa: E731
+        scores[lam] = ranking_metrics(scorer, readers, relevant, seen, len(kept), ks=(20,))["recall@20"]
+    return max(scores, key=scores.get), scores
+
+
+def fit_ease(train: Interactions, items: ItemTable, seed: int, lam: float | None = None):
+    """EASE with lambda validated on the training data (`ease_lambda`) unless given."""
+    validation = None
+    if lam is None:
+        lam, validation = ease_lambda(train, len(items))
+        validation = {str(k): round(v, 4) for k, v in validation.items()}   # validation recall@20 by lambda
+    x = reader_matrix(train, len(items))
+    b = torch.from_numpy(ease_weights(x, lam))
+    score = lambda readers: torch.from_numpy(x[readers].toarray()) @ b   # noqa: E731
+    score.config = {"lambda": lam, "lambda_grid": validation} if validation else {"lambda": lam}
+    return score
+
+
 def needs(method: str) -> str | None:
     """What an item table must hold for a baseline: 'embeddings', 'texts' or nothing."""
     return {"content_knn": "embeddings", "user_logreg": "embeddings", "tfidf_svm": "texts"}.get(method)
 
 
 FIT = {"popularity": fit_popularity, "random": fit_random, "content_knn": fit_content_knn,
-       "user_logreg": fit_user_logreg, "tfidf_svm": fit_tfidf_svm}
+       "user_logreg": fit_user_logreg, "tfidf_svm": fit_tfidf_svm, "item_knn": fit_item_knn, "ease": fit_ease}

@@ -18,10 +18,14 @@ from recsys.user_tower import UserTower
 class ModelConfig:
     text_dim: int = 384                 # frozen text embedding size; 0 for id-only items
     id_buckets: int = 0                 # rows of the hashed item-id embedding; 0 for none
+    item_ids: bool = False              # hybrid: one id row per catalogue item beside the text (train()
+                                        # sets id_buckets); id-only catalogues always have them
     id_dropout: float = 0.5             # chance an item is trained without its id embedding
     dim: int = 64                       # output (and user tower) width
     hidden: int = 256                   # item MLP hidden width
-    user_encoder: str = "attention"     # "attention" (causal pooling) or "transformer" (SASRec-like)
+    user_encoder: str = "attention"     # "attention" (causal pooling), "transformer" (SASRec-like), or
+                                        # "mean" (order-free: the running mean of the history, no positions
+                                        # or time gaps, for libraries whose order means nothing)
     layers: int = 2
     heads: int = 2
     max_len: int = 50                   # history events the user tower reads
@@ -33,7 +37,8 @@ class ModelConfig:
 
 @dataclass
 class ItemFeatures:
-    """What the item tower reads: dense item indices [n] and text embeddings [n, text_dim]."""
+    """What the item tower reads: dense item indices [n] (-1: an item the model has no id row for,
+    scored from its text alone) and text embeddings [n, text_dim]."""
     ids: Tensor
     text: Tensor | None = None
 
@@ -58,7 +63,8 @@ class History:
 class ItemTower(nn.Module):
     """MLP(text) + hashed id embedding, dropped per item during training so the text-only (cold)
     path stays good. Id rows start at zero and only rows of trained items move, so an unseen item
-    scores from its text alone. Id-only mode (text_dim = 0) needs random rows instead."""
+    scores from its text alone; so does an item whose id is -1 (a paper newer than the model).
+    Id-only mode (text_dim = 0) needs random rows instead."""
 
     def __init__(self, c: ModelConfig):
         super().__init__()
@@ -71,7 +77,7 @@ class ItemTower(nn.Module):
     def forward(self, f: ItemFeatures) -> Tensor:
         vectors = self.text(f.text) if self.text is not None else 0.0
         if self.ids is not None:
-            id_vectors = self.ids(f.ids % self.c.id_buckets)
+            id_vectors = self.ids(f.ids.clamp_min(0) % self.c.id_buckets) * (f.ids >= 0).unsqueeze(-1)
             if self.training and self.text is not None and self.c.id_dropout > 0:
                 keep = torch.rand(len(f), 1, device=id_vectors.device) >= self.c.id_dropout
                 id_vectors = id_vectors * keep

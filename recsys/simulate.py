@@ -8,7 +8,12 @@ a random stretch of the time span. At time t, for a topic c drawn uniformly from
     P(read i | c, t)  ∝  exp(<c, e_i> / focus + log pi_i - (t - r_i) / freshness)   if r_i <= t,
 
 so readers follow their topics, favour popular papers and fresh ones, and never read a paper
-before it appears. A paper is read at most once per reader. Each read is a `view`, `open`, `like`
+before it appears. With `communities` > 0 readers also follow each other: each reader belongs to
+one of that many co-reading communities (a reading group, a lab), each with a canon of `canon_size`
+papers drawn at random, whatever their topic or popularity; a read follows the community with
+probability `community_share`, drawn from the canon papers already out (by freshness as above),
+and the reader's topics otherwise. Only readers' co-reading reveals a canon: it
+is collaborative signal that no text model can see. A paper is read at most once per reader. Each read is a `view`, `open`, `like`
 or `save`; with probability `dismiss_rate` per read the reader also dismisses a paper drawn by
 popularity alone. `popularity_skew` 0 gives no popularity effect; 1.5 a strong one.
 
@@ -41,6 +46,9 @@ class SimulationConfig:
     popularity_skew: float = 1.0       # Zipf exponent of latent popularity
     freshness_days: float = 60.0
     dismiss_rate: float = 0.1
+    communities: int = 0               # co-reading communities (0: readers independent)
+    community_share: float = 0.5       # chance a read follows the reader's community's canon
+    canon_size: int = 40               # papers in each community's canon
     seed: int = 0
 
 
@@ -67,8 +75,12 @@ def simulate(embeddings: np.ndarray, release: np.ndarray, config: SimulationConf
     n = len(embeddings)
     log_pop = -config.popularity_skew * np.log1p(rng.permutation(n))
     span_start, span_end = release.min(), release.max() + 14 * DAY
+    canons = np.zeros((config.communities, n), dtype=bool)
+    for canon in canons:
+        canon[rng.choice(n, size=min(config.canon_size, n), replace=False)] = True
     rows = []
     for reader in range(config.readers):
+        community = canons[reader % config.communities] if config.communities else None
         centres = _interest_centres(rng, embeddings, config)
         affinity = centres @ embeddings.T / config.focus                              # [m, N]
         n_reads = 2 + rng.poisson(max(config.reads_per_reader - 2, 0))
@@ -77,6 +89,9 @@ def simulate(embeddings: np.ndarray, release: np.ndarray, config: SimulationConf
         times = np.sort(rng.uniform(start, span_end, n_draws)).astype(np.int64)       # [E]
         age = (times[:, None] - release[None, :]) / (config.freshness_days * DAY)      # [E, N]
         logits = affinity[rng.integers(0, len(centres), n_draws)] + log_pop - age
+        if community is not None:
+            follows = (rng.random(n_draws) < config.community_share) & (community & (age >= 0)).any(1)
+            logits[follows] = np.where(community, -age[follows], -np.inf)
         logits[age < 0] = -np.inf
         logits[(age < 0).all(1), :] = 0.0   # nothing out yet: any paper, as if browsing the archive
         chosen = np.argmax(logits + rng.gumbel(size=logits.shape), axis=1)           # Gumbel-max sampling
@@ -118,6 +133,8 @@ def main(argv=None) -> None:
     parser.add_argument("--readers", type=int, default=1000)
     parser.add_argument("--reads", type=float, default=30.0, help="mean reads per reader")
     parser.add_argument("--popularity-skew", type=float, default=1.0)
+    parser.add_argument("--communities", type=int, default=0, help="co-reading communities (0: none)")
+    parser.add_argument("--community-share", type=float, default=0.5, help="share of reads that follow the community")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--with-embeddings", action="store_true", help="also write each item's embedding")
     parser.add_argument("--out", type=Path, required=True)
@@ -125,7 +142,8 @@ def main(argv=None) -> None:
     ids, texts, release = load_papers(args.papers)
     embeddings = embed_texts(texts, progress=True)
     config = SimulationConfig(readers=args.readers, reads_per_reader=args.reads,
-                              popularity_skew=args.popularity_skew, seed=args.seed)
+                              popularity_skew=args.popularity_skew, communities=args.communities,
+                              community_share=args.community_share, seed=args.seed)
     interactions = simulate(embeddings, release, config)
     write_dataset(args.out, ItemTable(ids, embeddings, texts, release), interactions, args.with_embeddings)
     print(f"{len(interactions)} interactions of {config.readers} readers over {len(ids)} papers -> {args.out}")

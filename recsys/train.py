@@ -35,6 +35,8 @@ class TrainConfig:
                                      # steps beat fewer larger ones: faster per example and per epoch
     lr: float = 1e-3
     weight_decay: float = 0.1
+    id_lr: float | None = None       # the item-id table's learning rate (None: lr); never decayed, since
+                                     # decay would pull rarely read papers' rows back to text alone
     epochs: int = 10
     patience: int = 2                # epochs without a better validation score before stopping
     val_fraction: float = 0.05       # readers held out for early stopping (0: none)
@@ -92,10 +94,14 @@ def hit_rate(model: TwoTower, val: dict, catalogue: ItemFeatures, k: int = 20) -
 
 
 def configure_optimizer(model: TwoTower, config: TrainConfig) -> torch.optim.Optimizer:
-    """Decay matrices and embeddings; leave biases, norms and the temperature alone."""
-    params = [p for p in model.parameters() if p.requires_grad]
+    """Decay matrices and embeddings; leave biases, norms and the temperature alone. The item-id
+    table of a hybrid tower (zero rows, moved only by its items' reads) gets `id_lr`, no decay."""
+    ids = model.item_tower.ids.weight if model.item_tower.ids is not None and model.item_tower.text is not None else None
+    params = [p for p in model.parameters() if p.requires_grad and p is not ids]
     groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": config.weight_decay},
               {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
+    if ids is not None:
+        groups.append({"params": [ids], "weight_decay": 0.0, "lr": config.id_lr or config.lr})
     return torch.optim.AdamW(groups, lr=config.lr)
 
 
@@ -124,7 +130,10 @@ def train(items: ItemTable, interactions: Interactions, config: TrainConfig) -> 
     rank, world, device = distributed_context(resolve_device(config.device))
     torch.manual_seed(config.seed)
     np.random.seed(config.seed)
-    model_config = dataclasses.replace(config.model, text_dim=0 if items.embeddings is None else items.embeddings.shape[1])
+    # an id row per catalogue item when asked (hybrid), and always for id-only catalogues
+    ids = config.model.item_ids or items.embeddings is None
+    model_config = dataclasses.replace(config.model, text_dim=0 if items.embeddings is None else items.embeddings.shape[1],
+                                       id_buckets=len(items) if ids else config.model.id_buckets)
     model = TwoTower(model_config).to(device)
     catalogue = catalogue_features(items, device)
     sequences = training_sequences(interactions, model_config.max_len)

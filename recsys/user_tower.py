@@ -1,5 +1,6 @@
-"""The user tower: a causal transformer (SASRec-like) or causal attention pooling over the
-reader's history, returning at every step the reader's vector for predicting the next item."""
+"""The user tower: a causal transformer (SASRec-like), causal attention pooling, or an order-free
+running mean over the reader's history, returning at every step the reader's vector for
+predicting the next item."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -59,6 +60,9 @@ class UserTower(nn.Module):
             self.mixer = nn.Sequential(*[Block(c) for _ in range(c.layers)])
         elif c.user_encoder == "attention":
             self.ln_in, self.mixer = nn.LayerNorm(c.dim), CausalSelfAttention(c, learned_query=True)
+        elif c.user_encoder == "mean":
+            self.ln_in = nn.LayerNorm(c.dim)
+            self.mixer = nn.Sequential(nn.Linear(c.dim, 4 * c.dim), nn.GELU(), nn.Linear(4 * c.dim, c.dim), nn.Dropout(c.dropout))
         else:
             raise ValueError(f"unknown user_encoder {c.user_encoder!r}")
         self.ln = nn.LayerNorm(c.dim)
@@ -71,9 +75,17 @@ class UserTower(nn.Module):
         nn.init.eye_(self.head.weight)
         nn.init.zeros_(self.head.bias)
         self.pool = c.user_encoder == "attention"
+        self.order_free = c.user_encoder == "mean"
 
     def forward(self, item_vectors: Tensor, events: Tensor, gaps: Tensor) -> Tensor:
         T = item_vectors.shape[1]
+        if self.order_free:
+            # the mean of steps 0..t (right padding never reaches a real step), then a residual MLP:
+            # the same vector whatever order the reader's library was listed in
+            x = item_vectors + self.event(events)
+            x = x.cumsum(1) / torch.arange(1, T + 1, device=x.device, dtype=x.dtype)[:, None]
+            x = x + self.mixer(self.ln_in(x))
+            return self.head(self.ln(x))
         x = item_vectors + self.event(events) + self.gap(gaps) + self.position.weight[:T]
         x = x + self.mixer(self.ln_in(x)) if self.pool else self.mixer(x)
         return self.head(self.ln(x))

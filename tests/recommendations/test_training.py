@@ -6,6 +6,7 @@ import pytest
 
 from apps.embeddings.models import EmbeddingModel
 from apps.recommendations import ranking
+from apps.recommendations.ranking import two_tower
 from apps.recommendations.models import Interaction, ItemVector, ModelVersion, ReaderVector
 from apps.recommendations.services import interaction_record, interaction_toggle
 from apps.recommendations.services.demo import DEMO_PREFIX, demo_readers_seed
@@ -37,6 +38,9 @@ def test_training_activates_a_first_version_and_writes_item_vectors(catalogue):
     version = model_version_train(overrides=QUICK)
     assert version.status == ModelVersion.Status.ACTIVE, version.error
     assert {"recall@20", "ndcg@20", "recall@100"} <= set(version.metrics)
+    # the baselines, measured on the same split beside it
+    assert set(version.baselines) == {"popularity", "content_knn", "user_logreg", "item_knn", "ease"}
+    assert all(0 <= m["recall@20"] <= 1 for m in version.baselines.values())
     assert version.readers == 40 and version.interactions == Interaction.objects.count()
     assert Path(version.checkpoint).is_file()
     assert ItemVector.objects.filter(model_version=version).count() == len(catalogue)
@@ -66,11 +70,18 @@ def test_the_active_model_ranks_a_readers_digest_and_caches_their_vector(catalog
 
 
 def test_papers_newer_than_the_model_are_scored_from_their_text(catalogue):
-    model_version_train(overrides=QUICK)
+    version = model_version_train(overrides=QUICK)
     fresh = PaperEmbeddingFactory().paper  # arrived after training: no item vector yet
     reader = Interaction.objects.filter(user__username__startswith=DEMO_PREFIX).first().user
     ranked, method = ranking.rank_for_reader(user=reader, paper_ids=[fresh.id, catalogue[0].id])
     assert method == "two_tower" and all(np.isfinite(r.score) for r in ranked)
+    # text alone (no id row; in particular not catalogue row 0's): what the item tower gives for id -1
+    model, index = two_tower._model(version.pk, version.checkpoint)
+    assert fresh.id not in index
+    score = {r.paper_id: r.score for r in ranked}[fresh.id]
+    reader_vec = ReaderVector.objects.get(user=reader).vector
+    text = np.asarray(fresh.embeddings.get().vector, dtype=np.float32)[None]
+    assert score == pytest.approx(float(np.dot(reader_vec, two_tower.item_vectors(model, text)[0])), abs=1e-5)
 
 
 def test_training_without_vectors_fails_with_a_clear_reason(settings, tmp_path):

@@ -46,7 +46,7 @@ def test_last_histories_are_the_latest_events():
 
 def test_user_tower_is_causal_and_checkpoint_round_trips(tmp_path):
     torch.manual_seed(0)
-    for encoder in ("attention", "transformer"):
+    for encoder in ("attention", "transformer", "mean"):
         model = TwoTower(ModelConfig(text_dim=8, id_buckets=16, dim=8, max_len=6, user_encoder=encoder)).eval()
         catalogue = ItemFeatures(torch.arange(16), torch.randn(16, 8))
         items = torch.randint(0, 16, (2, 6))
@@ -72,6 +72,28 @@ def test_unseen_items_score_from_text_alone():
     text_only.item_tower.text.load_state_dict(model.item_tower.text.state_dict())
     features = ItemFeatures(torch.arange(5), torch.randn(5, 8))
     assert torch.allclose(model.item_vectors(features), text_only.item_vectors(features))
+
+
+def test_items_without_an_id_row_score_from_text_alone_in_a_trained_hybrid():
+    model = TwoTower(ModelConfig(text_dim=8, id_buckets=5, dim=8)).eval()
+    torch.nn.init.normal_(model.item_tower.ids.weight)                      # as after training
+    text = torch.randn(3, 8)
+    text_only = TwoTower(ModelConfig(text_dim=8, id_buckets=0, dim=8)).eval()
+    text_only.item_tower.text.load_state_dict(model.item_tower.text.state_dict())
+    cold = model.item_vectors(ItemFeatures(torch.full((3,), -1), text))
+    assert torch.allclose(cold, text_only.item_vectors(ItemFeatures(torch.arange(3), text)))
+    assert not torch.allclose(cold, model.item_vectors(ItemFeatures(torch.arange(3), text)))
+
+
+def test_the_order_free_user_tower_ignores_order_and_time():
+    torch.manual_seed(0)
+    model = TwoTower(ModelConfig(text_dim=8, dim=8, max_len=6, user_encoder="mean")).eval()
+    text = torch.randn(5, 8)
+    events = torch.tensor([2, 2, 4, 3, 2])
+    history = History(ItemFeatures(torch.arange(5), text), events, torch.tensor([0, 10, 500, 90000, 10**7]))
+    order = torch.tensor([3, 0, 4, 1, 2])
+    shuffled = History(ItemFeatures(order, text[order]), events[order], torch.zeros(5, dtype=torch.long))
+    assert torch.allclose(model.user_vector(history), model.user_vector(shuffled), atol=1e-5)
 
 
 def test_splits_hold_out_positives_and_never_leak():

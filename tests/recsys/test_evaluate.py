@@ -1,7 +1,13 @@
 """The harness's defaults and argument checks (the whole run is in test_end_to_end.py)."""
+import dataclasses
+import json
+
 import pytest
 
-from recsys.evaluate import DEFAULT_METHODS, EXAMPLE_BUDGET, FULL_SOFTMAX_DEFAULT_MAX_ITEMS, default_epochs, default_methods, main
+from recsys.app import app_train_config
+from recsys.baselines import EASE_LAMBDAS
+from recsys.evaluate import (DEFAULT_METHODS, EXAMPLE_BUDGET, FULL_SOFTMAX_DEFAULT_MAX_ITEMS, default_epochs, default_methods,
+                             main, plain)
 from recsys.train import TrainConfig
 
 
@@ -78,3 +84,36 @@ def test_well_formed_tiny_input_runs(tmp_path, capsys):
     main(["--items", str(tmp_path / "items.jsonl"), "--interactions", str(tmp_path / "interactions.csv"),
           "--split", "leave-one-out", "--out", str(tmp_path / "report.json"), "--methods", "popularity"])
     assert "| popularity |" in capsys.readouterr().out and (tmp_path / "report.json").exists()
+
+
+def test_help_gives_every_option_its_meaning_and_default(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for option in ("--split", "--test-fraction", "--methods", "--seeds", "--epochs", "--batch-size", "--max-len",
+                   "--dim", "--max-readers", "--device", "--uniform-negatives", "--in-batch-negatives", "--cache-dir"):
+        assert option in text
+    assert "(default: 0.2)" in text and "(default: temporal)" in text and "item_knn" in text and "app" in text
+
+
+@pytest.mark.parametrize("value", ["0", "1", "1.5", "-0.1"])
+def test_test_fraction_must_be_a_share(value, tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["--items", str(tmp_path / "i.jsonl"), "--interactions", str(tmp_path / "i.csv"),
+              "--out", str(tmp_path / "report.json"), "--test-fraction", value])
+    assert "argument --test-fraction: must be between 0 and 1" in capsys.readouterr().err
+
+
+def test_report_states_each_methods_configuration_and_the_test_fraction(tmp_path, capsys):
+    (tmp_path / "items.jsonl").write_text("".join(f'{{"item_id": "p{i}"}}\n' for i in range(6)))
+    rows = [f"u{u},p{(u + k) % 6},{k}" for u in range(8) for k in range(4)]
+    (tmp_path / "interactions.csv").write_text("user_id,item_id,timestamp\n" + "\n".join(rows) + "\n")
+    main(["--items", str(tmp_path / "items.jsonl"), "--interactions", str(tmp_path / "interactions.csv"),
+          "--split", "random", "--test-fraction", "0.5", "--seeds", "1", "--epochs", "1",
+          "--out", str(tmp_path / "report.json"), "--methods", "popularity,item_knn,ease,app"])
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["test_fraction"] == 0.5 and set(report["configs"]) == {"popularity", "item_knn", "ease", "app"}
+    assert report["configs"]["ease"]["lambda"] in EASE_LAMBDAS
+    assert report["configs"]["app"] == plain(dataclasses.replace(app_train_config(), seed=None, progress=None, epochs=1,
+                                                                 device="auto"))
+    assert "| ease | `{" in capsys.readouterr().out

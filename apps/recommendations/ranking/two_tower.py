@@ -19,13 +19,22 @@ HISTORY_KINDS = ["view", "open", "like", "save", "dismiss"]
 
 @lru_cache(maxsize=2)
 def _model(version_id: int, checkpoint: str):
-    model, _ = load_checkpoint(checkpoint)
-    return model
+    """The model and its catalogue index {paper id: row}: papers trained on have an id row there."""
+    model, extra = load_checkpoint(checkpoint)
+    return model, {paper_id: row for row, paper_id in enumerate(extra.get("paper_ids", []))}
+
+
+def item_vectors(model, text_vectors: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+    """The item tower: text, plus the id row for papers the model was trained with (`rows`, their
+    catalogue index; -1 or None: text alone, the path for every paper newer than the model)."""
+    text = torch.as_tensor(text_vectors, dtype=torch.float32)
+    ids = torch.full((len(text),), -1) if rows is None else torch.as_tensor(rows, dtype=torch.long)
+    return model.item_vectors(ItemFeatures(ids, text)).float().cpu().numpy()
 
 
 def reader_vector(*, user, version: ModelVersion, text_model: str) -> np.ndarray | None:
     """Cached per reader; recomputed from their history when they have acted since."""
-    model = _model(version.pk, version.checkpoint)
+    model, index = _model(version.pk, version.checkpoint)
     rows = list(
         Interaction.objects.filter(user=user, kind__in=HISTORY_KINDS)
         .order_by("-created_at").values_list("paper_id", "kind", "created_at")[: model.config.max_len]
@@ -42,7 +51,7 @@ def reader_vector(*, user, version: ModelVersion, text_model: str) -> np.ndarray
         return None
     text = torch.as_tensor(np.stack([vectors[paper_id] for paper_id, _, _ in rows]))
     history = History(
-        items=ItemFeatures(torch.zeros(len(rows), dtype=torch.long), text),
+        items=ItemFeatures(torch.tensor([index.get(paper_id, -1) for paper_id, _, _ in rows]), text),
         events=torch.tensor([EVENT_CODE[kind] for _, kind, _ in rows]),
         timestamps=torch.tensor([int(when.timestamp()) for _, _, when in rows]),
     )
@@ -70,12 +79,9 @@ def two_tower_ranking(*, user, paper_ids: list[int]) -> list[Ranked] | None:
     items = dict(ItemVector.objects.filter(model_version=version, paper_id__in=paper_ids).values_list("paper_id", "vector"))
     missing = [pid for pid in paper_ids if pid not in items]
     if missing:  # papers that arrived after training: the item tower reads their text alone
-        # Imported here: the training module pulls in the whole evaluation harness (scikit-learn too).
-        from apps.recommendations.services.training import item_vectors
-
         texts = paper_vectors(paper_ids=missing, model_name=text_model.name)
         if texts:
-            new = item_vectors(_model(version.pk, version.checkpoint), np.stack(list(texts.values())))
+            new = item_vectors(_model(version.pk, version.checkpoint)[0], np.stack(list(texts.values())))
             items.update(zip(texts, new))
     scored = sorted(((float(np.dot(reader, items[pid])), pid) for pid in items), reverse=True)
     reasons = closest_liked_reasons(user=user, paper_ids=[pid for _, pid in scored], text_model=text_model.name)

@@ -9,7 +9,6 @@ import datetime as dt
 import logging
 
 import numpy as np
-import torch
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -20,16 +19,19 @@ from apps.common.locks import single_flight
 from apps.embeddings.models import PaperEmbedding
 from apps.embeddings.selectors import active_model
 from apps.recommendations.models import Interaction, ItemVector, ModelVersion, ReaderVector
+from apps.recommendations.ranking.two_tower import item_vectors
+from recsys.app import app_train_config
 from recsys.checkpoint import load_checkpoint, save_checkpoint
 from recsys.data import Interactions, ItemTable
 from recsys.evaluate import evaluate
-from recsys.model import ItemFeatures, ModelConfig
 from recsys.train import TrainConfig, train
 
 logger = logging.getLogger(__name__)
 
 PRIMARY_METRIC = "recall@20"
-BASELINES = ["popularity", "content_knn"]  # cheap (fitted once) and the ones to beat
+# evaluated beside each version on the same split, so its page shows what it is up against
+# (tfidf_svm needs paper texts, which training does not load)
+BASELINES = ("popularity", "content_knn", "user_logreg", "item_knn", "ease")
 NO_VECTORS = "No paper vectors yet: embed the catalogue before training."
 TOO_LITTLE_DATA = "Too little to learn from: {interactions} interactions from {readers} readers (need {need} and 2)."
 ITEM_VECTOR_BATCH = 5000
@@ -43,9 +45,9 @@ class TrainingAlreadyRunning(Exception):
 
 
 def train_config(overrides: dict | None = None) -> TrainConfig:
-    base = TrainConfig(**{**settings.RETRIEVER_TRAIN, **(overrides or {}), "progress": False})
-    base.model = ModelConfig(**{**dataclasses.asdict(ModelConfig()), **settings.RETRIEVER_MODEL})
-    return base
+    """recsys.app's config (what the harness's `app` method evaluates), with this deployment's
+    settings and the run's overrides."""
+    return app_train_config(model=settings.RETRIEVER_MODEL, **{**settings.RETRIEVER_TRAIN, **(overrides or {}), "progress": False})
 
 
 def training_data() -> tuple[ItemTable, Interactions, list[int]]:
@@ -90,14 +92,9 @@ def _train(config: TrainConfig) -> ModelVersion:
         if len(interactions):
             version.data_start = _moment(interactions.timestamps.min())
             version.data_end = _moment(interactions.timestamps.max())
-        report = evaluate(
-            items, interactions, "leave-one-out", [config.loss, *BASELINES], seeds=1, base=config, log=logger.info
-        )
-        by_method: dict[str, dict] = {}
-        for row in report["results"]:
-            by_method.setdefault(row["method"], {})[row["metric"]] = row["mean"]
-        version.metrics = by_method.pop(config.loss, {})
-        version.baselines = by_method
+        report = evaluate(items, interactions, "leave-one-out", ["app", *BASELINES], seeds=1, base=config,
+                          log=logger.info, app=config)
+        version.metrics, version.baselines = evaluation_metrics(report)
         model, history = train(items, interactions, config)
         version.history = _plain(history.get("history", []))
         path = settings.RETRIEVER_MODEL_DIR / f"model-{version.pk}.pt"
@@ -114,18 +111,31 @@ def _train(config: TrainConfig) -> ModelVersion:
     return version
 
 
+def evaluation_metrics(report: dict) -> tuple[dict, dict]:
+    """The version's metrics ({"recall@20": mean, ...}) and the baselines' on the same split
+    ({"ease": {"recall@20": mean, ...}, ...}): ModelVersion.metrics and .baselines."""
+    by_method: dict[str, dict] = {}
+    for row in report["results"]:
+        by_method.setdefault(row["method"], {})[row["metric"]] = row["mean"]
+    return by_method.pop("app"), by_method
+
+
 def beats_active(version: ModelVersion) -> bool:
     active = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
     return active is None or version.metrics.get(PRIMARY_METRIC, 0) >= active.metrics.get(PRIMARY_METRIC, 0)
 
 
 @transaction.atomic
-def model_version_activate(*, version: ModelVersion, model, items: ItemTable, paper_ids: list[int]) -> None:
+def model_version_activate(*, version: ModelVersion, model, items: ItemTable, paper_ids: list[int],
+                           trained_ids: list[int] | None = None) -> None:
     """Item vectors for the whole catalogue, then the switch; readers' cached vectors start over."""
     ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).update(status=ModelVersion.Status.RETIRED)
     ItemVector.objects.exclude(model_version=version).delete()
     ReaderVector.objects.all().delete()
-    vectors = item_vectors(model, items.embeddings)
+    # a paper's id row is its place in the catalogue the model was trained on (trained_ids; None:
+    # this catalogue); papers newer than the model have none and are scored from their text
+    row = {pid: i for i, pid in enumerate(paper_ids if trained_ids is None else trained_ids)}
+    vectors = item_vectors(model, items.embeddings, np.array([row.get(pid, -1) for pid in paper_ids]))
     for start in range(0, len(paper_ids), ITEM_VECTOR_BATCH):
         ItemVector.objects.bulk_create(
             ItemVector(model_version=version, paper_id=pid, vector=vec)
@@ -147,9 +157,10 @@ def model_version_serve(*, version: ModelVersion) -> ModelVersion:
         usable = {ModelVersion.Status.READY, ModelVersion.Status.RETIRED, ModelVersion.Status.ACTIVE}
         if version.status not in usable or not version.checkpoint:
             raise ValueError(NOT_ACTIVATABLE.format(pk=version.pk, status=version.get_status_display()))
-        model, _ = load_checkpoint(version.checkpoint)
+        model, extra = load_checkpoint(version.checkpoint)
         items, paper_ids = item_table()
-        model_version_activate(version=version, model=model, items=items, paper_ids=paper_ids)
+        model_version_activate(version=version, model=model, items=items, paper_ids=paper_ids,
+                               trained_ids=extra.get("paper_ids", []))
         return version
 
 
@@ -183,13 +194,6 @@ def item_vectors_fill() -> int:
         )
         filled += len(rows)
     return filled
-
-
-def item_vectors(model, text_vectors: np.ndarray) -> np.ndarray:
-    """The item tower on text alone: the serving path for every paper, old or brand new."""
-    text = torch.as_tensor(text_vectors, dtype=torch.float32)
-    features = ItemFeatures(torch.zeros(len(text), dtype=torch.long), text)
-    return model.item_vectors(features).float().cpu().numpy()
 
 
 def _moment(seconds) -> dt.datetime:
