@@ -121,6 +121,7 @@ def _signal_group(child: subprocess.Popen, signum: int) -> None:
 def run(stack: Stack) -> int:
     host, port = "127.0.0.1", int(os.environ.get("PORT", "8000"))
     ensure_port_free(host, port)
+    os.environ.setdefault("SITE_URL", f"http://{host}:{port}")  # links in emails point at this server
     stack.start_services()
     stack.manage("migrate", "--no-input")
     stack.manage("import_papers", str(SAMPLE_PAPERS))

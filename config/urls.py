@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("apps.recommendations.urls")),
     path("accounts/", include("apps.accounts.urls")),
     path("newsletters/", include("apps.newsletters.urls")),
+    path("curation/newsletters/", include("apps.newsletters.curation_urls")),
     path("curation/", include("apps.curation.urls")),
     path("admin/", admin.site.urls),
 ]

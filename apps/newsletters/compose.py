@@ -83,16 +83,23 @@ def _time_zone(user) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo("UTC")
 
 
-def newsletter_for(*, edition: Edition, user) -> Newsletter:
-    """The reader's email: the editors' picks, then their top papers of the week, each with its reason."""
+def newsletter_for(*, edition: Edition, user, track_clicks: bool = True) -> Newsletter:
+    """The reader's email: the editors' picks, then their top papers of the week, each with its reason.
+
+    `track_clicks=False` (the editors' preview): links go straight to the papers, so an editor
+    trying them is not counted as the reader's click.
+    """
     week = edition.week
     reader_zone = _time_zone(user)
     dismissed = set(dismissed_paper_ids(user=user).values_list("paper_id", flat=True))
     ranked, _ = rank_for_reader(user=user, paper_ids=[pid for pid in edition.ranked_ids if pid not in dismissed])
 
     def item(paper_id: int, **extra) -> Item:
+        paper = edition.papers[paper_id]
+        if not track_clicks:
+            return Item(paper, url=absolute(reverse("paper-detail", args=[paper.arxiv_id])), **extra)
         token = tokens.click_token(user_id=user.pk, paper_id=paper_id, week=week.label)
-        return Item(edition.papers[paper_id], url=absolute(reverse("newsletters:click", args=[token])), **extra)
+        return Item(paper, url=absolute(reverse("newsletters:click", args=[token])), **extra)
 
     picks = [item(pid, note=note, note_html=html) for pid, note, html in edition.picks if pid not in dismissed]
     personal = [item(r.paper_id, reason=r.reason) for r in ranked[: settings.NEWSLETTER_TOP_N]]

@@ -1,4 +1,5 @@
 import datetime as dt
+import time
 
 import pytest
 
@@ -11,12 +12,16 @@ from tests.factories import PaperFactory, UserFactory
 WEEK = Week.from_label("2026-W48")  # Monday 23 November 2026
 
 
-@pytest.fixture
-def week_papers(db):
+def make_week_papers() -> list:
     """Eight papers announced in WEEK, the third pinned as the editors' pick, with a note."""
     papers = [PaperFactory(announced=WEEK.monday + dt.timedelta(days=i % 5)) for i in range(8)]
     Pin.objects.create(week=WEEK.monday, paper=papers[2], note="A careful ablation of *logQ* correction.")
     return papers
+
+
+@pytest.fixture
+def week_papers(db):
+    return make_week_papers()
 
 
 def publish(week=WEEK):
@@ -45,3 +50,13 @@ def newsletter_settings(settings):
     settings.NEWSLETTER_RATE_LIMIT = 0
     settings.NEWSLETTER_RETRY_BACKOFF_SECONDS = 0.2
     return settings
+
+
+def wait_for(condition, timeout: float = 60) -> bool:
+    """Poll until `condition()` holds: workers run on their own schedule."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return condition()

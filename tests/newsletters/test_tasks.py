@@ -1,5 +1,4 @@
 """Publishing to inbox through a real Celery worker, the real Redis broker and a real SMTP server."""
-import time
 from collections import Counter
 
 import pytest
@@ -8,20 +7,16 @@ from django.utils import timezone
 from apps.digests.models import Digest
 from apps.digests.services import DigestStateError, digest_unpublish
 from apps.newsletters.models import NewsletterDelivery
-from tasks.newsletters import newsletters_fallback_task, send_newsletter_batch_task, start_newsletters_task
-from tests.newsletters.conftest import WEEK, publish
+from tasks.newsletters import (
+    newsletters_fallback_task,
+    send_newsletter_batch_task,
+    start_newsletters_task,
+)
+from tests.newsletters.conftest import WEEK, publish, wait_for
 
 pytestmark = pytest.mark.usefixtures("newsletter_settings")
 Status = NewsletterDelivery.Status
 
-
-def wait_for(condition, timeout: float = 60) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return condition()
 
 
 def statuses() -> Counter:
