@@ -73,7 +73,7 @@ def test_an_editor_previews_a_readers_email(page, settings):
     cache.clear()
     week_papers = make_week_papers()
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    editor, reader = UserFactory(), UserFactory()
+    editor, reader = UserFactory(is_staff=True), UserFactory()  # editors are staff (the panel's link needs both)
     editor.groups.add(Group.objects.get_or_create(name=EDITORS_GROUP)[0])
     Profile.objects.create(user=reader, time_zone="Asia/Tokyo")
     page.set_viewport_size(PHONE)
