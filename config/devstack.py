@@ -129,6 +129,7 @@ def run(stack: Stack) -> int:
     # the site already serves keyword search.
     stack.manage("seed_demo_readers", "--enqueue")
     stack.manage("create_demo_editor")
+    stack.manage("seed_demo_seminar")
     celery = [PYTHON, "-m", "celery", "-A", "config"]
     stack.spawn("worker", *celery, "worker", "--loglevel=INFO", "--concurrency=2")
     stack.spawn(

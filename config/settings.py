@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "apps.digests",
     "apps.curation",
     "apps.newsletters",
+    "apps.seminars",
 ]
 
 MIDDLEWARE = [
@@ -150,7 +151,7 @@ NEWSLETTER_LIST_DOMAIN = urlsplit(SITE_URL).hostname or "localhost"
 # Celery: the embedded Redis unless CELERY_BROKER_URL names another.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or embedded.redis_url()
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or CELERY_BROKER_URL
-CELERY_IMPORTS = ["tasks.ingest", "tasks.embed", "tasks.recommendations", "tasks.newsletters"]
+CELERY_IMPORTS = ["tasks.ingest", "tasks.embed", "tasks.recommendations", "tasks.newsletters", "tasks.seminars"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -206,6 +207,9 @@ if "RETRIEVER_TRAIN_EPOCHS" in os.environ:
     RETRIEVER_TRAIN["epochs"] = int(os.environ["RETRIEVER_TRAIN_EPOCHS"])
 RETRIEVER_MODEL = {}
 RETRIEVER_MIN_INTERACTIONS = int(os.environ.get("RETRIEVER_MIN_INTERACTIONS", "50"))
+
+# Word-cloud images, drawn by the worker and served by the site.
+RETRIEVER_CLOUDS_DIR = VAR_DIR / "clouds"
 
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "/"

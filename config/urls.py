@@ -12,6 +12,7 @@ urlpatterns = [
     path("search/", include("apps.search.urls")),
     path("", include("apps.digests.urls")),
     path("", include("apps.recommendations.urls")),
+    path("seminars/", include("apps.seminars.urls")),
     path("accounts/", include("apps.accounts.urls")),
     path("newsletters/", include("apps.newsletters.urls")),
     path("curation/newsletters/", include("apps.newsletters.curation_urls")),

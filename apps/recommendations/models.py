@@ -31,6 +31,7 @@ class Interaction(models.Model):
         PAPER_PAGE = "paper", "paper page"
         ONBOARDING = "onboarding"
         LIBRARY = "library"
+        SEMINAR = "seminar"
 
     STATES = (Kind.LIKE, Kind.SAVE, Kind.DISMISS)
 

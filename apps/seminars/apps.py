@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SeminarsConfig(AppConfig):
+    name = "apps.seminars"
+    verbose_name = "Seminars"
