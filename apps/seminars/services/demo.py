@@ -15,6 +15,7 @@ SPEAKERS = ["Ada Lovelace", "Alan Turing", "Grace Hopper", "Edsger Dijkstra", "B
 PAST_WEEKS = 40
 TERM_WEEKS = 12
 BOOKED_AHEAD = 3
+RECSYS_TITLES = r"recommend|rank|personali|collaborative|retriev"
 
 
 @transaction.atomic
@@ -22,7 +23,10 @@ def demo_seminar_seed() -> SeminarSeries | None:
     """Once: returns the new series, or None when it exists already or there are too few papers."""
     if SeminarSeries.objects.filter(slug=SLUG).exists():
         return None
-    papers = list(Paper.objects.visible().filter(primary_category="cs.IR").order_by("arxiv_id")[:PAST_WEEKS + BOOKED_AHEAD])
+    papers = list(
+        Paper.objects.visible().filter(categories__contains=["cs.IR"], title__iregex=RECSYS_TITLES)
+        .order_by("announced", "arxiv_id")[:PAST_WEEKS + BOOKED_AHEAD]
+    )
     if len(papers) < PAST_WEEKS + BOOKED_AHEAD:
         return None
     series = SeminarSeries.objects.create(

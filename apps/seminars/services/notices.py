@@ -15,6 +15,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
 
 from apps.accounts.models import Profile
 from apps.seminars.models import RSVP, Notice, Session, Talk
@@ -109,8 +110,10 @@ def render_notice(notice: Notice) -> tuple[str, str]:
         "session": session,
         "series": session.series,
         "talk": talk,
-        "reader_start": timezone.localtime(session.start, zoneinfo.ZoneInfo(zone_name)),
-        "series_start": timezone.localtime(session.start, session.series.zone),
+        # Formatted here: the template's date filter would convert to the worker's zone.
+        "reader_when": date_format(timezone.localtime(session.start, zoneinfo.ZoneInfo(zone_name)), "l j F Y, H:i T"),
+        "series_when": date_format(timezone.localtime(session.start, session.series.zone), "H:i T"),
+        "same_zone": zone_name == session.series.time_zone,
         "url": settings.SITE_URL.rstrip("/") + reverse("seminars:session", args=[session.pk]),
     }
     title = talk.title if talk else "open session"
