@@ -1,0 +1,60 @@
+"""The seminar in a real browser, on a desktop and at a 390 px phone width: a reader finds a paper in the
+catalogue search (htmx), claims an open session, and another reader takes the last seat, then gives it up."""
+import pytest
+from django.core.cache import cache
+
+from apps.seminars.models import RSVP, Talk
+from tests.factories import USER_PASSWORD, PaperFactory, UserFactory
+from tests.seminars.factories import SessionFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def log_in(page, user):
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill(user.email)
+    page.get_by_label("Password").fill(USER_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_sign_up_to_present_and_rsvp_without_a_reload(browser, live_server, settings, width):
+    cache.clear()
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    session = SessionFactory(capacity=1)
+    paper = PaperFactory(title="Corrected logQ for two-tower retrievers")
+    PaperFactory(title="An unrelated paper on graph clustering")
+    speaker, attendee = UserFactory(), UserFactory()
+    context = browser.new_context(base_url=live_server.url, viewport={"width": width, "height": 800})
+    page = context.new_page()
+
+    log_in(page, speaker)
+    page.get_by_role("link", name="Seminar").click()
+    page.get_by_role("link", name="Open: no speaker yet").click()
+    page.get_by_role("heading", name="Present a paper here").wait_for()
+    page.evaluate("window.notReloaded = true")
+    page.get_by_label("Find the paper in the catalogue").fill("logQ")
+    page.get_by_label("Corrected logQ for two-tower retrievers").check()  # appears as you type (htmx)
+    assert page.evaluate("window.notReloaded") is True
+    assert page.get_by_text("graph clustering").count() == 0
+    page.get_by_role("button", name="Claim this session").click()
+    page.get_by_text("You are presenting this session").wait_for()
+    assert page.get_by_role("heading", name=paper.title).is_visible()
+    assert Talk.objects.get(session=session).speaker == speaker
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # no sideways scroll
+
+    context.clear_cookies()
+    log_in(page, attendee)
+    page.goto(f"/seminars/sessions/{session.pk}/")
+    page.evaluate("window.notReloaded = true")
+    page.get_by_role("button", name="I'll attend").click()
+    page.get_by_role("button", name="✓ Going · cancel").wait_for()
+    assert page.get_by_text("1 going of 1 seats").is_visible()
+    assert RSVP.objects.get(user=attendee).status == "going"
+    page.get_by_role("button", name="✓ Going · cancel").click()
+    page.get_by_role("button", name="I'll attend").wait_for()
+    assert page.evaluate("window.notReloaded") is True
+    assert RSVP.objects.get(user=attendee).status == "cancelled"
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    context.close()
