@@ -40,7 +40,7 @@ class SeminarSeries(models.Model):
         return zoneinfo.ZoneInfo(self.time_zone)
 
     def is_organizer(self, user) -> bool:
-        return user.is_authenticated and (user.is_staff or self.organizers.filter(pk=user.pk).exists())
+        return user.is_authenticated and (user.is_superuser or self.organizers.filter(pk=user.pk).exists())
 
 
 class SessionQuerySet(models.QuerySet):

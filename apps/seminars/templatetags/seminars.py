@@ -6,8 +6,7 @@ from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.html import format_html
 
-from kombu.exceptions import OperationalError
-
+from apps.common.keys import WORD_CLOUD_QUEUED_CACHE, cache_key
 from apps.papers.weeks import Week
 from apps.seminars import selectors
 from apps.seminars.services.clouds import week_cloud_key
@@ -15,7 +14,6 @@ from apps.seminars.services.clouds import week_cloud_key
 logger = logging.getLogger(__name__)
 register = template.Library()
 TIME_FORMAT = "D j M Y, H:i T"
-QUEUED_CACHE = "seminars-cloud-queued"
 
 
 @register.simple_tag
@@ -34,13 +32,13 @@ def session_time(session):
 def word_cloud(key: str, caption: str = ""):
     """A cached cloud with its top terms as alt text; a missing one is queued (once a minute at most)."""
     cloud = selectors.word_cloud(key)
-    if cloud is None and cache.add(f"{QUEUED_CACHE}:{key}", 1, timeout=60):
+    if cloud is None and cache.add(cache_key(WORD_CLOUD_QUEUED_CACHE, key), 1, timeout=60):
         from tasks.seminars import rebuild_word_cloud_task
 
         try:
             rebuild_word_cloud_task.delay(key)
-        except OperationalError:  # no broker: the hourly refresh draws it; the page never fails for it
-            logger.warning("Could not queue the word cloud %s", key)
+        except Exception:  # whatever the broker's transport raises: the hourly refresh draws it, the page stays up
+            logger.warning("Could not queue the word cloud %s", key, exc_info=True)
     return {"cloud": cloud, "caption": caption}
 
 
