@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('recommendations', '0002_nightly_training_schedule'),
+        ('recommendations', '0003_model_version_baselines_history'),
     ]
 
     operations = [
