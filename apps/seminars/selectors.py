@@ -1,13 +1,16 @@
 """Reads of the seminar, for pages and feeds."""
 from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.core.cache import cache
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from apps.common.keys import WORD_CLOUD_CACHE, cache_key
 from apps.papers.models import Paper
 from apps.papers.records import InvalidRecord, split_arxiv_id
 from apps.seminars.models import RSVP, SeminarSeries, Session, Talk, WordCloud
 
 PAPER_CHOICES = 8
+CLOUD_CACHE_SECONDS = 60 * 60  # a rebuild drops it at once; this only bounds a lost invalidation
 
 
 def _holding_talks() -> Prefetch:
@@ -83,5 +86,11 @@ def catalogue_choices(query: str, *, limit: int = PAPER_CHOICES) -> list[Paper]:
     )
 
 
-def word_cloud(key: str) -> WordCloud | None:
-    return WordCloud.objects.filter(key=key).exclude(image="").first()
+def word_cloud(key: str) -> dict | None:
+    """What a page shows of a cloud (image, alt text, terms), from the cache: the digest page costs no query."""
+    shown = cache.get(cache_key(WORD_CLOUD_CACHE, key))
+    if shown is None:
+        cloud = WordCloud.objects.filter(key=key).exclude(image="").first()
+        shown = {"image": cloud.image, "alt_text": cloud.alt_text, "terms": cloud.terms[:8]} if cloud else {}
+        cache.set(cache_key(WORD_CLOUD_CACHE, key), shown, timeout=CLOUD_CACHE_SECONDS)
+    return shown or None

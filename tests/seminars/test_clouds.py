@@ -2,6 +2,7 @@
 import datetime as dt
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
 from apps.seminars.models import WordCloud
@@ -54,12 +55,16 @@ def test_the_archive_cloud_is_drawn_once_per_set_of_titles_and_redrawn_when_they
 
 
 @pytest.mark.django_db
-def test_a_digest_week_has_its_own_cloud_shown_on_the_digest_page(client, settings, tmp_path):
+def test_a_digest_week_has_its_own_cloud_shown_on_the_digest_page(client, settings, tmp_path,
+                                                                   django_capture_on_commit_callbacks):
     settings.RETRIEVER_CLOUDS_DIR = tmp_path
+    cache.clear()
+    assert "word-cloud" not in client.get("/digest/2026-W26/").content.decode()  # none yet: queued, nothing shown
     for title in ["Corrected logQ for retrieval", "Sampled softmax for retrieval", "Retrieval with two towers"]:
         PaperFactory(title=title, announced=dt.date(2026, 6, 24))
     PaperFactory(title="Another week entirely", announced=dt.date(2026, 6, 10))
-    cloud = cloud_rebuild("week:2026-W26")
+    with django_capture_on_commit_callbacks(execute=True):
+        cloud = cloud_rebuild("week:2026-W26")  # drops the page's cached "no cloud"
     assert cloud.titles == 3 and cloud.terms[0] == ["retrieval", 3]
     html = client.get("/digest/2026-W26/").content.decode()
     assert f'src="/seminars/clouds/{cloud.image}"' in html and 'alt="Word cloud of 3 titles; most frequent terms: retrieval' in html

@@ -12,8 +12,10 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 
+from apps.common.keys import WORD_CLOUD_CACHE, cache_key
 from apps.papers.models import Paper
 from apps.papers.weeks import Week
 from apps.seminars.models import SeminarSeries, Session, Talk, WordCloud
@@ -121,6 +123,7 @@ def cloud_rebuild(key: str) -> WordCloud:
         cloud.image = _draw(key, digest, dict(terms)) if terms else ""
         cloud.titles_digest, cloud.titles, cloud.terms = digest, len(titles), [list(pair) for pair in terms]
         cloud.save()
+        transaction.on_commit(lambda: cache.delete(cache_key(WORD_CLOUD_CACHE, key)))
     if old_image and old_image != cloud.image:
         (clouds_dir() / old_image).unlink(missing_ok=True)
     return cloud
