@@ -8,7 +8,7 @@ from django.utils import timezone
 from apps.seminars.models import WordCloud
 from apps.seminars.services import cloud_rebuild, title_terms
 from apps.seminars.services.clouds import TITLE_STOPWORDS, clouds_dir
-from tests.factories import PaperFactory
+from tests.factories import PaperFactory, UserFactory
 from tests.seminars.factories import SeriesFactory, SessionFactory, TalkFactory
 
 
@@ -72,3 +72,22 @@ def test_a_digest_week_has_its_own_cloud_shown_on_the_digest_page(client, settin
     assert image.status_code == 200 and image["Content-Type"] == "image/png"
     assert client.get("/seminars/clouds/..%2Fsecret.png").status_code == 404
     assert client.get("/seminars/clouds/missing.png").status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_newsletter_carries_its_weeks_cloud_with_an_absolute_address(settings, tmp_path):
+    from apps.newsletters.compose import edition_for, newsletter_for
+    from apps.papers.weeks import Week
+
+    settings.RETRIEVER_CLOUDS_DIR, settings.SITE_URL = tmp_path, "https://retriever.example.org"
+    cache.clear()
+    week = Week.from_label("2026-W26")
+    for title in ["Corrected logQ for retrieval", "Sampled softmax for retrieval", "Retrieval with two towers"]:
+        PaperFactory(title=title, announced=dt.date(2026, 6, 24))
+    reader = UserFactory()
+    assert "Word cloud" not in newsletter_for(edition=edition_for(week), user=reader).html  # none drawn yet
+    cache.clear()
+    cloud = cloud_rebuild("week:2026-W26")
+    html = newsletter_for(edition=edition_for(week), user=reader).html
+    assert f'src="https://retriever.example.org/seminars/clouds/{cloud.image}"' in html
+    assert 'alt="Word cloud of 3 titles; most frequent terms: retrieval' in html

@@ -1,7 +1,9 @@
 import logging
 
 from django import template
+from django.conf import settings
 from django.core.cache import cache
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.html import format_html
@@ -52,3 +54,12 @@ def week_word_cloud(week: Week):
 def present_link(context, paper, source: str):
     """'I'll present this': a link to pick a free session for the paper."""
     return {"paper": paper, "source": source, "user": context.get("user")}
+
+
+@register.simple_tag
+def email_word_cloud(week: Week) -> dict | None:
+    """The digest week's cloud for the newsletter: an absolute image URL (emails have no host to resolve against)."""
+    cloud = selectors.word_cloud(week_cloud_key(week))
+    if cloud is None:
+        return None
+    return {**cloud, "src": settings.SITE_URL.rstrip("/") + reverse("seminars:cloud-image", args=[cloud["image"]])}
