@@ -19,6 +19,7 @@ from apps.common.keys import (
     cache_key,
 )
 from apps.digests import models
+from apps.embeddings.selectors import embedding_progress
 from apps.papers.models import Paper
 from apps.papers.weeks import Week
 from apps.recommendations.ranking import rank_for_reader
@@ -42,8 +43,9 @@ TRENDING_SECONDS = 60
 METHOD_LABELS = {
     "two_tower": "by the retriever, from your reading history",
     "content": "by similarity to what you liked and saved",
-    "popularity": "by what other readers liked, newest first",
+    "popularity": "what other readers liked first, then the newest",
 }
+PERSONAL_METHODS = {"two_tower", "content"}
 
 
 @dataclass
@@ -57,10 +59,16 @@ class DigestPage:
     method: str
     previous: Week | None
     next: Week | None
+    embedding: tuple[int, int] | None = None  # (embedded, catalogue) while papers still wait for vectors
 
     @property
     def method_label(self) -> str:
         return METHOD_LABELS.get(self.method, self.method)
+
+    @property
+    def personal(self) -> bool:
+        """Ranked from this reader's own history; otherwise the page must not say "for you"."""
+        return self.method in PERSONAL_METHODS
 
     @property
     def next_page(self) -> int | None:
@@ -182,7 +190,8 @@ def digest_for_reader(*, user, week: Week, page: int = 1, draft: bool = False) -
     Picks come first whenever their papers were announced (an older classic shows in the week it is
     pinned to); `draft` shows an unpublished week's picks (the editors' preview). The ranked week
     comes from the cache (_ranked_week); a page then costs a fixed, small number of queries: the
-    week's record, this page's papers and the reader's button states.
+    week's record, this page's papers, the reader's button states and, for a reader, the embedding
+    progress (uncached: it is what the reader waits on).
     """
     digest = digest_record(week)
     ranked_week = _ranked_week(user=user, week=week, digest=digest, draft=draft)
@@ -202,4 +211,5 @@ def digest_for_reader(*, user, week: Week, page: int = 1, draft: bool = False) -
         method=ranked_week["method"],
         previous=previous,
         next=following,
+        embedding=embedding_progress() if user.is_authenticated else None,
     )

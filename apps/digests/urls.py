@@ -6,6 +6,7 @@ app_name = "digests"
 urlpatterns = [
     path("digest/", views.digest_latest, name="latest"),
     path("digest/archive/", views.digest_archive, name="archive"),
+    path("digest/progress/", views.embedding_progress, name="embedding_progress"),
     path("digest/<str:label>/", views.digest_week, name="week"),
     path("for-you/", views.for_you, name="for_you"),
     path("library/", views.library, name="library"),

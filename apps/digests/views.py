@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from apps.digests import feeds, for_you as for_you_selectors, selectors
 from apps.digests.forms import ForYouForm
+from apps.embeddings.selectors import embedding_progress as embedding_progress_now
 from apps.papers.models import Paper
 from apps.papers.weeks import Week
 from apps.papers.bibtex import bibtex_file
@@ -34,6 +35,11 @@ def digest_week(request, label: str):
     else:
         template = "digests/week.html#digest" if request.htmx else "digests/week.html"
     return render(request, template, {"digest": digest, "feed_url": _feed_url(request)})
+
+
+def embedding_progress(request):
+    """The digest's progress line, polled by htmx while papers wait for their vectors."""
+    return render(request, "digests/embedding_progress.html", {"progress": embedding_progress_now()})
 
 
 def _page_number(request) -> int:

@@ -56,6 +56,14 @@ def coverage(model_name: str) -> tuple[int, int]:
     return total - papers_missing_vectors(model_name).count(), total
 
 
+def embedding_progress() -> tuple[int, int] | None:
+    """(papers embedded, papers in the catalogue) while the serving text model has not embedded them
+    all; None once it has. Before the first model starts, nothing is embedded."""
+    model = active_model()
+    done, total = coverage(model.name) if model else (0, Paper.objects.count())
+    return (done, total) if done < total else None
+
+
 def paper_vector(*, paper_id: int, model_name: str) -> np.ndarray | None:
     vector = (
         PaperEmbedding.objects.filter(paper_id=paper_id, model_name=model_name).values_list("vector", flat=True).first()

@@ -1,10 +1,15 @@
-"""Cold start: a new reader picks topics, then rates a small, diverse sample of real papers.
+"""Cold start: a new reader picks topics, then rates a small sample of real papers from those topics.
 
-The sample is spread over the embedding space (Scholar Inbox style): candidates near each chosen topic,
-then greedy farthest-point selection so no two shown papers say the same thing. Without vectors yet,
-recent papers from as many categories as possible stand in.
+The sample is representative and diverse within each chosen topic: the topic's papers (those near its
+description) are clustered, and each cluster is shown by its medoid, the paper most like the others in
+it, biggest clusters first. (Farthest-point sampling, used before, picked outliers: biomedical entity
+linking for "Sequential + LLMs".) Without vectors yet, recent papers from as many categories as possible
+stand in.
 """
+from itertools import zip_longest
+
 import numpy as np
+from sklearn.cluster import KMeans
 
 from apps.embeddings.selectors import EncoderUnavailable, active_model, encoder_for, nearest_papers, paper_vectors
 from apps.papers.models import Paper
@@ -13,6 +18,9 @@ from apps.recommendations.models import Interaction
 MIN_RATINGS = 5
 SAMPLE_SIZE = 12
 CANDIDATES_PER_TOPIC = 40
+# A topic's description is a short query: the cut that search uses for matches by meaning (calibrated
+# for all-MiniLM-L6-v2 in docs/search.md) keeps a topic's candidates on the topic.
+MIN_TOPIC_SIMILARITY = 0.25
 TOO_FEW_RATINGS = f"Rate at least {MIN_RATINGS} papers so your first digest can be personal."
 
 # (key, label, what it is about: the text embedded to find candidates)
@@ -37,15 +45,25 @@ def rated_count(*, user) -> int:
     ).count()
 
 
-def farthest_point_order(vectors: np.ndarray, size: int) -> list[int]:
-    """Indices of `size` rows, each as far (in cosine) as possible from those already picked."""
-    chosen = [0]
-    nearest = vectors @ vectors[0]  # (n,) similarity to the closest chosen row so far
-    while len(chosen) < min(size, len(vectors)):
-        candidate = int(np.argmin(nearest))
-        chosen.append(candidate)
-        nearest = np.maximum(nearest, vectors @ vectors[candidate])
-    return chosen
+def medoids(vectors: np.ndarray, k: int) -> list[int]:
+    """Row indices of the medoids of k clusters of unit `vectors`, biggest cluster first.
+
+    A medoid is the member with the highest total cosine similarity to its cluster: a typical paper of
+    the cluster, never a stray one. Singleton clusters (outliers) come last.
+    """
+    k = min(k, len(vectors))
+    if k <= 1:
+        return [int(np.argmax((vectors @ vectors.T).sum(1)))] if len(vectors) else []
+    labels = KMeans(n_clusters=k, n_init=4, random_state=0).fit_predict(vectors)
+    clusters = sorted((np.flatnonzero(labels == label) for label in np.unique(labels)), key=lambda c: (-len(c), c[0]))
+    return [int(members[np.argmax((vectors[members] @ vectors[members].T).sum(1))]) for members in clusters]
+
+
+def _topic_papers(query: np.ndarray, model_name: str, k: int) -> list[int]:
+    """Ids of the papers on one topic: its nearest papers that are near enough (at least k of them)."""
+    rows = nearest_papers(vector=query, model_name=model_name, limit=CANDIDATES_PER_TOPIC)
+    near = [pid for pid, distance in rows if 1 - distance >= MIN_TOPIC_SIMILARITY]
+    return near if len(near) >= k else [pid for pid, _ in rows[:k]]
 
 
 def onboarding_sample(*, topics: list[str], size: int = SAMPLE_SIZE) -> list[Paper]:
@@ -57,17 +75,22 @@ def onboarding_sample(*, topics: list[str], size: int = SAMPLE_SIZE) -> list[Pap
         encoder = encoder_for(model)
     except EncoderUnavailable:
         return _recent_by_category(size)
-    pool: list[int] = []
-    for query in encoder.encode(descriptions):
-        pool += [pid for pid, _ in nearest_papers(vector=query, model_name=model.name, limit=CANDIDATES_PER_TOPIC)]
-    pool = list(dict.fromkeys(pool))
-    vectors = paper_vectors(paper_ids=pool, model_name=model.name)
-    pool = [pid for pid in pool if pid in vectors]
-    if not pool:
+    # Each topic gets an equal share of the sample (the first ones one more when it does not divide).
+    shares = [size // len(descriptions) + (i < size % len(descriptions)) for i in range(len(descriptions))]
+    per_topic = []
+    for query, share in zip(encoder.encode(descriptions), shares):
+        if not share:
+            continue
+        ids = _topic_papers(query, model.name, share)
+        vectors = paper_vectors(paper_ids=ids, model_name=model.name)
+        ids = [pid for pid in ids if pid in vectors]
+        per_topic.append([ids[i] for i in medoids(np.stack([vectors[pid] for pid in ids]), share)] if ids else [])
+    # Topics take turns, so the first papers on the page already span the reader's choices.
+    picked = list(dict.fromkeys(pid for turn in zip_longest(*per_topic) for pid in turn if pid is not None))
+    if not picked:
         return _recent_by_category(size)
-    picked = [pool[i] for i in farthest_point_order(np.stack([vectors[pid] for pid in pool]), size)]
     by_id = Paper.objects.in_bulk(picked)
-    return [by_id[pid] for pid in picked]
+    return [by_id[pid] for pid in picked[:size]]
 
 
 def _recent_by_category(size: int) -> list[Paper]:

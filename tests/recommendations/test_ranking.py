@@ -70,3 +70,42 @@ def test_a_failing_ranker_is_skipped(reader, monkeypatch, caplog):
     ranked, method = ranking.rank_for_reader(user=reader, paper_ids=[paper.id])
     assert method == "popularity" and [r.paper_id for r in ranked] == [paper.id]
     assert "Ranking with broken_ranking failed" in caplog.text
+
+
+def unit(vector: np.ndarray) -> np.ndarray:
+    return vector / np.linalg.norm(vector)
+
+
+def test_reasons_never_name_the_paper_itself_and_a_broad_like_does_not_explain_every_card(reader):
+    EmbeddingModel.objects.create(name="all-MiniLM-L6-v2", status=EmbeddingModel.Status.ACTIVE)
+    a = axis
+    bandits = PaperEmbeddingFactory(vector=a(0), paper__title="Bandits").paper
+    graphs = PaperEmbeddingFactory(vector=a(1), paper__title="Graphs").paper
+    survey = PaperEmbeddingFactory(vector=unit(a(0) + a(1) + a(2) + a(3)), paper__title="Survey").paper  # close to all
+    for paper in (bandits, graphs, survey):
+        like(reader, paper)
+    near_bandits = PaperEmbeddingFactory(vector=unit(1.5 * a(0) + a(2) + a(3))).paper
+    near_graphs = PaperEmbeddingFactory(vector=unit(1.5 * a(1) + a(2) + a(3))).paper
+    only_survey = PaperEmbeddingFactory(vector=unit(a(2) + a(3) + a(4))).paper
+    unrelated = PaperEmbeddingFactory(vector=a(9)).paper
+
+    ranked, method = ranking.rank_for_reader(
+        user=reader, paper_ids=[near_bandits.id, near_graphs.id, only_survey.id, unrelated.id, survey.id]
+    )
+    reasons = {r.paper_id: r.reason for r in ranked}
+    assert method == "content"
+    # The survey is each card's nearest like, yet the specific likes explain their neighbours better.
+    assert reasons[near_bandits.id] == "Similar to “Bandits”, which you liked"
+    assert reasons[near_graphs.id] == "Similar to “Graphs”, which you liked"
+    assert reasons[only_survey.id] == "Similar to “Survey”, which you liked"
+    assert "Survey" not in reasons[survey.id]  # the liked paper's own card
+    assert reasons[unrelated.id] == ""  # nothing close: no claim
+
+
+def test_papers_without_vectors_are_not_passed_off_as_ranked_by_similarity(reader):
+    EmbeddingModel.objects.create(name="all-MiniLM-L6-v2", status=EmbeddingModel.Status.ACTIVE)
+    liked = PaperEmbeddingFactory(vector=axis(0)).paper
+    like(reader, liked)
+    waiting = PaperFactory.create_batch(2)
+    ranked, method = ranking.rank_for_reader(user=reader, paper_ids=[paper.id for paper in waiting])
+    assert method == "popularity" and all("Similar" not in r.reason for r in ranked)

@@ -83,6 +83,8 @@ def two_tower_ranking(*, user, paper_ids: list[int]) -> list[Ranked] | None:
         if texts:
             new = item_vectors(_model(version.pk, version.checkpoint)[0], np.stack(list(texts.values())))
             items.update(zip(texts, new))
+    if paper_ids and not items:
+        return None  # none of these papers is embedded yet: the model has nothing to score
     scored = sorted(((float(np.dot(reader, items[pid])), pid) for pid in items), reverse=True)
     reasons = closest_liked_reasons(user=user, paper_ids=[pid for _, pid in scored], text_model=text_model.name)
     ranked = [Ranked(pid, score, reasons.get(pid, "")) for score, pid in scored]
