@@ -28,6 +28,7 @@ GENERATION_CACHE = "generation"  # apps.common.generations: what a cached rankin
 DIGEST_WEEK_CACHE = "digest-week"  # a reader's ranked week, picks and reasons
 DIGEST_TRENDING_CACHE = "digest-trending"
 DIGEST_NEIGHBOURS_CACHE = "digest-neighbours"
+DIGEST_PROGRESS_CACHE = "digest-progress"  # how many papers have vectors, per serving generation
 WORD_CLOUD_CACHE = "cloud-shown"  # a word cloud's image name and alt text, as pages show it
 WORD_CLOUD_QUEUED_CACHE = "cloud-queued"  # a missing cloud's rebuild was queued (once a minute at most)
 

@@ -14,6 +14,7 @@ from django.db.models.functions import TruncWeek
 from apps.common.generations import SERVING, generations, reader_scope
 from apps.common.keys import (
     DIGEST_NEIGHBOURS_CACHE,
+    DIGEST_PROGRESS_CACHE,
     DIGEST_TRENDING_CACHE,
     DIGEST_WEEK_CACHE,
     cache_key,
@@ -165,6 +166,17 @@ def _ranked_week(*, user, week: Week, digest, draft: bool) -> dict:
     return found
 
 
+def _embedding_progress() -> tuple[int, int] | None:
+    """embedding_progress, cached per serving generation (bumped whenever papers are stored or embedded)."""
+    serving, = generations(SERVING)
+    key = cache_key(DIGEST_PROGRESS_CACHE, serving)
+    found = cache.get(key)
+    if found is None:
+        found = (embedding_progress() or "done",)  # a tuple, so that "nothing to report" is cached too
+        cache.set(key, found, WEEK_SECONDS)
+    return None if found[0] == "done" else found[0]
+
+
 def _neighbours(week: Week) -> tuple[Week | None, Week | None]:
     serving, = generations(SERVING)
     key = cache_key(DIGEST_NEIGHBOURS_CACHE, week.label, serving)
@@ -190,8 +202,7 @@ def digest_for_reader(*, user, week: Week, page: int = 1, draft: bool = False) -
     Picks come first whenever their papers were announced (an older classic shows in the week it is
     pinned to); `draft` shows an unpublished week's picks (the editors' preview). The ranked week
     comes from the cache (_ranked_week); a page then costs a fixed, small number of queries: the
-    week's record, this page's papers, the reader's button states and, for a reader, the embedding
-    progress (uncached: it is what the reader waits on).
+    week's record, this page's papers and the reader's button states.
     """
     digest = digest_record(week)
     ranked_week = _ranked_week(user=user, week=week, digest=digest, draft=draft)
@@ -211,5 +222,5 @@ def digest_for_reader(*, user, week: Week, page: int = 1, draft: bool = False) -
         method=ranked_week["method"],
         previous=previous,
         next=following,
-        embedding=embedding_progress() if user.is_authenticated else None,
+        embedding=_embedding_progress() if user.is_authenticated else None,
     )

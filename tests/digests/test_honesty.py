@@ -3,6 +3,7 @@ import datetime as dt
 
 import numpy as np
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 
 from apps.embeddings.models import EmbeddingModel
@@ -15,6 +16,14 @@ from tests.search.factories import PaperEmbeddingFactory
 pytestmark = pytest.mark.django_db
 WEEK = Week.from_label("2026-W26")
 URL = reverse("digests:week", args=[WEEK.label])
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Progress is cached per serving generation; each test starts from what its own data says."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture
