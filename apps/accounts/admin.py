@@ -18,3 +18,17 @@ admin.site.unregister(get_user_model())
 @admin.register(get_user_model())
 class UserAdmin(auth_admin.UserAdmin):
     inlines = [*auth_admin.UserAdmin.inlines, ProfileInline]
+    list_display = ("email", "username", "is_staff", "is_superuser", "is_active", "date_joined", "last_login")
+    list_filter = ("is_staff", "is_superuser", "is_active", "groups", "date_joined")
+
+
+@admin.register(Profile)
+class ProfileAdmin(admin.ModelAdmin):
+    list_display = ("user", "time_zone", "email_frequency", "created_at")
+    list_filter = ("email_frequency",)
+    search_fields = ("user__email", "time_zone")
+    list_select_related = ("user",)
+    readonly_fields = ("user", "created_at")
+
+    def has_add_permission(self, request):
+        return False  # made with the account

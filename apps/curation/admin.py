@@ -1,7 +1,7 @@
 from django.contrib import admin
 
-from apps.curation.models import AuditEntry
-from apps.digests.admin import ReadOnlyAdmin
+from apps.common.admin import ReadOnlyAdmin
+from apps.curation.models import AuditEntry, Job
 
 
 @admin.register(AuditEntry)
@@ -10,3 +10,11 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     list_filter = ("action", "week")
     search_fields = ("target", "actor__email", "actor__username")
     list_select_related = ("actor",)
+
+
+@admin.register(Job)
+class JobAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "kind", "started_by", "task_id", "params")
+    list_filter = ("kind",)
+    search_fields = ("task_id", "started_by__email")
+    list_select_related = ("started_by",)

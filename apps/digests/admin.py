@@ -1,33 +1,18 @@
 from django.contrib import admin
 
+from apps.common.admin import ReadOnlyAdmin
 from apps.digests.models import Decision, Digest, Pin
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows written by the curation panel's services (audited); the admin shows them, never edits them."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Pin)
-class PinAdmin(admin.ModelAdmin):
-    list_display = ("week", "order", "paper", "note")
-    list_editable = ("order",)
+class PinAdmin(ReadOnlyAdmin):
+    """Picks are made in the curation panel (/curation/), which checks them, freezes them at publish and
+    audits every change; here they are raw data."""
+
+    list_display = ("week", "order", "paper", "note", "created_by", "created_at")
     list_filter = ("week",)
     search_fields = ("paper__arxiv_id", "paper__title", "note")
-    autocomplete_fields = ("paper",)
-    readonly_fields = ("created_by", "created_at")
-
-    def save_model(self, request, obj, form, change):
-        obj.created_by = obj.created_by or request.user
-        super().save_model(request, obj, form, change)
+    list_select_related = ("paper", "created_by")
 
 
 @admin.register(Digest)
