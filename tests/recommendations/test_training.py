@@ -150,3 +150,21 @@ def test_activating_a_model_version_changes_the_cached_digest(catalogue, client)
     assert "by the retriever, from your reading history" in after
     assert re.findall(r'id="paper-([^"]+)"', after) != re.findall(r'id="paper-([^"]+)"', before)
     cache.clear()
+
+
+def test_a_trained_version_can_be_served_again_and_rolled_back_to(catalogue):
+    from apps.recommendations.services.training import model_version_serve, rollback_target
+
+    first = model_version_train(overrides=QUICK)
+    assert first.baselines.keys() >= {"popularity"} and [row["epoch"] for row in first.history][:1] == [1]
+    second = model_version_train(overrides=QUICK)
+    model_version_serve(version=second)  # "activate this version", whatever its metrics
+    first.refresh_from_db()
+    assert second.status == ModelVersion.Status.ACTIVE and first.status == ModelVersion.Status.RETIRED
+    assert rollback_target() == first
+    model_version_serve(version=first)  # "roll back"
+    assert ModelVersion.objects.get(status=ModelVersion.Status.ACTIVE) == first
+    assert ItemVector.objects.filter(model_version=first).count() == len(catalogue)
+    failed = ModelVersion.objects.create(status=ModelVersion.Status.FAILED)
+    with pytest.raises(ValueError, match="only a trained version"):
+        model_version_serve(version=failed)

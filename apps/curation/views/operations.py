@@ -37,10 +37,10 @@ def operations(request):
 
 
 def _started(request, job: Job):
-    """htmx: the job's live progress row; plain POST: back to the page, which lists it."""
-    messages.success(request, f"Started: {job.get_kind_display()}. Its progress shows below.")
+    """htmx: the job's live progress row, added to the list; plain POST: back to the page, which lists it."""
     if request.htmx:
         return render(request, "curation/operations.html#job", {"state": ops.job_state(job)})
+    messages.success(request, f"Started: {job.get_kind_display()}. Its progress shows below.")
     return redirect("curation:operations")
 
 
