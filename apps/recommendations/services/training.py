@@ -157,10 +157,15 @@ def model_version_serve(*, version: ModelVersion) -> ModelVersion:
         usable = {ModelVersion.Status.READY, ModelVersion.Status.RETIRED, ModelVersion.Status.ACTIVE}
         if version.status not in usable or not version.checkpoint:
             raise ValueError(NOT_ACTIVATABLE.format(pk=version.pk, status=version.get_status_display()))
+        if version.status == ModelVersion.Status.ACTIVE:
+            return version
         model, extra = load_checkpoint(version.checkpoint)
         items, paper_ids = item_table()
-        model_version_activate(version=version, model=model, items=items, paper_ids=paper_ids,
-                               trained_ids=extra.get("paper_ids", []))
+        with transaction.atomic():
+            # A retired version's item vectors predate today's catalogue: all of them are made anew.
+            ItemVector.objects.filter(model_version=version).delete()
+            model_version_activate(version=version, model=model, items=items, paper_ids=paper_ids,
+                                   trained_ids=extra.get("paper_ids", []))
         return version
 
 
