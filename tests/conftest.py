@@ -7,6 +7,13 @@ from tests.arxiv_replay import Entry, ReplayFeed, ReplayServer, sample_rows
 from tests.smtp import SMTPSink
 
 
+@pytest.fixture(autouse=True)
+def keyword_relevance_rule(settings):
+    """Ingestion tests exercise the pipeline with the transparent keyword rule (cs.IR taken whole);
+    tests/papers/test_relevance.py turns the classifier on and tests it on real papers."""
+    settings.RETRIEVER_RELEVANCE = {"classifier": False}
+
+
 @pytest.fixture
 def arxiv_feed(settings) -> ReplayFeed:
     """An empty replay feed, served locally; ARXIV_* settings point at it, with no politeness delay."""
