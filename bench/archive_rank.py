@@ -132,12 +132,12 @@ def main() -> None:
 
     cold, warm, windowed, methods = [], [], [], set()
     for user in users:
-        elapsed, (ids, method) = time_ms(lambda: rank_archive(user=user, paper_filter=Q(), depth=DEPTH))
+        elapsed, (ids, method) = time_ms(lambda user=user: rank_archive(user=user, paper_filter=Q(), depth=DEPTH))
         cold.append(elapsed)
         methods.add(method)
         assert len(ids) == DEPTH, len(ids)
-        warm.append(time_ms(lambda: rank_archive(user=user, paper_filter=Q(), depth=DEPTH))[0])
-        windowed.append(time_ms(lambda: rank_archive(user=user, paper_filter=window, depth=DEPTH))[0])
+        warm.append(time_ms(lambda user=user: rank_archive(user=user, paper_filter=Q(), depth=DEPTH))[0])
+        windowed.append(time_ms(lambda user=user: rank_archive(user=user, paper_filter=window, depth=DEPTH))[0])
 
     started = time.perf_counter()
     paper_ids, x = tfidf_features(args.papers)
@@ -149,7 +149,7 @@ def main() -> None:
             Interaction.objects.filter(user=user, kind__in=["like", "save"]).values_list("paper_id", flat=True)
         )
         tags.append(len(positives))
-        svm_times.append(time_ms(lambda: svm_rank(x, index, positives))[0])
+        svm_times.append(time_ms(lambda positives=positives: svm_rank(x, index, positives))[0])
 
     print(f"machine: {machine()}; papers={args.papers}, readers={args.readers}, methods used: {sorted(methods)}")
     print(f"TF-IDF features {x.shape} built in {tfidf_seconds:.1f}s (once; not in the request times)")

