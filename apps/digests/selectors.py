@@ -5,6 +5,7 @@ from the first day (a draft week is still served: papers arrive daily). The edit
 notes appear once the week is published, as frozen at publish; editors preview the draft's live picks.
 """
 import datetime as dt
+import math
 from dataclasses import dataclass
 
 from django.core.cache import cache
@@ -140,7 +141,7 @@ def _rank_week(*, user, week: Week, digest, draft: bool) -> dict:
     ranked, method = rank_for_reader(user=user, paper_ids=sorted(available - pinned))
     return {
         "picks": [(paper_id, note) for paper_id, note in picks if paper_id in available],
-        "ranked": [(r.paper_id, r.reason) for r in ranked],
+        "ranked": [(r.paper_id, r.reason, r.score) for r in ranked],
         "method": method,
     }
 
@@ -196,6 +197,11 @@ def _trending(week: Week) -> list[Paper]:
     )
 
 
+def _shown_score(method: str, score: list[float]) -> float | None:
+    """The ranking score a card may show: a personal ranking's, and only a real number."""
+    return score[0] if method in PERSONAL_METHODS and score and math.isfinite(score[0]) else None
+
+
 def digest_for_reader(*, user, week: Week, page: int = 1, draft: bool = False) -> DigestPage:
     """The week's papers for this reader (anonymous readers get the editors' order and popularity).
 
@@ -208,14 +214,17 @@ def digest_for_reader(*, user, week: Week, page: int = 1, draft: bool = False) -
     ranked_week = _ranked_week(user=user, week=week, digest=digest, draft=draft)
     picks = ranked_week["picks"] if page == 1 else []
     shown = ranked_week["ranked"][(page - 1) * CARDS_PER_PAGE : page * CARDS_PER_PAGE]
-    ids = [paper_id for paper_id, _ in picks] + [paper_id for paper_id, _ in shown]
+    ids = [paper_id for paper_id, _ in picks] + [paper_id for paper_id, *_ in shown]
     papers = Paper.objects.visible().only(*CARD_FIELDS).in_bulk(ids)  # withdrawn since: left out
     states = reader_states(user=user, paper_ids=ids)
     previous, following = _neighbours(week)
     return DigestPage(
         week=week,
         picks=[Card(papers[pid], note=note, states=states[pid]) for pid, note in picks if pid in papers],
-        cards=[Card(papers[pid], reason=reason, states=states[pid]) for pid, reason in shown if pid in papers],
+        cards=[
+            Card(papers[pid], reason=reason, states=states[pid], score=_shown_score(ranked_week["method"], score))
+            for pid, reason, *score in shown if pid in papers  # entries cached before scores have none
+        ],
         total=len(ranked_week["ranked"]),
         page=page,
         trending=_trending(week),

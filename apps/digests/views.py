@@ -34,7 +34,8 @@ def digest_week(request, label: str):
         template = "digests/week.html#more-cards"
     else:
         template = "digests/week.html#digest" if request.htmx else "digests/week.html"
-    return render(request, template, {"digest": digest, "feed_url": _feed_url(request)})
+    expanded = request.GET.get("view") == "expanded"  # abstracts inline and scores, arxiv-sanity style
+    return render(request, template, {"digest": digest, "feed_url": _feed_url(request), "expanded": expanded})
 
 
 def embedding_progress(request):

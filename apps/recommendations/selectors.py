@@ -30,6 +30,7 @@ class Card:
     reason: str = ""
     note: str = ""
     states: set[str] = field(default_factory=set)
+    score: float | None = None  # the ranking's score, where it has a meaning a reader can use
 
 
 def cards_for(*, user, papers: list[Paper]) -> list[Card]:

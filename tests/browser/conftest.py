@@ -29,6 +29,10 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server):
+    from django.core.cache import cache
+
+    # Pages cache per serving generation, which factories do not bump: each test starts from its own data.
+    cache.clear()
     context = browser.new_context(base_url=live_server.url)
     page = context.new_page()
     yield page

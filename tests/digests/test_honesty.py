@@ -72,3 +72,17 @@ def test_a_personal_ranking_says_so(client, reader):
     PaperEmbeddingFactory(paper=this_week())
     body = client.get(URL).content.decode()
     assert "Ranked for you by similarity to what you liked and saved." in body and "Reading new papers" not in body
+
+
+def test_the_expanded_view_shows_abstracts_inline_and_the_personal_score(client, reader):
+    EmbeddingModel.objects.create(name="all-MiniLM-L6-v2", status=EmbeddingModel.Status.ACTIVE)
+    liked = PaperEmbeddingFactory(vector=np.eye(384, dtype=np.float32)[0], paper__announced=dt.date(2026, 6, 1)).paper
+    services.interaction_toggle(user=reader, paper=liked, kind="like", source=Interaction.Source.DIGEST)
+    vector = np.eye(384, dtype=np.float32)[0] + np.eye(384, dtype=np.float32)[1]
+    paper = PaperEmbeddingFactory(vector=vector / np.linalg.norm(vector), paper=this_week(abstract="An abstract.")).paper
+    compact = client.get(URL).content.decode()
+    assert "<details class=\"abstract\">" in compact and "Score " not in compact
+    expanded = client.get(URL, {"view": "expanded"}).content.decode()
+    assert '<p class="abstract-inline math">An abstract.</p>' in expanded and "Score 0.707" in expanded
+    assert f'href="/digest/{WEEK.label}/"' in expanded or "Compact view" in expanded
+    assert paper.title in expanded
