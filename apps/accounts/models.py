@@ -28,6 +28,8 @@ class Profile(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     email_frequency = models.CharField(max_length=16, choices=EmailFrequency.choices, default=EmailFrequency.WEEKLY)
+    # Part of the signed private feed link: bumping it makes every earlier link stop working.
+    feed_generation = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

@@ -6,6 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser, Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 
 from apps.accounts.models import Profile
 from apps.accounts.selectors import email_is_taken
@@ -68,6 +69,12 @@ def profile_update(*, user: AbstractBaseUser, time_zone: str, email_frequency: s
     profile.full_clean()
     profile.save(update_fields=["time_zone", "email_frequency"])
     return profile
+
+
+def feed_link_reset(*, user: AbstractBaseUser) -> None:
+    """Every private feed link given out so far stops working; the next one shown is new."""
+    profile = profile_get_or_create(user=user)
+    Profile.objects.filter(pk=profile.pk).update(feed_generation=F("feed_generation") + 1)
 
 
 @transaction.atomic

@@ -11,6 +11,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(next_page="/"), name="logout"),
     path("settings/", views.profile_settings, name="settings"),
     path("delete/", views.account_delete, name="delete"),
+    path("feed-link/reset/", views.feed_link_reset, name="feed_reset"),
     path("password_change/", views.PasswordChangeView.as_view(), name="password_change"),
     path("password_reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path(

@@ -6,10 +6,11 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.messages.views import SuccessMessageMixin
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
-from django.views.decorators.http import require_http_methods
+from django.urls import reverse, reverse_lazy
+from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.accounts import ratelimit, services
+from apps.accounts.feed_links import feed_token
 from apps.common.keys import PASSWORD_RESET_IP_CACHE, SIGNUP_IP_CACHE
 from apps.accounts.forms import (
     DeleteAccountForm,
@@ -25,6 +26,7 @@ SETTINGS_SAVED = "Your settings are saved."
 PASSWORD_CHANGED = "Your password is changed."
 PASSWORD_RESET_COMPLETE = "Your new password is set, and you are logged in."
 ACCOUNT_DELETED = "Your account and everything in it are deleted."
+FEED_LINK_RESET = "Your private feed link is new: the old one no longer works. Give feed readers the new one."
 
 
 @require_http_methods(["GET", "POST"])
@@ -74,7 +76,16 @@ def profile_settings(request):
         services.profile_update(user=request.user, **form.cleaned_data)
         messages.success(request, SETTINGS_SAVED)
         return redirect("accounts:settings")
-    return render(request, "accounts/settings.html", {"form": form})
+    feed_url = request.build_absolute_uri(reverse("digests:feed", args=[feed_token(user=request.user)]))
+    return render(request, "accounts/settings.html", {"form": form, "feed_url": feed_url})
+
+
+@login_required
+@require_POST
+def feed_link_reset(request):
+    services.feed_link_reset(user=request.user)
+    messages.success(request, FEED_LINK_RESET)
+    return redirect(reverse("accounts:settings") + "#feed-heading")
 
 
 @login_required

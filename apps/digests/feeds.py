@@ -1,6 +1,5 @@
 """A reader's latest digest as an Atom feed (Django's syndication framework writes the XML)."""
-from django.contrib.auth import get_user_model
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 
@@ -9,10 +8,7 @@ from apps.digests import selectors
 FEED_SIZE = 50
 
 
-def digest_atom(request, *, user_id: int):
-    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
-    if user is None:
-        raise Http404("Unknown feed.")
+def digest_atom(request, *, user) -> HttpResponse:
     week = selectors.latest_week()
     feed = Atom1Feed(
         title="Retriever: your weekly RecSys digest",

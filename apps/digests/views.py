@@ -1,19 +1,19 @@
 from django.contrib.auth.decorators import login_required
-from django.core import signing
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
+from apps.accounts.feed_links import feed_reader, feed_token
 from apps.digests import feeds, for_you as for_you_selectors, selectors
 from apps.digests.forms import ForYouForm
 from apps.embeddings.selectors import embedding_progress as embedding_progress_now
 from apps.papers.models import Paper
 from apps.papers.weeks import Week
 from apps.papers.bibtex import bibtex_file
+from apps.search.queries import arxiv_id_in
 from apps.recommendations.selectors import cards_for, library_papers
 
 NO_PAPERS_YET = "No papers yet: the digest appears once the first papers are in."
-FEED_SALT = "digests.feed"
 
 
 def digest_latest(request):
@@ -57,7 +57,7 @@ def for_you(request):
     form = ForYouForm(request.GET or None)
     filters = form.filters()
     if like := request.GET.get("like"):
-        paper = get_object_or_404(Paper.objects.visible(), arxiv_id=like)
+        paper = get_object_or_404(Paper.objects.visible(), arxiv_id=arxiv_id_in(like) or "")
         similar = for_you_selectors.more_like(user=request.user, paper=paper, filters=filters)
         template = "digests/for_you.html#more-like" if request.htmx else "digests/for_you.html"
         return render(request, template, {"form": form, "like": paper, "similar": similar})
@@ -96,16 +96,14 @@ def library_bibtex(request):
 
 
 def digest_feed(request, token: str):
-    """A reader's digest as Atom, for feed readers: the URL is the credential (a signed user id)."""
-    try:
-        user_id = signing.loads(token, salt=FEED_SALT)
-    except signing.BadSignature:
+    """A reader's digest as Atom, for feed readers: the URL is the credential (apps.accounts.feed_links)."""
+    user = feed_reader(token)
+    if user is None:
         raise Http404("Unknown feed.")
-    return feeds.digest_atom(request, user_id=user_id)
+    return feeds.digest_atom(request, user=user)
 
 
 def _feed_url(request) -> str | None:
     if not request.user.is_authenticated:
         return None
-    token = signing.dumps(request.user.pk, salt=FEED_SALT)
-    return request.build_absolute_uri(reverse("digests:feed", args=[token]))
+    return request.build_absolute_uri(reverse("digests:feed", args=[feed_token(user=request.user)]))

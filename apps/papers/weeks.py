@@ -3,8 +3,12 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-WEEK_LABEL = re.compile(r"^(?P<year>\d{4})-W(?P<week>\d{2})$")
+WEEK_LABEL = re.compile(r"(?P<year>\d{4})-W(?P<week>\d{2})")
+# arXiv's first year to a century on: any week a page or a digest can mean, with neighbours on both
+# sides (year 9999's last week has no next one).
+FIRST_YEAR, LAST_YEAR = 1991, 2100
 BAD_WEEK = "Not a week: use the form 2026-W48."
+OUT_OF_RANGE = f"No digest for that week: weeks run from {FIRST_YEAR} to {LAST_YEAR}."
 
 
 @dataclass(frozen=True, order=True)
@@ -17,11 +21,14 @@ class Week:
 
     @classmethod
     def from_label(cls, label: str) -> "Week":
-        match = WEEK_LABEL.match(label)
+        match = WEEK_LABEL.fullmatch(label)
         try:
-            return cls(dt.date.fromisocalendar(int(match["year"]), int(match["week"]), 1))
+            week = cls(dt.date.fromisocalendar(int(match["year"]), int(match["week"]), 1))
         except (TypeError, ValueError):
             raise ValueError(BAD_WEEK)
+        if not FIRST_YEAR <= week.monday.year <= LAST_YEAR:
+            raise ValueError(OUT_OF_RANGE)
+        return week
 
     @property
     def label(self) -> str:

@@ -8,7 +8,8 @@ from django.urls import reverse
 from apps.digests.models import Pin
 from apps.digests.selectors import CARDS_PER_PAGE
 from apps.digests.services import digest_get_or_create, digest_publish
-from apps.digests.views import FEED_SALT, NO_PAPERS_YET
+from apps.accounts.feed_links import feed_token
+from apps.digests.views import NO_PAPERS_YET
 from apps.papers.weeks import BAD_WEEK, Week
 from apps.recommendations import services
 from apps.recommendations.models import Interaction
@@ -43,9 +44,16 @@ def test_an_empty_catalogue_gets_an_empty_state_not_an_error(client):
     assert response.status_code == 200 and NO_PAPERS_YET in response.content.decode()
 
 
-def test_a_malformed_week_is_a_404_that_says_why(client):
-    response = client.get(reverse("digests:week", args=["2026-48"]))
-    assert response.status_code == 404
+@pytest.mark.parametrize("label", ["2026-48", "9999-W52", "0001-W01", "2026-W48%0A", "2026-W48%00", "2026-W99"])
+def test_a_malformed_or_extreme_week_is_a_404(client, label):
+    assert client.get(f"/digest/{label}/").status_code == 404
+
+
+def test_week_labels_match_whole_and_stay_in_range():
+    for bad in ("2026-W48\n", " 2026-W48", "9999-W52", "1990-W10"):
+        with pytest.raises(ValueError):
+            Week.from_label(bad)
+    assert Week.from_label("2100-W52").next.label == "2101-W01"
 
 
 def test_week_labels_round_trip_and_reject_nonsense():
@@ -89,7 +97,8 @@ def test_the_page_costs_the_same_queries_whatever_the_number_of_papers(
     with django_assert_num_queries(len(few.captured_queries)):
         response = client.get(reverse("digests:week", args=[WEEK.label]))
     assert response.content.decode().count('class="paper card"') == 1 + CARDS_PER_PAGE  # the pick, then a page
-    with django_assert_max_num_queries(6):  # session, user, the week's record, its page of papers, states
+    # session, user, time zone, the week's record, its page of papers, states, the feed link's generation
+    with django_assert_max_num_queries(7):
         again = client.get(reverse("digests:week", args=[WEEK.label]))
     assert again.content.decode().count('class="paper card"') == 1 + CARDS_PER_PAGE
 
@@ -162,12 +171,12 @@ def test_library_lists_saved_papers_and_exports_bibtex(client, reader):
 def test_the_private_feed_serves_the_readers_digest_and_refuses_forged_tokens(client, reader):
     kept, dismissed = week_papers(2)
     act(reader, dismissed, Interaction.Kind.DISMISS)
-    token = signing.dumps(reader.pk, salt=FEED_SALT)
+    token = feed_token(user=reader)
     response = client.get(reverse("digests:feed", args=[token]))
     assert response["Content-Type"].startswith("application/atom+xml")
     xml = response.content.decode()
     assert kept.title in xml and dismissed.title not in xml
-    forged = signing.dumps(reader.pk, salt="something-else")
+    forged = signing.Signer(salt="something-else").sign_object([reader.pk, 0])
     assert client.get(reverse("digests:feed", args=[forged])).status_code == 404
     assert client.get(reverse("digests:feed", args=[token[:-2] + "xx"])).status_code == 404
 
