@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from apps.common.keys import WORD_CLOUD_CACHE, cache_key
 from apps.papers.models import Paper
-from apps.papers.records import InvalidRecord, split_arxiv_id
+from apps.papers.records import InvalidRecord, clean, split_arxiv_id
 from apps.seminars.models import RSVP, SeminarSeries, Session, Talk, WordCloud
 
 PAPER_CHOICES = 8
@@ -67,7 +67,7 @@ def reader_rsvps(*, user) -> QuerySet[RSVP]:
 
 def catalogue_choices(query: str, *, limit: int = PAPER_CHOICES) -> list[Paper]:
     """Papers to pick for a talk: an arXiv id goes straight to its paper, words search titles and abstracts."""
-    query = query.strip()[:200]
+    query = clean(query)[:200]  # NUL would make PostgreSQL refuse the query
     if not query:
         return []
     papers = Paper.objects.visible()
