@@ -6,6 +6,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MaxLengthValidator
 
 from apps.accounts import ratelimit, selectors
+from apps.accounts.emails import normalized_email
 from apps.accounts.models import EmailFrequency, time_zone_names
 
 EMAIL_MAX_LENGTH = 254
@@ -57,7 +58,7 @@ class LoginForm(forms.Form):
             raise ValidationError(ratelimit.LOGIN_RATE_LIMITED, code="rate_limited")
         user = selectors.user_get_by_email(email=email)
         # An unknown email still goes through authenticate(), which hashes anyway: no timing tells it apart.
-        username = user.get_username() if user else email.lower()
+        username = user.get_username() if user else normalized_email(email)
         self.user_cache = authenticate(self.request, username=username, password=password)
         if self.user_cache is None:
             ratelimit.login_failure_record(ip=ip, email=email)
@@ -89,10 +90,20 @@ class DeleteAccountForm(forms.Form):
         super().__init__(*args, **kwargs)
 
     def clean_password(self):
-        password = self.cleaned_data["password"]
-        if not self.user.check_password(password):
-            raise ValidationError(DELETE_WRONG_PASSWORD, code="password_incorrect")
-        return password
+        return _checked_current_password(self.user, self.cleaned_data["password"], DELETE_WRONG_PASSWORD)
+
+    def is_rate_limited(self) -> bool:
+        return self.has_error("password", "rate_limited")
+
+
+def _checked_current_password(user, password: str, wrong: str) -> str:
+    """The signed-in user's own password, throttled: refused without checking once too many were wrong."""
+    if ratelimit.password_check_blocked(user_id=user.pk):
+        raise ValidationError(ratelimit.TOO_MANY_PASSWORD_CHECKS, code="rate_limited")
+    if not user.check_password(password):
+        ratelimit.password_check_failed(user_id=user.pk)
+        raise ValidationError(wrong, code="password_incorrect")
+    return password
 
 
 class _PasswordLengthMixin:
@@ -108,7 +119,12 @@ class _PasswordLengthMixin:
 
 
 class PasswordChangeForm(_PasswordLengthMixin, auth_forms.PasswordChangeForm):
-    pass
+    def clean_old_password(self):
+        wrong = self.error_messages["password_incorrect"]
+        return _checked_current_password(self.user, self.cleaned_data["old_password"], wrong)
+
+    def is_rate_limited(self) -> bool:
+        return self.has_error("old_password", "rate_limited")
 
 
 class SetPasswordForm(_PasswordLengthMixin, auth_forms.SetPasswordForm):

@@ -24,6 +24,20 @@ class EmailFrequency(models.TextChoices):
     OFF = "off", "No emails"
 
 
+class AccountEmail(models.Model):
+    """The account's email, normalised (apps.accounts.emails): unique, so one address is one account,
+    even when two sign-ups in different case arrive at the same moment. Kept in step with User.email
+    by a signal (apps.accounts.signals)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="account_email"
+    )
+    normalized = models.CharField(max_length=1024, unique=True)
+
+    def __str__(self) -> str:
+        return self.normalized
+
+
 class Profile(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])

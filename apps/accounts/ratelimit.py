@@ -1,5 +1,7 @@
-"""Throttling in the shared cache: failed log-ins per client IP and per account, and sign-ups and
-password-reset requests per client IP (each mails or creates something, so each is worth abusing).
+"""Throttling in the shared cache: failed log-ins per client IP and per account, wrong current passwords
+per signed-in account (deleting the account, changing the password: a borrowed session must not make
+them a password oracle), and sign-ups and password-reset requests per client IP (each mails or creates
+something, so each is worth abusing).
 
 Fixed windows: a counter starts at the first hit and expires its window's seconds later.
 """
@@ -11,13 +13,23 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
-from apps.common.keys import LOGIN_FAILURES_ACCOUNT_CACHE, LOGIN_FAILURES_IP_CACHE, cache_key
+from apps.accounts.emails import normalized_email
+from apps.common.keys import (
+    LOGIN_FAILURES_ACCOUNT_CACHE,
+    LOGIN_FAILURES_IP_CACHE,
+    PASSWORD_CHECK_CACHE,
+    cache_key,
+)
 
 LOGIN_FAILURE_LIMIT = 5
 LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
 LOGIN_RATE_LIMITED = (
     "Too many failed log-in attempts. Wait 15 minutes and try again, or reset your password."
 )
+
+PASSWORD_CHECK_LIMIT = 5
+PASSWORD_CHECK_WINDOW_SECONDS = 15 * 60
+TOO_MANY_PASSWORD_CHECKS = "Too many wrong passwords. Wait 15 minutes and try again."
 
 SIGNUP_LIMIT = 10
 PASSWORD_RESET_LIMIT = 5
@@ -42,7 +54,8 @@ def client_ip(request: HttpRequest) -> str:
 
 def _account_key(email: str) -> str:
     # Hashed so no address ends up in Redis in clear, and any length or character makes a valid key.
-    return cache_key(LOGIN_FAILURES_ACCOUNT_CACHE, hashlib.sha256(email.strip().lower().encode()).hexdigest())
+    # The same normalisation as the account lookup: every spelling that reaches an account shares its count.
+    return cache_key(LOGIN_FAILURES_ACCOUNT_CACHE, hashlib.sha256(normalized_email(email).encode()).hexdigest())
 
 
 def _keys(*, ip: str, email: str) -> list[str]:
@@ -91,3 +104,18 @@ def login_failures_clear(*, email: str) -> None:
         cache.delete(_account_key(email))
     except CACHE_ERRORS:
         logger.exception("Login rate limit unavailable: the cache does not answer")
+
+
+def password_check_blocked(*, user_id: int) -> bool:
+    try:
+        return (cache.get(cache_key(PASSWORD_CHECK_CACHE, user_id)) or 0) >= PASSWORD_CHECK_LIMIT
+    except CACHE_ERRORS:
+        logger.exception("Password check limit unavailable: the cache does not answer")
+        return False
+
+
+def password_check_failed(*, user_id: int) -> None:
+    try:
+        _count(cache_key(PASSWORD_CHECK_CACHE, user_id), PASSWORD_CHECK_WINDOW_SECONDS)
+    except CACHE_ERRORS:
+        logger.exception("Password check limit unavailable: the cache does not answer")

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
+from apps.accounts.emails import normalized_email
 from apps.accounts.models import Profile
 from apps.accounts.selectors import email_is_taken
 from config import embedded
@@ -24,8 +25,8 @@ def _email_taken_error() -> ValidationError:
 
 
 def _username_for(email: str) -> str:
-    """The email lowercased, so the username is unique exactly when the email is; generated when it can't be."""
-    username = email.lower()
+    """The normalised email when free, else generated: AccountEmail, not the username, keeps addresses unique."""
+    username = normalized_email(email)
     max_length = get_user_model()._meta.get_field("username").max_length
     if len(username) <= max_length and not get_user_model().objects.filter(username=username).exists():
         return username
@@ -52,7 +53,8 @@ def user_signup(*, email: str, password: str) -> AbstractBaseUser:
             user.save()
             Profile.objects.create(user=user)
     except IntegrityError:
-        # A concurrent sign-up with the same email saved the same username between our check and here.
+        # A concurrent sign-up with the same address (in any case) committed between our check and here:
+        # the unique AccountEmail (or username) refused this one.
         raise _email_taken_error() from None
     return user
 

@@ -97,7 +97,8 @@ def account_delete(request):
         logout(request)
         messages.success(request, ACCOUNT_DELETED)
         return redirect("/")
-    return render(request, "accounts/delete.html", {"form": form})
+    status = 429 if form.is_bound and form.is_rate_limited() else 200
+    return render(request, "accounts/delete.html", {"form": form}, status=status)
 
 
 class PasswordChangeView(SuccessMessageMixin, auth_views.PasswordChangeView):
@@ -105,6 +106,12 @@ class PasswordChangeView(SuccessMessageMixin, auth_views.PasswordChangeView):
     template_name = "accounts/password_change.html"
     success_url = reverse_lazy("accounts:settings")
     success_message = PASSWORD_CHANGED
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.is_rate_limited():
+            response.status_code = 429
+        return response
 
 
 class PasswordResetView(auth_views.PasswordResetView):

@@ -23,6 +23,7 @@ LOGIN_FAILURES_IP_CACHE = "login-failures-ip"
 LOGIN_FAILURES_ACCOUNT_CACHE = "login-failures-account"
 SIGNUP_IP_CACHE = "signup-ip"
 PASSWORD_RESET_IP_CACHE = "password-reset-ip"
+PASSWORD_CHECK_CACHE = "password-check"
 FOR_YOU_CACHE = "for-you"  # a reader's ranked archive, paged without repeats
 GENERATION_CACHE = "generation"  # apps.common.generations: what a cached ranking was computed from
 DIGEST_WEEK_CACHE = "digest-week"  # a reader's ranked week, picks and reasons

@@ -1,10 +1,10 @@
 """The editors' newsletter pages under /curation/newsletters/: deliveries, a preview for any reader,
 and the emails kept as files when there is no SMTP server. Same check as every curation page."""
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.http import Http404
 from django.shortcuts import render
 
+from apps.accounts.selectors import user_get_by_email
 from apps.curation.permissions import editor_required
 from apps.digests.selectors import digest_record, digest_weeks
 from apps.newsletters import outbox, selectors
@@ -33,7 +33,7 @@ def preview(request):
     if week is not None and week not in weeks:
         weeks.insert(0, week)
     email = request.GET.get("reader", "").strip()
-    reader = get_user_model().objects.filter(email__iexact=email).first() if email else request.user
+    reader = user_get_by_email(email=email) if email else request.user
     context = {"weeks": weeks, "week": week, "reader_email": email or request.user.email, "error": None}
     if reader is None:
         context["error"] = NO_READER
