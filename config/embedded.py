@@ -6,6 +6,7 @@ settings read them, the launcher (`config.devstack`) starts and stops the server
 """
 import atexit
 import os
+import secrets
 import signal
 import subprocess
 import time
@@ -16,6 +17,23 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 def var_dir() -> Path:
     return Path(os.environ.get("RETRIEVER_VAR_DIR", BASE_DIR / "var")).resolve()
+
+
+def development_secret_key() -> str:
+    """Made once per var dir (0600), the first process to need it writes it; the others read it."""
+    path = var_dir() / "secret-key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):  # another process created it a moment ago and may still be writing
+            if key := path.read_text().strip():
+                return key
+            time.sleep(0.02)
+        raise RuntimeError(f"{path} is empty: delete it and start again.")
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(secrets.token_urlsafe(50))
+    return path.read_text().strip()
 
 
 def pgdata_dir() -> Path:
@@ -39,6 +57,10 @@ def postgres_url() -> str:
         if len(lines) > 4 and lines[4].strip():
             socket_dir = Path(lines[4].strip())
     return f"postgresql://postgres@/postgres?host={socket_dir}"
+
+
+def postmaster_pid() -> int:
+    return int((pgdata_dir() / "postmaster.pid").read_text().split()[0])
 
 
 def redis_url() -> str:

@@ -25,9 +25,9 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = embedded.var_dir()
 
 DEBUG = env_bool("DJANGO_DEBUG", default="SECRET_KEY" not in os.environ)
-SECRET_KEY = os.environ.get("SECRET_KEY") or (
-    "django-insecure-development-only-key" if DEBUG else None
-)
+# Development: a random key per install, kept under var/. A key written in the code would let anyone
+# sign what we sign (a reader's private feed link) on every development install.
+SECRET_KEY = os.environ.get("SECRET_KEY") or (embedded.development_secret_key() if DEBUG else None)
 if not SECRET_KEY:
     raise RuntimeError("SECRET_KEY must be set when DJANGO_DEBUG is off.")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver" if DEBUG else "")
