@@ -4,8 +4,10 @@
     python -m config.devstack test [ARGS]    # embedded services (under var/test), then pytest ARGS
     python -m config.devstack exec CMD...    # embedded services, then any command (benchmarks)
 
-Embedded PostgreSQL/Redis start only when DATABASE_URL / CELERY_BROKER_URL are unset. Ctrl-C stops
-everything this command started; data stays in the var dir, so running it again is idempotent.
+Embedded PostgreSQL/Redis start only when DATABASE_URL / CELERY_BROKER_URL are unset. Ctrl-C, SIGTERM
+or SIGHUP (a closed terminal) stop everything this command started, in order; if the launcher dies
+without a word (SIGKILL), its reaper (config.reaper) stops it all the same. Data stays in the var dir,
+so running it again is idempotent.
 """
 import errno
 import fcntl
@@ -15,11 +17,13 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 
 from config import embedded
 
 SAMPLE_PAPERS = embedded.BASE_DIR / "data" / "sample" / "arxiv_papers.jsonl"
 PYTHON = sys.executable
+PREVIOUS_RUN_STOP_SECONDS = 60
 
 
 class AlreadyRunning(SystemExit):
@@ -36,15 +40,61 @@ def hold_lock(name: str):
     except BlockingIOError:
         handle.seek(0)
         owner = handle.read().strip() or "unknown"
+        if not _process_exists(owner):  # its launcher is gone: its reaper is stopping what was left
+            print("Waiting for the previous run to finish stopping…")
+            if _lock_within(handle, PREVIOUS_RUN_STOP_SECONDS):
+                return _own(handle)
         raise AlreadyRunning(
             f"Retriever is already running from {embedded.var_dir()} (launcher pid {owner}). "
             "Stop it with Ctrl-C in its terminal, or set RETRIEVER_VAR_DIR to run a second copy."
         )
+    return _own(handle)
+
+
+def _own(handle):
     handle.seek(0)
     handle.truncate()
     handle.write(str(os.getpid()))
     handle.flush()
     return handle
+
+
+def _process_exists(pid: str) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _lock_within(handle, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            time.sleep(0.2)
+    return False
+
+
+class Reaper:
+    """The pipe to config.reaper: what is written here is stopped if the launcher dies unannounced."""
+
+    def __init__(self, lock):
+        read, self.write = os.pipe()
+        # Its own session: a signal to the launcher's group or terminal never reaches it. It inherits
+        # the lock, so the next launcher waits until it has finished.
+        self.process = subprocess.Popen(
+            [PYTHON, "-m", "config.reaper"], stdin=read, cwd=embedded.BASE_DIR,
+            start_new_session=True, pass_fds=[lock.fileno()],
+        )
+        os.close(read)
+
+    def watch(self, kind: str, pid: int) -> None:
+        os.write(self.write, f"{kind} {pid}\n".encode())
 
 
 def ensure_port_free(host: str, port: int) -> None:
@@ -65,7 +115,8 @@ def ensure_port_free(host: str, port: int) -> None:
 class Stack:
     """The embedded services plus the child processes, stopped in reverse order."""
 
-    def __init__(self):
+    def __init__(self, reaper: Reaper):
+        self.reaper = reaper
         self.postgres = None
         self.redis = None
         self.children: list[subprocess.Popen] = []
@@ -74,19 +125,33 @@ class Stack:
         if not os.environ.get("DATABASE_URL"):
             started = time.monotonic()
             self.postgres = embedded.start_postgres()
+            self.reaper.watch("postgres", embedded.postmaster_pid())
             os.environ["DATABASE_URL"] = embedded.postgres_url()
             print(f"PostgreSQL (embedded) ready in {time.monotonic() - started:.1f}s: {embedded.pgdata_dir()}")
         if not os.environ.get("CELERY_BROKER_URL"):
             self.redis = embedded.start_redis()
+            if self.redis is not None:
+                self.reaper.watch("group", self.redis.pid)
             os.environ["CELERY_BROKER_URL"] = embedded.redis_url()
             print(f"Redis (embedded) ready: {embedded.redis_socket()}")
 
     def manage(self, *args: str) -> None:
-        subprocess.run([PYTHON, "manage.py", *args], check=True, cwd=embedded.BASE_DIR)
+        command = self._start([PYTHON, "manage.py", *args])
+        if command.wait():
+            raise subprocess.CalledProcessError(command.returncode, command.args)
+        self.children.remove(command)
 
     def spawn(self, name: str, *args: str) -> None:
         print(f"starting {name}: {' '.join(args)}")
-        self.children.append(subprocess.Popen(list(args), cwd=embedded.BASE_DIR, start_new_session=True))
+        self._start(list(args))
+
+    def _start(self, args: list[str]) -> subprocess.Popen:
+        # Its own session and process group: stopped as a whole (the worker's pool, runserver's reloader),
+        # by us in order or by the reaper if we die first.
+        child = subprocess.Popen(args, cwd=embedded.BASE_DIR, start_new_session=True)
+        self.children.append(child)
+        self.reaper.watch("group", child.pid)
+        return child
 
     def wait(self) -> int:
         while True:
@@ -154,11 +219,17 @@ def main(argv: list[str]) -> int:
         command, rest = "exec", [PYTHON, "-m", "pytest", *rest]
     if command not in ("run", "exec") or (command == "exec" and not rest):
         raise SystemExit("Usage: python -m config.devstack run | test [PYTEST ARGS] | exec CMD...")
-    lock = hold_lock("devstack.lock")  # noqa: F841 (held for the life of the process)
-    stack = Stack()
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    return supervised(run if command == "run" else lambda stack: execute(stack, rest))
+
+
+def supervised(work: Callable[[Stack], int]) -> int:
+    """Run `work` with a Stack that is stopped however this process ends."""
+    lock = hold_lock("devstack.lock")
+    stack = Stack(Reaper(lock))
+    for signum in (signal.SIGTERM, signal.SIGHUP):  # SIGHUP: the terminal was closed
+        signal.signal(signum, lambda number, _: sys.exit(128 + number))
     try:
-        return run(stack) if command == "run" else execute(stack, rest)
+        return work(stack)
     except KeyboardInterrupt:
         print("\nStopping…")
         return 0
