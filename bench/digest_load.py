@@ -123,7 +123,7 @@ def session_cookie(user_id: int) -> str:
     return session.session_key
 
 
-def load(base: str, cookies: list[str], weeks: list[str], total: int, concurrency: int) -> dict:
+def load(base: str, cookies: list[str], weeks: list[str], total: int, concurrency: int, cookies_in_order=False) -> dict:
     latencies: list[float] = []
     errors = 0
     lock = threading.Lock()
@@ -134,7 +134,7 @@ def load(base: str, cookies: list[str], weeks: list[str], total: int, concurrenc
         session = getattr(local, "session", None) or requests.Session()
         local.session = session
         started = time.perf_counter()
-        response = session.get(f"{base}/digest/{random.choice(weeks)}/", cookies={"sessionid": random.choice(cookies)})
+        response = session.get(f"{base}/digest/{random.choice(weeks)}/", cookies={"sessionid": cookies[i % len(cookies)] if cookies_in_order else random.choice(cookies)})
         elapsed = time.perf_counter() - started
         with lock:
             latencies.append(elapsed)
@@ -159,6 +159,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--sessions", type=int, default=500, help="signed-in readers requesting")
+    parser.add_argument("--weeks", type=int, default=8, help="latest weeks requested")
+    parser.add_argument("--warm", action="store_true", help="first load every (reader, week) once: a warm cache")
     args = parser.parse_args()
 
     call_command("migrate", verbosity=0)
@@ -169,11 +172,11 @@ def main() -> None:
     ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).update(status=ModelVersion.Status.RETIRED)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
-    cookies = [session_cookie(user_id) for user_id in random.Random(0).sample(readers, min(500, len(readers)))]
-    weeks = [Week.containing(NEWEST - dt.timedelta(weeks=w)).label for w in range(8)]
+    cookies = [session_cookie(user_id) for user_id in random.Random(0).sample(readers, min(args.sessions, len(readers)))]
+    weeks = [Week.containing(NEWEST - dt.timedelta(weeks=w)).label for w in range(args.weeks)]
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{args.port}",
-         "--workers", str(args.workers), "--log-level", "warning", "--timeout", "300"],
+         "--workers", str(args.workers), "--log-level", "warning", "--timeout", "300", "--graceful-timeout", "5"],
         cwd=ROOT, env={**os.environ, "DJANGO_DEBUG": "1", "RETRIEVER_WARM_ENCODER": "0"},
     )
     base = f"http://127.0.0.1:{args.port}"
@@ -185,11 +188,18 @@ def main() -> None:
             except (requests.ConnectionError, requests.Timeout):
                 time.sleep(0.2)
         load(base, cookies, weeks, 40, args.concurrency)  # warm-up: imports, connections
+        if args.warm:
+            for week in weeks:
+                load(base, cookies, [week], len(cookies), args.concurrency, cookies_in_order=True)
         result = load(base, cookies, weeks, args.requests, args.concurrency)
     finally:
         server.terminate()
-        server.wait(20)
-    print(f"papers={args.papers} readers={args.readers} concurrency={args.concurrency} gunicorn workers={args.workers}")
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:  # a worker still busy: the result is in, do not lose it
+            server.kill()
+    print(f"papers={args.papers} readers={args.readers} concurrency={args.concurrency} gunicorn workers={args.workers} "
+          f"sessions={len(cookies)} weeks={len(weeks)} warm={args.warm}")
     print("| requests | errors | wall s | req/s | p50 ms | p95 ms |\n|---|---|---|---|---|---|")
     print(f"| {result['requests']} | {result['errors']} | {result['wall_s']} | {result['req_per_s']} | {result['p50_ms']} | {result['p95_ms']} |")
 
