@@ -87,6 +87,14 @@ class SessionForm(forms.Form):
     def clean_minutes(self):
         return dt.timedelta(minutes=self.cleaned_data["minutes"])
 
+    def clean(self):
+        cleaned = super().clean()
+        start = cleaned.get("start")
+        others = Session.objects.filter(series=self.session.series, start=start).exclude(pk=self.session.pk)
+        if start and others.exists():
+            self.add_error("start", "Another session of this series starts then.")
+        return cleaned
+
 
 class DecisionForm(forms.Form):
     decision = forms.ChoiceField(choices=[("confirm", "Confirm"), ("decline", "Decline")])

@@ -58,3 +58,16 @@ def test_an_organizer_moves_a_session_on_the_series_clock_whatever_their_own_zon
     session.refresh_from_db()
     assert session.start == dt.datetime(2026, 12, 9, 16, 30, tzinfo=UTC)
     assert session.duration == dt.timedelta(minutes=90) and session.sequence == 1
+
+
+def test_moving_a_session_onto_another_ones_start_is_a_form_error(client):
+    series = SeriesFactory(time_zone="Europe/Moscow")
+    first = SessionFactory(series=series, start=dt.datetime(2026, 12, 9, 15, 0, tzinfo=UTC))
+    second = SessionFactory(series=series, start=dt.datetime(2026, 12, 16, 15, 0, tzinfo=UTC))
+    organizer = UserFactory()
+    series.organizers.add(organizer)
+    client.force_login(organizer)
+    response = client.post(f"/seminars/sessions/{second.pk}/edit/", {"start": "2026-12-09T18:00", "minutes": 60})
+    assert response.status_code == 400 and "Another session of this series starts then" in response.content.decode()
+    second.refresh_from_db()
+    assert second.start == dt.datetime(2026, 12, 16, 15, 0, tzinfo=UTC) and first.start != second.start
