@@ -1,7 +1,9 @@
 """Reads of the vector store: which model serves, nearest neighbours, what is left to embed."""
 import logging
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 import numpy as np
@@ -121,10 +123,39 @@ def nearest_papers(
     return sorted(found, key=lambda row: row[1])
 
 
-def paper_vectors(*, paper_ids, model_name: str) -> dict[int, np.ndarray]:
-    """{paper id: vector} for the papers that have one from this model, in one query."""
+_remembered_vectors: ContextVar[dict | None] = ContextVar("remembered_vectors", default=None)
+
+
+@contextmanager
+def paper_vectors_remembered() -> Iterator[None]:
+    """Inside the block, paper_vectors reads each paper's vector once (None: it has none).
+
+    For jobs that rank the same papers for many readers (a week's newsletters): the week's vectors
+    are read for the first reader only, then each reader costs their own history's.
+    """
+    token = _remembered_vectors.set({})
+    try:
+        yield
+    finally:
+        _remembered_vectors.reset(token)
+
+
+def _read_vectors(paper_ids, model_name: str) -> dict[int, np.ndarray]:
     rows = PaperEmbedding.objects.filter(paper_id__in=paper_ids, model_name=model_name).values_list("paper_id", "vector")
     return {paper_id: np.asarray(vector, dtype=np.float32) for paper_id, vector in rows}
+
+
+def paper_vectors(*, paper_ids, model_name: str) -> dict[int, np.ndarray]:
+    """{paper id: vector} for the papers that have one from this model, in one query."""
+    remembered = _remembered_vectors.get()
+    if remembered is None:
+        return _read_vectors(paper_ids, model_name)
+    known = remembered.setdefault(model_name, {})
+    missing = [paper_id for paper_id in dict.fromkeys(paper_ids) if paper_id not in known]
+    if missing:
+        read = _read_vectors(missing, model_name)
+        known.update({paper_id: read.get(paper_id) for paper_id in missing})
+    return {paper_id: known[paper_id] for paper_id in paper_ids if known[paper_id] is not None}
 
 
 def warm_encoder() -> bool:

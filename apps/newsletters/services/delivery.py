@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from apps.common.keys import NEWSLETTER_START_LOCK
 from apps.digests.models import Digest
+from apps.embeddings.selectors import paper_vectors_remembered
 from apps.newsletters.compose import Edition, edition_for, newsletter_for, newsletter_message
 from apps.newsletters.models import NewsletterDelivery
 from apps.newsletters.services.subscription import is_subscribed, subscribers
@@ -148,20 +149,21 @@ def deliveries_send(*, delivery_ids: list[int], on_progress: Callable[[Outcome],
     rate = settings.NEWSLETTER_RATE_LIMIT
     next_send = 0.0
     connection = get_connection()
-    try:
-        for index, delivery_id in enumerate(delivery_ids):
-            outcome, reason = delivery_send(delivery_id=delivery_id, connection=connection, edition=edition)
-            result.counts[outcome] += 1
-            if on_progress:
-                on_progress(outcome)
-            if outcome is Outcome.RETRY:
-                result.retry_ids, result.retry_reason = delivery_ids[index:], reason
-                break
-            if outcome is Outcome.SENT and rate > 0:
-                next_send = max(next_send, time.monotonic()) + 1 / rate
-                time.sleep(max(0.0, next_send - time.monotonic()))
-    finally:
-        connection.close()
+    with paper_vectors_remembered():  # the week's vectors read once, not once per reader
+        try:
+            for index, delivery_id in enumerate(delivery_ids):
+                outcome, reason = delivery_send(delivery_id=delivery_id, connection=connection, edition=edition)
+                result.counts[outcome] += 1
+                if on_progress:
+                    on_progress(outcome)
+                if outcome is Outcome.RETRY:
+                    result.retry_ids, result.retry_reason = delivery_ids[index:], reason
+                    break
+                if outcome is Outcome.SENT and rate > 0:
+                    next_send = max(next_send, time.monotonic()) + 1 / rate
+                    time.sleep(max(0.0, next_send - time.monotonic()))
+        finally:
+            connection.close()
     return result
 
 
