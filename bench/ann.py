@@ -1,6 +1,7 @@
-"""pgvector HNSW against exact search on random unit vectors, side by side in one run.
+"""pgvector HNSW against exact search, side by side in one run, on random or clustered unit vectors.
 
     python bench/ann.py                       # 100,000 x 384, here
+    python bench/ann.py --vectors clustered   # papers around 500 topics, as embeddings are
     python bench/ann.py --n 1000000 --queries 100 --maintenance-work-mem 8GB   # unattended, bigger machine
 
 Loads --n random unit vectors (384 dims, seed fixed) into a scratch table, answers --queries random
@@ -8,6 +9,8 @@ unit queries exactly (sequential scan) for the ground truth and its latency, bui
 (cosine, m=16, ef_construction=64, as the app's index), then times top-k at each ef_search and scores
 recall@k against the exact answers. Uses DATABASE_URL, or an embedded PostgreSQL under var/bench.
 Random vectors have no cluster structure, the hardest case for HNSW: real embeddings recall better.
+`--vectors clustered` draws every vector (and every query) around one of --topics random directions,
+at cosine about 0.75 to it, like papers about one subject in a text-embedding space.
 """
 import argparse
 import os
@@ -21,9 +24,14 @@ from pgvector.psycopg import register_vector
 DIMS = 384
 
 
+CENTRES: list[np.ndarray] = []  # the topics, with --vectors clustered
+
+
 def unit_vectors(rng: np.random.Generator, n: int) -> np.ndarray:
     vectors = rng.standard_normal((n, DIMS), dtype=np.float32)
-    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    if CENTRES:
+        vectors = CENTRES[0][rng.integers(len(CENTRES[0]), size=n)] + 0.045 * vectors
+    return (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
 
 
 def load(conn, n: int, rng: np.random.Generator, chunk: int = 50_000) -> float:
@@ -59,8 +67,12 @@ def main() -> None:
     parser.add_argument("--ef-construction", type=int, default=64)
     parser.add_argument("--maintenance-work-mem", default="2GB", help="the graph should fit, or the build crawls")
     parser.add_argument("--keep", action="store_true", help="leave the scratch table behind")
+    parser.add_argument("--vectors", choices=["random", "clustered"], default="random")
+    parser.add_argument("--topics", type=int, default=500, help="clusters, with --vectors clustered")
     args = parser.parse_args()
     rng = np.random.default_rng(2026)
+    if args.vectors == "clustered":
+        CENTRES.append(unit_vectors(rng, args.topics))
     workers = max((os.cpu_count() or 2) - 1, 1)
 
     with database_url() as url, psycopg.connect(url, autocommit=True) as conn:
@@ -68,7 +80,7 @@ def main() -> None:
         register_vector(conn)
         version = conn.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'").fetchone()[0]
         print(f"machine: {machine()}; PostgreSQL {conn.info.server_version}, pgvector {version}")
-        print(f"loading {args.n:,} random unit vectors ({DIMS} dims) ...", flush=True)
+        print(f"loading {args.n:,} {args.vectors} unit vectors ({DIMS} dims) ...", flush=True)
         print(f"load (COPY + VACUUM ANALYZE): {load(conn, args.n, rng):.1f}s", flush=True)
         queries = unit_vectors(rng, args.queries)
         conn.execute(f"SET max_parallel_workers_per_gather = {workers}")
