@@ -58,3 +58,34 @@ def test_sign_up_to_present_and_rsvp_without_a_reload(browser, live_server, sett
     assert RSVP.objects.get(user=attendee).status == "cancelled"
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     context.close()
+
+
+def test_no_seminar_page_scrolls_sideways_from_320_to_1280_px(browser, live_server, settings):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from tests.browser.test_phones import LONG, WIDTHS, overflow
+    from tests.seminars.factories import SeriesFactory, TalkFactory
+
+    cache.clear()
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    series = SeriesFactory(slug="recsys", description=LONG)
+    given = TalkFactory(session=SessionFactory(series=series, start=timezone.now() - dt.timedelta(days=7)),
+                        title=f"{LONG}: ranking with $\\mathcal{{O}}(n)$ cost")
+    booked = TalkFactory(session=SessionFactory(series=series), title=LONG, abstract=LONG)
+    open_session = SessionFactory(series=series, capacity=10)
+    reader = UserFactory()
+    series.organizers.add(reader)
+    context = browser.new_context(base_url=live_server.url)
+    page = context.new_page()
+    log_in(page, reader)
+    paths = ["/seminars/", "/seminars/recsys/", "/seminars/recsys/archive/", f"/seminars/sessions/{booked.session_id}/",
+             f"/seminars/sessions/{open_session.pk}/?q=ranking", f"/seminars/present/{given.paper.arxiv_id}/",
+             "/seminars/mine/", "/seminars/recsys/manage/", f"/seminars/speakers/{booked.speaker_id}/"]
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 800})
+        for path in paths:
+            page.goto(path)
+            assert overflow(page) <= 0, f"{path} at {width} px is {overflow(page)} px too wide"
+    context.close()
