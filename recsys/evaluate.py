@@ -32,7 +32,7 @@ DEFAULT_METHODS = ("app", "corrected_logq", "logq", "in_batch", "mns_corrected_l
 # app: exactly what apps/recommendations trains (recsys.app), whatever the other flags say,
 # except the device and the epoch cap of this run
 KNOWN_METHODS = ("app", *METHODS, *BASELINES)
-METRICS = [f"{m}@{k}" for m in ("recall", "ndcg") for k in KS] + [f"coverage@{k}" for k in KS]
+METRICS = [f"{m}@{k}" for m in ("recall", "ndcg") for k in KS] + [f"coverage@{k}" for k in KS] + ["cold_recall@20"]
 EXAMPLE_BUDGET = 3_000_000   # training examples per run when --epochs is not given
 # The full softmax scores every example against the whole catalogue, so its cost per example grows
 # with N: at 10k items it is about five times a sampled loss's with ~2k negatives. Past that the
@@ -90,7 +90,9 @@ def evaluate(items: ItemTable, interactions: Interactions, split_name: str, meth
     if len(data.readers) > max_readers:   # a fixed sample, the same for every method and seed
         keep = np.sort(np.random.default_rng(0).choice(len(data.readers), max_readers, replace=False))
         data = Split(data.train, data.readers[keep], [data.relevant[i] for i in keep], [data.seen[i] for i in keep])
-    log(f"split {split_name}: {len(data.train)} training events, {len(data.readers)} readers evaluated, {len(items)} items")
+    cold = np.flatnonzero(np.bincount(data.train.items[data.train.positive], minlength=len(items)) == 0)
+    log(f"split {split_name}: {len(data.train)} training events, {len(data.readers)} readers evaluated, {len(items)} items "
+        f"({len(cold)} never read in training)")
     results, configs = [], {}
     for method in methods:
         requirement = needs(method)
@@ -108,16 +110,24 @@ def evaluate(items: ItemTable, interactions: Interactions, split_name: str, meth
                 scorer, trained = fit_two_tower(config, data, items, seed)
                 configs[method] = plain(dataclasses.replace(config, seed=None, progress=None))
                 note = f", {len(trained['history'])} epoch(s), best {trained['best_epoch']}"
-            runs.append(ranking_metrics(scorer, data.readers, data.relevant, data.seen, len(items)))
+            runs.append(ranking_metrics(scorer, data.readers, data.relevant, data.seen, len(items), cold=cold))
             if n_seeds > 1:
                 log(f"  {method} seed {seed + 1}/{n_seeds}: {time.perf_counter() - started:.0f}s{note}, recall@20 {runs[-1]['recall@20']:.4f}")
-        log(f"{method}: {time.perf_counter() - tic:.0f}s for {len(runs)} seed(s), recall@20 {np.mean([r['recall@20'] for r in runs]):.4f}")
-        results += [{"method": method, "metric": metric, "mean": float(np.mean([r[metric] for r in runs])),
-                     "std": float(np.std([r[metric] for r in runs]))} for metric in METRICS]
+        log(f"{method}: {time.perf_counter() - tic:.0f}s for {len(runs)} seed(s), recall@20 {np.mean([r['recall@20'] for r in runs]):.4f}, "
+            f"cold recall@20 {np.mean([r['cold_recall@20'] for r in runs]):.4f}")
+        results += [summary(method, metric, [r[metric] for r in runs]) for metric in METRICS]
     return {"split": split_name, "test_fraction": test_fraction if split_name != "leave-one-out" else None,
             "data": {"training_events": len(data.train), "readers_evaluated": len(data.readers), "items": len(items),
                      "seeds": seeds},
             "configs": configs, "results": results}
+
+
+def summary(method: str, metric: str, values: list[float]) -> dict:
+    """Mean and std over seeds; None for a metric with nothing to measure (cold_recall@20 when no
+    held-out item is new), so the report stays valid JSON."""
+    if np.isnan(values).any():
+        return {"method": method, "metric": metric, "mean": None, "std": None}
+    return {"method": method, "metric": metric, "mean": float(np.mean(values)), "std": float(np.std(values))}
 
 
 def plain(value):
@@ -133,7 +143,8 @@ def plain(value):
 
 def markdown_table(report: dict) -> str:
     methods = list(dict.fromkeys(r["method"] for r in report["results"]))
-    cell = {(r["method"], r["metric"]): f"{r['mean']:.4f} ± {r['std']:.4f}" for r in report["results"]}
+    cell = {(r["method"], r["metric"]): "—" if r["mean"] is None else f"{r['mean']:.4f} ± {r['std']:.4f}"
+            for r in report["results"]}
     lines = ["| method | " + " | ".join(METRICS) + " |", "|---" * (len(METRICS) + 1) + "|"]
     lines += [f"| {m} | " + " | ".join(cell[(m, metric)] for metric in METRICS) + " |" for m in methods]
     lines += ["", "| method | configuration |", "|---|---|"]

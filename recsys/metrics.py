@@ -5,7 +5,9 @@ from R and from the ranking), and top-K list i_1..i_K:
     Recall@K   = |top-K ∩ R| / min(|R|, K)      (so a perfect ranking scores 1 at every K)
     NDCG@K     = sum_{r <= K, i_r in R} 1 / log2(r + 1)  /  sum_{r <= min(|R|, K)} 1 / log2(r + 1)
     Coverage@K = |union over readers of top-K| / N.
-Each is averaged over readers with a non-empty R.
+Each is averaged over readers with a non-empty R. Given `cold` items (nobody read them in training),
+ColdRecall@K is Recall@K with R cut to its cold items, over the readers who have one: how well a
+method ranks new papers, which only a content path can.
 """
 from collections.abc import Callable
 
@@ -25,13 +27,18 @@ def _dense(rows: list[np.ndarray], n_items: int) -> torch.Tensor:
 
 
 def ranking_metrics(scorer: Scorer, readers: np.ndarray, relevant: list[np.ndarray], seen: list[np.ndarray],
-                    n_items: int, ks=KS, chunk: int = 512) -> dict[str, float]:
-    """relevant[j], seen[j]: item indices of readers[j] (held out; in training)."""
+                    n_items: int, ks=KS, chunk: int = 512, cold: np.ndarray | None = None) -> dict[str, float]:
+    """relevant[j], seen[j]: item indices of readers[j] (held out; in training); cold: item indices
+    (adds cold_recall@K, NaN when no reader has a cold relevant item)."""
     k_max = min(max(ks), n_items)
     discount = 1.0 / torch.log2(torch.arange(2, k_max + 2, dtype=torch.float64))   # [K]
     ideal = torch.cumsum(discount, 0)                                              # [K], IDCG by |R|
     sums = {f"{name}@{k}": 0.0 for k in ks for name in ("recall", "ndcg")}
     covered = {k: torch.zeros(n_items, dtype=torch.bool) for k in ks}
+    is_cold = torch.zeros(n_items, dtype=torch.bool)
+    if cold is not None:
+        is_cold[torch.as_tensor(cold, dtype=torch.long)] = True
+    cold_sums, cold_readers = {k: 0.0 for k in ks}, 0
     for s in range(0, len(readers), chunk):
         scores = scorer(readers[s:s + chunk]).float().cpu()                        # [b, N]
         is_seen = _dense(seen[s:s + chunk], n_items)
@@ -45,6 +52,16 @@ def ranking_metrics(scorer: Scorer, readers: np.ndarray, relevant: list[np.ndarr
             sums[f"recall@{k}"] += float((hits[:, :kk].sum(1) / best).sum())
             sums[f"ndcg@{k}"] += float(((hits[:, :kk] * discount[:kk]).sum(1) / ideal[best - 1]).sum())
             covered[k][top[:, :kk].flatten()] = True
+        if cold is not None:
+            cold_relevant = is_relevant & is_cold                                     # [b, N]
+            n_cold = cold_relevant.sum(1)                                             # [b]
+            cold_hits = cold_relevant.gather(1, top).double()                        # [b, K]
+            cold_readers += int((n_cold > 0).sum())
+            for k in ks:
+                kk = min(k, k_max)
+                cold_sums[k] += float((cold_hits[:, :kk].sum(1) / n_cold.clamp(max=kk).clamp_min(1)).sum())
     out = {name: total / max(len(readers), 1) for name, total in sums.items()}
+    if cold is not None:
+        out.update({f"cold_recall@{k}": cold_sums[k] / cold_readers if cold_readers else float("nan") for k in ks})
     out.update({f"coverage@{k}": float(covered[k].float().mean()) for k in ks})
     return out

@@ -109,6 +109,15 @@ def test_splits_hold_out_positives_and_never_leak():
     assert cut.train.timestamps.max() <= np.quantile(inter.timestamps, 0.8)
 
 
+def test_cold_recall_counts_only_items_nobody_read_in_training():
+    scores = torch.tensor([[0.9, 0.8, 0.7, 0.1, 0.0]])
+    # relevant 1 (warm, ranked 1st) and 3 (cold, ranked 3rd of the unseen); item 0 seen
+    m = ranking_metrics(lambda r: scores, np.array([0]), [np.array([1, 3])], [np.array([0])], 5, ks=(1, 3), cold=np.array([3, 4]))
+    assert m["recall@1"] == 1.0 and m["cold_recall@1"] == 0.0 and m["cold_recall@3"] == 1.0
+    none = ranking_metrics(lambda r: scores, np.array([0]), [np.array([1])], [np.array([0])], 5, ks=(1,), cold=np.array([4]))
+    assert np.isnan(none["cold_recall@1"])
+
+
 def test_ranking_metrics_by_hand():
     # 4 items; reader 0 relevant {2}, seen {0}; scores rank 0 > 2 > 1 > 3 -> with 0 excluded, 2 is first
     scores = torch.tensor([[4.0, 2.0, 3.0, 1.0]])
