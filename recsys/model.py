@@ -21,6 +21,8 @@ class ModelConfig:
     item_ids: bool = False              # hybrid: one id row per catalogue item beside the text (train()
                                         # sets id_buckets); id-only catalogues always have them
     id_dropout: float = 0.5             # chance an item is trained without its id embedding
+    id_init_std: float = 0.0            # hybrid id rows start N(0, std^2); rows of items nobody read in
+                                        # training are zeroed after it (train()), so they score from text
     dim: int = 64                       # output (and user tower) width
     hidden: int = 256                   # item MLP hidden width
     user_encoder: str = "attention"     # "attention" (causal pooling), "transformer" (SASRec-like), or
@@ -72,7 +74,7 @@ class ItemTower(nn.Module):
         self.text = nn.Sequential(nn.Linear(c.text_dim, c.hidden), nn.GELU(), nn.Linear(c.hidden, c.dim)) if c.text_dim else None
         self.ids = nn.Embedding(c.id_buckets, c.dim) if c.id_buckets else None
         if self.ids is not None:
-            nn.init.zeros_(self.ids.weight) if c.text_dim else nn.init.normal_(self.ids.weight, std=0.1)
+            nn.init.normal_(self.ids.weight, std=c.id_init_std if c.text_dim else 0.1)
 
     def forward(self, f: ItemFeatures) -> Tensor:
         vectors = self.text(f.text) if self.text is not None else 0.0

@@ -181,6 +181,13 @@ def train(items: ItemTable, interactions: Interactions, config: TrainConfig) -> 
             if stale >= config.patience:
                 break
     model.load_state_dict(best_state)
+    if model.item_tower.ids is not None and model.item_tower.text is not None:
+        # hybrid: an item nobody read in training has an untrained id row; zero it, so the item
+        # scores from its text alone, like a paper newer than the model
+        read = torch.zeros(len(items), dtype=torch.bool, device=device)
+        read[train_seqs["items"][train_seqs["items"] >= 0]] = True
+        with torch.no_grad():
+            model.item_tower.ids.weight[:len(items)][~read] = 0.0
     model.eval()
     best_epoch = max(history, key=lambda h: h["val_hit@20"] if not np.isnan(h["val_hit@20"]) else h["epoch"])["epoch"]
     return model, {"history": history, "best_epoch": best_epoch, "best_val_hit@20": best,

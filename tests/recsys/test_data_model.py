@@ -135,3 +135,18 @@ def test_no_module_imports_django():
             "for m in pkgutil.iter_modules(recsys.__path__): importlib.import_module('recsys.' + m.name)\n"
             "assert not [n for n in sys.modules if n == 'django' or n.startswith('django.')], 'django imported'\n")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_trained_hybrid_scores_items_nobody_read_from_their_text():
+    from recsys.data import ItemTable
+    from recsys.train import TrainConfig, train
+
+    inter = toy_interactions(n_users=6, per_user=8, n_items=12)           # items 12-15 never read
+    text = torch.nn.functional.normalize(torch.randn(16, 8), dim=1).numpy()
+    config = TrainConfig(model=ModelConfig(item_ids=True, id_init_std=0.05, dim=8, hidden=16, max_len=6),
+                         epochs=1, val_fraction=0.0, device="cpu", progress=False)
+    model, _ = train(ItemTable([f"p{i}" for i in range(16)], text), inter, config)
+    rows = model.item_tower.ids.weight
+    assert rows.shape[0] == 16 and torch.all(rows[12:] == 0) and torch.all(rows[:12].abs().sum(1) > 0)
+    unread = ItemFeatures(torch.arange(12, 16), torch.as_tensor(text[12:]))
+    assert torch.allclose(model.item_vectors(unread), model.item_vectors(ItemFeatures(torch.full((4,), -1), unread.text)))
