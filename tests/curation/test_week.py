@@ -125,3 +125,17 @@ def test_the_audit_log_lists_actions(client, editor, week_papers):
     html = client.get(url("audit")).content.decode()
     assert "decide:reject" in html and week_papers[0].arxiv_id in html and editor.email in html
     assert "decide:reject" not in client.get(url("audit"), {"action": "pick"}).content.decode()
+
+
+@pytest.mark.parametrize("label", ["2026-48", "9999-W52", "0001-W01", "2026-W54"])
+def test_a_bad_or_extreme_week_is_a_404(client, editor, label):
+    client.force_login(editor)
+    assert client.get(url("week", label)).status_code == 404
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "99999999999999999999999", "1\x00"])
+def test_a_forged_paper_id_is_refused_not_a_500(client, editor, week_papers, value):
+    client.force_login(editor)
+    response = client.post(url("decide", WEEK.label), {"paper": [value], "verdict": "reject"}, headers=HTMX)
+    assert response.status_code == 200 and not Decision.objects.exists()
+    assert client.post(url("pick_remove", 99999999999999999999)).status_code == 404

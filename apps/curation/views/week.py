@@ -1,7 +1,7 @@
 """A week's workspace: the review queue, the picks and publishing, on one page.
 
 Every action answers an htmx request with the refreshed workspace (filters kept) and a plain POST with
-a redirect back to the page (303) and a message, or the page with the form's errors.
+a redirect back to the page and a message, or the page with the form's errors.
 """
 import datetime as dt
 from urllib.parse import urlencode
@@ -22,16 +22,20 @@ from apps.curation.services import editorial
 from apps.digests.models import Pin
 from apps.digests.selectors import digest_for_reader, digest_weeks, latest_week
 from apps.digests.services import DigestStateError
-from apps.papers.weeks import Week
+from apps.papers.weeks import BAD_WEEK, Week
 
 FILTER_FIELDS = ["q", "category", "status", "sort"]
+FIRST_YEAR, LAST_YEAR = 1991, 9998  # arXiv's first year; the last whose next week has a date
 
 
 def _week(label: str) -> Week:
     try:
-        return Week.from_label(label)
+        week = Week.from_label(label)
     except ValueError as error:
         raise Http404(str(error))
+    if not FIRST_YEAR <= week.monday.year <= LAST_YEAR:  # the page links the weeks either side
+        raise Http404(BAD_WEEK)
+    return week
 
 
 def _filters(data) -> QueueFilterForm:
@@ -52,7 +56,6 @@ def _workspace(request, week: Week, *, filter_data, pick_form=None, note_forms=N
         "rows": review_queue(week=week, **filters),
         "filter_form": filter_form,
         "filters": filters,
-        "filter_query": urlencode(filters),
         "pick_form": pick_form or PickForm(initial={"arxiv_id": request.GET.get("pick", "")}),
         "note_forms": note_forms or {},
         "weeks": digest_weeks()[:52],
