@@ -34,22 +34,23 @@ def login_redirect(request) -> HttpResponse:
     return response
 
 
+def refusal(request) -> HttpResponse | None:
+    """None when the request's user may curate; else the way to send them off (or PermissionDenied)."""
+    if not request.user.is_authenticated:
+        return login_redirect(request)
+    if not is_editor(request.user):
+        raise PermissionDenied("Only editors may use the curation panel.")
+    return None
+
+
 def editor_required(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return login_redirect(request)
-        if not is_editor(request.user):
-            raise PermissionDenied("Only editors may use the curation panel.")
-        return view(request, *args, **kwargs)
+        return refusal(request) or view(request, *args, **kwargs)
 
     return wrapper
 
 
 class EditorRequiredMixin:
     def dispatch(self, request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return login_redirect(request)
-        if not is_editor(request.user):
-            raise PermissionDenied("Only editors may use the curation panel.")
-        return super().dispatch(request, *args, **kwargs)
+        return refusal(request) or super().dispatch(request, *args, **kwargs)
