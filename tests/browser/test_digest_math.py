@@ -2,6 +2,7 @@
 import datetime as dt
 
 import pytest
+from django.core.cache import cache
 
 from tests.factories import PaperFactory
 
@@ -9,6 +10,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_latex_in_abstracts_is_rendered(page):
+    cache.clear()  # factory papers bump no serving generation: an earlier test's cached week must go
     paper = PaperFactory(announced=dt.date(2026, 6, 24), abstract=r"We bound the risk by $\alpha^2 + \beta$ exactly.")
     PaperFactory(announced=dt.date(2026, 6, 17), abstract=r"Older: $\sum_i x_i$.")
     page.goto("/digest/2026-W26/")
