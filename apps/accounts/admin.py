@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import get_user_model
 
-from apps.accounts.models import Profile
+from apps.accounts.models import AccountEmail, Profile
+from apps.common.admin import ReadOnlyAdmin
 
 
 class ProfileInline(admin.StackedInline):
@@ -32,3 +33,12 @@ class ProfileAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # made with the account
+
+
+@admin.register(AccountEmail)
+class AccountEmailAdmin(ReadOnlyAdmin):
+    """Kept in step with the user's email by a signal; change the email on the user instead."""
+
+    list_display = ("normalized", "user")
+    search_fields = ("normalized", "user__email")
+    list_select_related = ("user",)
