@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test setup chromium bench clean
+.PHONY: run test lint setup chromium bench clean
 
 run: setup
 	$(PY) -m config.devstack run
@@ -12,6 +12,11 @@ test: setup chromium
 	$(PY) -m config.devstack test $(PYTEST_ARGS)
 
 setup: $(VENV)/.installed
+
+# The rules live in pyproject.toml; `ruff format .` and `ruff check --fix .` repair most of what this finds.
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

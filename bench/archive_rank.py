@@ -20,6 +20,7 @@ import time
 
 import numpy as np
 import torch
+from _stack import machine, percentile
 from digest_load import NEWEST, build_catalogue, build_readers
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -29,7 +30,6 @@ from django.db.models import Q
 from sklearn import svm
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from _stack import machine, percentile
 from apps.embeddings.models import PaperEmbedding
 from apps.papers.models import Paper
 from apps.recommendations.models import Interaction, ItemVector, ModelVersion, ReaderVector

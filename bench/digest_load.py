@@ -36,9 +36,9 @@ from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from apps.papers.weeks import Week  # noqa: E402
 from apps.embeddings.models import EmbeddingModel, PaperEmbedding  # noqa: E402
 from apps.papers.models import Paper  # noqa: E402
+from apps.papers.weeks import Week  # noqa: E402
 from apps.recommendations.models import Interaction, ModelVersion  # noqa: E402
 from tests.arxiv_replay import sample_rows  # noqa: E402
 
@@ -76,7 +76,7 @@ def build_catalogue(n: int, rng: np.random.Generator) -> None:
         for i in range(start, min(n, start + BATCH)):
             row = rows[i % len(rows)]
             announced = NEWEST - dt.timedelta(days=int(i * 3650 / n))
-            published = dt.datetime.combine(announced, dt.time(12), tzinfo=dt.timezone.utc)
+            published = dt.datetime.combine(announced, dt.time(12), tzinfo=dt.UTC)
             papers.append(Paper(
                 arxiv_id=f"b{i:07d}", title=row["title"], abstract=row["abstract"], authors_text=", ".join(row["authors"]),
                 primary_category=row["categories"][0], categories=row["categories"], published=published,

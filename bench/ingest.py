@@ -31,7 +31,7 @@ from tests.arxiv_replay import Entry, ReplayFeed, ReplayServer, sample_rows  # n
 
 def synthetic_feed(n: int) -> list[Entry]:
     rows = sample_rows()
-    start = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     entries = []
     for i in range(n):
         row = rows[i % len(rows)]
@@ -44,8 +44,8 @@ def synthetic_feed(n: int) -> list[Entry]:
 
 def timed_run(label: str, n: int) -> dict:
     started = time.perf_counter()
-    run = ingest_arxiv(since=dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc),
-                       until=dt.datetime(2027, 1, 1, tzinfo=dt.timezone.utc))
+    run = ingest_arxiv(since=dt.datetime(2025, 1, 1, tzinfo=dt.UTC),
+                       until=dt.datetime(2027, 1, 1, tzinfo=dt.UTC))
     seconds = time.perf_counter() - started
     return {"run": label, "entries": n, "seconds": round(seconds, 2), "papers_per_s": round(n / seconds),
             "fetch_s": round(run.fetch_seconds, 2), "store_s": round(run.store_seconds, 2),

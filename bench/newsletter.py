@@ -72,7 +72,7 @@ def build_papers(week_papers: int, older: int, rng: np.random.Generator) -> None
     for i in range(week_papers + older):
         row = rows[i % len(rows)]
         announced = WEEK.monday + dt.timedelta(days=i % 5) if i < week_papers else WEEK.monday - dt.timedelta(days=1 + i % 365)
-        published = dt.datetime.combine(announced, dt.time(12), tzinfo=dt.timezone.utc)
+        published = dt.datetime.combine(announced, dt.time(12), tzinfo=dt.UTC)
         papers.append(Paper(
             arxiv_id=f"nl{i:07d}", title=row["title"], abstract=row["abstract"], authors_text=", ".join(row["authors"]),
             primary_category=row["categories"][0], categories=row["categories"], published=published,

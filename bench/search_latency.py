@@ -65,7 +65,7 @@ def populate(n: int) -> None:
             row = rows[i % len(rows)]
             text = sentences[i % len(rows)][:3] + pick.choice(sentences)[:2] + pick.choice(sentences)[:2]
             announced = start + dt.timedelta(days=pick.randrange(730))
-            when = dt.datetime.combine(announced, dt.time(12), tzinfo=dt.timezone.utc)
+            when = dt.datetime.combine(announced, dt.time(12), tzinfo=dt.UTC)
             categories = [row["categories"][0]] + pick.sample(CATEGORIES, 1)
             batch.append(Paper(
                 arxiv_id=f"{2400 + i // 90000}.{10000 + i % 90000}", title=row["title"], abstract=" ".join(text),

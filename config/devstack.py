@@ -47,7 +47,7 @@ def hold_lock(name: str):
         raise AlreadyRunning(
             f"Retriever is already running from {embedded.var_dir()} (launcher pid {owner}). "
             "Stop it with Ctrl-C in its terminal, or set RETRIEVER_VAR_DIR to run a second copy."
-        )
+        ) from None
     return _own(handle)
 
 
@@ -106,7 +106,7 @@ def ensure_port_free(host: str, port: int) -> None:
             raise SystemExit(
                 f"Port {port} on {host} is already in use by another program. "
                 f"Run with another port, e.g. `PORT={port + 1} make run`."
-            )
+            ) from error
         raise
     finally:
         probe.close()

@@ -30,7 +30,7 @@ def development_secret_key() -> str:
             if key := path.read_text().strip():
                 return key
             time.sleep(0.02)
-        raise RuntimeError(f"{path} is empty: delete it and start again.")
+        raise RuntimeError(f"{path} is empty: delete it and start again.") from None
     with os.fdopen(descriptor, "w") as handle:
         handle.write(secrets.token_urlsafe(50))
     return path.read_text().strip()

@@ -9,7 +9,7 @@ target; `view, open, like, save` are positives.
 import csv
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -82,7 +82,7 @@ def parse_time(value) -> int:
     except (TypeError, ValueError):
         moment = datetime.fromisoformat(str(value))
         if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)
+            moment = moment.replace(tzinfo=UTC)
         return int(moment.timestamp())
 
 

@@ -7,8 +7,8 @@ On a CPU the fastest backend available serves: the model exported once to int8 O
 (recsys/onnx_encoder.py, cached under RETRIEVER_CACHE), else torch. `RETRIEVER_TEXT_BACKEND` = torch
 or onnx forces one (onnx then fails loudly rather than falling back).
 """
-import logging
 import json
+import logging
 import os
 from dataclasses import dataclass
 from functools import lru_cache

@@ -19,7 +19,7 @@ import torch
 
 from recsys.app import app_train_config
 from recsys.baselines import BASELINES, CONFIG, FIT, SEEDLESS, needs
-from recsys.data import InputError, ItemTable, Interactions, last_histories, read_interactions_csv, read_items_jsonl
+from recsys.data import InputError, Interactions, ItemTable, last_histories, read_interactions_csv, read_items_jsonl
 from recsys.embeddings import DEFAULT_CACHE, embed_texts
 from recsys.metrics import KS, ranking_metrics
 from recsys.model import ModelConfig

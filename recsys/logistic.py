@@ -66,7 +66,7 @@ def logistic_regressions(features: torch.Tensor, positive: torch.Tensor, negativ
         curvature = (positive + negative) * p * (1 - p)                             # [R, M]
         # an inexact Newton step (residual 10% of the gradient) is enough far from the optimum and
         # still converges fast; readers already converged take no step
-        step = conjugate_gradient(lambda v: (curvature * (v @ x.T)) @ x + penalty * v, grad,
+        step = conjugate_gradient(lambda v, curvature=curvature: (curvature * (v @ x.T)) @ x + penalty * v, grad,
                                    torch.where(norm < tol, torch.inf, 0.1 * norm))
         # step halving, per reader: a full Newton step can overshoot far from the optimum
         scale = x.new_ones(len(theta), 1)

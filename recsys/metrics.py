@@ -38,7 +38,7 @@ def ranking_metrics(scorer: Scorer, readers: np.ndarray, relevant: list[np.ndarr
     is_cold = torch.zeros(n_items, dtype=torch.bool)
     if cold is not None:
         is_cold[torch.as_tensor(cold, dtype=torch.long)] = True
-    cold_sums, cold_readers = {k: 0.0 for k in ks}, 0
+    cold_sums, cold_readers = dict.fromkeys(ks, 0.0), 0
     for s in range(0, len(readers), chunk):
         scores = scorer(readers[s:s + chunk]).float().cpu()                        # [b, N]
         is_seen = _dense(seen[s:s + chunk], n_items)

@@ -24,12 +24,12 @@ import argparse
 import csv
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
-from recsys.data import EVENT_CODE, EVENTS, ItemTable, Interactions
+from recsys.data import EVENT_CODE, EVENTS, Interactions, ItemTable
 from recsys.encoder import paper_text
 
 DAY = 86400
@@ -55,7 +55,7 @@ class SimulationConfig:
 def load_papers(path: Path) -> tuple[list[str], list[str], np.ndarray]:
     """arXiv records -> ids, paper texts, announcement times (unix seconds)."""
     records = [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
-    times = [datetime.fromisoformat(r["announced_date"]).replace(tzinfo=timezone.utc).timestamp() for r in records]
+    times = [datetime.fromisoformat(r["announced_date"]).replace(tzinfo=UTC).timestamp() for r in records]
     return ([r["arxiv_id"] for r in records], [paper_text(r["title"], r["abstract"]) for r in records],
             np.asarray(times, dtype=np.int64))
 

@@ -17,7 +17,7 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
-from recsys.data import ItemTable, Interactions, target_mask, training_sequences, trim_padding
+from recsys.data import Interactions, ItemTable, target_mask, training_sequences, trim_padding
 from recsys.encoder import resolve_device
 from recsys.model import ItemFeatures, ModelConfig, TwoTower
 from recsys.objective import LOSSES, sequence_loss

@@ -38,7 +38,7 @@ def ingest_arxiv_task(self, max_results: int | None = None, since: str | None = 
         logger.info(str(skipped))
         return {"status": "skipped", "reason": str(skipped)}
     except TRANSIENT as error:
-        raise self.retry(exc=error, countdown=backoff_seconds(self.request.retries))
+        raise self.retry(exc=error, countdown=backoff_seconds(self.request.retries)) from error
     logger.info("IngestRun #%s %s", run.pk, run.summary())
     if (run.created or run.updated) and settings.RETRIEVER_EMBED_AFTER_INGEST:
         # New text needs vectors; once the run's writes are committed, so the worker sees them.

@@ -40,11 +40,11 @@ class Entry:
 
     @classmethod
     def from_row(cls, row: dict, **overrides) -> "Entry":
-        published = dt.datetime.fromisoformat(row["announced_date"]).replace(hour=13, tzinfo=dt.timezone.utc)
-        values = dict(
-            arxiv_id=row["arxiv_id"], title=row["title"], abstract=row["abstract"], authors=row["authors"],
-            categories=row["categories"], published=published, comment=row.get("comment"),
-        )
+        published = dt.datetime.fromisoformat(row["announced_date"]).replace(hour=13, tzinfo=dt.UTC)
+        values = {
+            "arxiv_id": row["arxiv_id"], "title": row["title"], "abstract": row["abstract"], "authors": row["authors"],
+            "categories": row["categories"], "published": published, "comment": row.get("comment"),
+        }
         return cls(**{**values, **overrides})
 
     def to_atom(self) -> str:
@@ -77,7 +77,7 @@ def atom_page(entries: list[Entry], *, total: int, start: int, per_page: int, qu
         'xmlns:arxiv="http://arxiv.org/schemas/atom">'
         f'<link href="http://arxiv.org/api/query" rel="self" type="application/atom+xml"/>'
         f"<title>arXiv Query: {escape(query)}</title><id>http://arxiv.org/api/replay</id>"
-        f"<updated>{dt.datetime.now(dt.timezone.utc):%Y-%m-%dT%H:%M:%SZ}</updated>"
+        f"<updated>{dt.datetime.now(dt.UTC):%Y-%m-%dT%H:%M:%SZ}</updated>"
         f"<opensearch:totalResults>{total}</opensearch:totalResults>"
         f"<opensearch:startIndex>{start}</opensearch:startIndex>"
         f"<opensearch:itemsPerPage>{per_page}</opensearch:itemsPerPage>"

@@ -11,7 +11,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.accounts import ratelimit, services
 from apps.accounts.feed_links import feed_token
-from apps.common.keys import PASSWORD_RESET_IP_CACHE, SIGNUP_IP_CACHE
 from apps.accounts.forms import (
     DeleteAccountForm,
     LoginForm,
@@ -20,6 +19,7 @@ from apps.accounts.forms import (
     SetPasswordForm,
     SignupForm,
 )
+from apps.common.keys import PASSWORD_RESET_IP_CACHE, SIGNUP_IP_CACHE
 
 SIGNED_UP = "Welcome to Retriever! Your account is ready."
 SETTINGS_SAVED = "Your settings are saved."

@@ -4,7 +4,7 @@ import re
 from django import forms
 from django.utils import timezone
 
-from apps.curation.selectors.queue import SORTS, SCORE_SORT, STATUSES, UNDECIDED, categories
+from apps.curation.selectors.queue import SCORE_SORT, SORTS, STATUSES, UNDECIDED, categories
 from apps.digests.models import Decision
 from apps.digests.services.picks import NOTE_MAX_LENGTH
 from apps.papers.models import Paper
@@ -100,7 +100,7 @@ class BackfillForm(forms.Form):
         return data
 
     def window(self) -> tuple[dt.datetime, dt.datetime]:
-        utc = dt.timezone.utc
+        utc = dt.UTC
         since = dt.datetime.combine(self.cleaned_data["since"], dt.time.min, tzinfo=utc)
         until = dt.datetime.combine(self.cleaned_data["until"] + dt.timedelta(days=1), dt.time.min, tzinfo=utc)
         return since, min(until, timezone.now())

@@ -100,7 +100,7 @@ def _neighbour(papers, week: Week, *, later: bool) -> Week | None:
 
 
 def _midnight(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(0), tzinfo=dt.timezone.utc)
+    return dt.datetime.combine(day, dt.time(0), tzinfo=dt.UTC)
 
 
 def digest_record(week: Week) -> "models.Digest | None":

@@ -4,14 +4,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from apps.accounts.feed_links import feed_reader, feed_token
-from apps.digests import feeds, for_you as for_you_selectors, selectors
+from apps.digests import feeds, selectors
+from apps.digests import for_you as for_you_selectors
 from apps.digests.forms import ForYouForm
 from apps.embeddings.selectors import embedding_progress as embedding_progress_now
+from apps.papers.bibtex import bibtex_file
 from apps.papers.models import Paper
 from apps.papers.weeks import Week
-from apps.papers.bibtex import bibtex_file
-from apps.search.queries import arxiv_id_in
 from apps.recommendations.selectors import cards_for, library_papers
+from apps.search.queries import arxiv_id_in
 
 NO_PAPERS_YET = "No papers yet: the digest appears once the first papers are in."
 
@@ -27,7 +28,7 @@ def digest_week(request, label: str):
     try:
         week = Week.from_label(label)
     except ValueError as error:
-        raise Http404(str(error))
+        raise Http404(str(error)) from error
     page = _page_number(request)
     digest = selectors.digest_for_reader(user=request.user, week=week, page=page)
     if request.htmx and page > 1:  # "Show more": the next cards, appended in place

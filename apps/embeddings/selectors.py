@@ -14,7 +14,14 @@ from pgvector.django import CosineDistance
 
 from apps.embeddings.models import EmbeddingModel, PaperEmbedding
 from apps.papers.models import Paper
-from recsys.encoder import DEFAULT_MODEL_NAME, Encoder, default_model_path, load_encoder, model_name_for, packaged_model_path
+from recsys.encoder import (
+    DEFAULT_MODEL_NAME,
+    Encoder,
+    default_model_path,
+    load_encoder,
+    model_name_for,
+    packaged_model_path,
+)
 
 logger = logging.getLogger(__name__)
 ENCODER_UNAVAILABLE = "The text model behind the search vectors ({name}) cannot be loaded on this server."

@@ -7,12 +7,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from apps.common.generations import SERVING, bump
+from apps.common.keys import EMBED_LOCK
+from apps.common.locks import single_flight
 from apps.embeddings.models import DIMENSIONS, EmbeddingModel, PaperEmbedding
 from apps.embeddings.selectors import configured_model, coverage, papers_missing_vectors
 from apps.papers.models import Paper
-from apps.common.keys import EMBED_LOCK
-from apps.common.generations import SERVING, bump
-from apps.common.locks import single_flight
 from recsys.encoder import load_encoder, paper_text
 
 logger = logging.getLogger(__name__)

@@ -29,7 +29,7 @@ def preview(request):
     try:
         week = Week.from_label(request.GET["week"]) if request.GET.get("week") else (weeks[0] if weeks else None)
     except ValueError as error:
-        raise Http404(str(error))
+        raise Http404(str(error)) from error
     if week is not None and week not in weeks:
         weeks.insert(0, week)
     email = request.GET.get("reader", "").strip()

@@ -10,7 +10,7 @@ import os
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone as tz
+from datetime import UTC, datetime
 from pathlib import Path
 
 from django.conf import settings
@@ -28,7 +28,7 @@ class OutboxBackend(BaseEmailBackend):
         directory = outbox_dir()
         directory.mkdir(parents=True, exist_ok=True)
         for message in email_messages:
-            name = f"{datetime.now(tz.utc):%Y%m%dT%H%M%S.%f}-{uuid.uuid4().hex}.eml"
+            name = f"{datetime.now(UTC):%Y%m%dT%H%M%S.%f}-{uuid.uuid4().hex}.eml"
             partial = directory / f".{name}.part"
             partial.write_bytes(message.message().as_bytes(linesep="\r\n"))
             os.replace(partial, directory / name)

@@ -72,11 +72,11 @@ class ArxivClient(arxiv.Client):
             feed = super()._parse_feed(url, first_page=first_page, _try_index=self.num_retries)
         except arxiv.HTTPError as error:
             message = f"arXiv answered HTTP {error.status} for {where}"
-            raise (FeedUnavailable if error.status >= 500 or error.status == 429 else MalformedFeed)(message)
+            raise (FeedUnavailable if error.status >= 500 or error.status == 429 else MalformedFeed)(message) from error
         except requests.RequestException as error:
-            raise FeedUnavailable(f"arXiv could not be reached for {where}: {error}")
+            raise FeedUnavailable(f"arXiv could not be reached for {where}: {error}") from error
         except arxiv.UnexpectedEmptyPageError:
-            raise TruncatedPage(f"arXiv returned no readable entries for {where} (malformed or empty)")
+            raise TruncatedPage(f"arXiv returned no readable entries for {where} (malformed or empty)") from None
         if feed.malformed:
             raise TruncatedPage(f"arXiv returned malformed XML for {where}: {feed.error}")
         # The first page's total is the promise; a broken page's own header may be missing.

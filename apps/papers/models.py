@@ -77,6 +77,9 @@ class Authorship(models.Model):
         ordering = ["position"]
         constraints = [models.UniqueConstraint(fields=["paper", "position"], name="authorship_unique_position")]
 
+    def __str__(self) -> str:
+        return f"{self.paper_id} #{self.position}: {self.author_id}"
+
 
 class PaperVersion(models.Model):
     """Every version of a paper we have seen, so an update never erases what was there."""
@@ -91,6 +94,9 @@ class PaperVersion(models.Model):
     class Meta:
         ordering = ["paper", "version"]
         constraints = [models.UniqueConstraint(fields=["paper", "version"], name="paperversion_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.paper_id} v{self.version}"
 
 
 class IngestRun(models.Model):

@@ -20,7 +20,7 @@ ANNOUNCEMENT_CUTOFF = dt.time(14, 0)
 # C0 controls but tab and newlines, lone surrogates and the two non-characters: PostgreSQL refuses NUL,
 # XML 1.0 (the Atom feeds) refuses all of them, and no paper needs them.
 UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-FIRST_SUBMISSION = dt.datetime(1991, 8, 1, tzinfo=dt.timezone.utc)
+FIRST_SUBMISSION = dt.datetime(1991, 8, 1, tzinfo=dt.UTC)
 MAX_VERSION = MAX_AUTHORS = 32767  # smallint columns: PaperVersion.version, Authorship.position
 
 
@@ -192,7 +192,7 @@ def from_snapshot(row: dict) -> PaperRecord:
         comment = clean(_text(row, "comment"))
     except InvalidRecord as error:
         raise InvalidRecord(f"{arxiv_id}: {error}") from None
-    moment = dt.datetime.combine(announced, dt.time(0, 0), tzinfo=dt.timezone.utc)
+    moment = dt.datetime.combine(announced, dt.time(0, 0), tzinfo=dt.UTC)
     return PaperRecord(
         arxiv_id=arxiv_id,
         version=version or 1,

@@ -25,7 +25,7 @@ class Week:
         try:
             week = cls(dt.date.fromisocalendar(int(match["year"]), int(match["week"]), 1))
         except (TypeError, ValueError):
-            raise ValueError(BAD_WEEK)
+            raise ValueError(BAD_WEEK) from None
         if not FIRST_YEAR <= week.monday.year <= LAST_YEAR:
             raise ValueError(OUT_OF_RANGE)
         return week

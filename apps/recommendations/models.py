@@ -112,6 +112,9 @@ class ItemVector(models.Model):
                       opclasses=["vector_ip_ops"]),
         ]
 
+    def __str__(self) -> str:
+        return f"paper {self.paper_id} in model #{self.model_version_id}"
+
 
 class ReaderVector(models.Model):
     """A reader's vector from the active model and their history; stale once they act again."""
@@ -121,3 +124,6 @@ class ReaderVector(models.Model):
     vector = VectorField(dimensions=TWO_TOWER_DIM)
     history_until = models.DateTimeField(help_text="The newest interaction it has seen.")
     updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"reader {self.user_id} in model #{self.model_version_id}"

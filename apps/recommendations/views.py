@@ -8,7 +8,14 @@ from django.views.decorators.http import require_POST
 from apps.papers.models import Paper
 from apps.recommendations import services
 from apps.recommendations.models import Interaction
-from apps.recommendations.onboarding import MIN_RATINGS, TOO_FEW_RATINGS, TOPICS, onboarding_sample, rated_count, topics_from
+from apps.recommendations.onboarding import (
+    MIN_RATINGS,
+    TOO_FEW_RATINGS,
+    TOPICS,
+    onboarding_sample,
+    rated_count,
+    topics_from,
+)
 from apps.recommendations.selectors import cards_for, reader_states
 
 SOURCES = set(Interaction.Source.values)

@@ -26,7 +26,7 @@ class ClaimForm(forms.Form):
         try:
             cleaned["paper_obj"] = paper_by_arxiv_id(raw)
         except PaperUnavailable as error:
-            raise forms.ValidationError(str(error))
+            raise forms.ValidationError(str(error)) from error
         return cleaned
 
 

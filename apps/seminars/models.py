@@ -153,6 +153,9 @@ class RSVP(models.Model):
         constraints = [models.UniqueConstraint(fields=["session", "user"], name="rsvp_once_per_reader")]
         indexes = [models.Index(fields=["session", "status", "requested_at"], name="rsvp_waitlist")]
 
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.status} for session {self.session_id}"
+
 
 class Notice(models.Model):
     """An email we owe someone: written as a row first, so a retried task never sends it twice.

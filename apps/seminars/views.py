@@ -73,7 +73,7 @@ def reader_calendar(request, token: str):
     try:
         user_id = signing.loads(token, salt=CALENDAR_SALT)
     except signing.BadSignature:
-        raise Http404("Unknown calendar.")
+        raise Http404("Unknown calendar.") from None
     user = get_object_or_404(get_user_model(), pk=user_id, is_active=True)
     return HttpResponse(services.reader_calendar(user), content_type=ICS)
 
@@ -186,7 +186,7 @@ def talk_withdraw(request, pk: int):
     try:
         services.talk_cancel(talk=talk, by=request.user)
     except services.TalkRefused as refused:
-        raise PermissionDenied(str(refused))
+        raise PermissionDenied(str(refused)) from refused
     messages.success(request, "The talk is withdrawn; the session is open again.")
     return redirect("seminars:session", pk=talk.session_id)
 

@@ -4,7 +4,6 @@ import shutil
 
 import pytest
 
-
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"]
 
 

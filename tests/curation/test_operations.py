@@ -95,6 +95,6 @@ def test_backfill_passes_its_window_to_the_task(celery_worker, arxiv_feed, recsy
         assert time.monotonic() < deadline
         time.sleep(0.5)
     run = IngestRun.objects.get()
-    assert run.window_start == dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
-    assert run.window_end == dt.datetime(2026, 2, 1, tzinfo=dt.timezone.utc)
+    assert run.window_start == dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    assert run.window_end == dt.datetime(2026, 2, 1, tzinfo=dt.UTC)
     assert job.params == {"since": "2026-01-01T00:00:00+00:00", "until": "2026-02-01T00:00:00+00:00"}

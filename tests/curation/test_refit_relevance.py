@@ -25,7 +25,7 @@ def test_the_editors_last_verdict_per_paper_refits_the_classifier(settings, tmp_
     monday = dt.date(2026, 6, 22)
     Decision.objects.create(week=monday, paper=accepted, verdict=Decision.Verdict.ACCEPT)
     Decision.objects.create(week=monday - dt.timedelta(days=7), paper=rejected, verdict=Decision.Verdict.ACCEPT,
-                            decided_at=dt.datetime(2026, 6, 16, tzinfo=dt.timezone.utc))
+                            decided_at=dt.datetime(2026, 6, 16, tzinfo=dt.UTC))
     Decision.objects.create(week=monday, paper=rejected, verdict=Decision.Verdict.REJECT)
 
     out = StringIO()

@@ -1,14 +1,14 @@
 import datetime as dt
 
 import pytest
-from django.core.cache import cache
 from django.core import signing
+from django.core.cache import cache
 from django.urls import reverse
 
+from apps.accounts.feed_links import feed_token
 from apps.digests.models import Pin
 from apps.digests.selectors import CARDS_PER_PAGE
 from apps.digests.services import digest_get_or_create, digest_publish
-from apps.accounts.feed_links import feed_token
 from apps.digests.views import NO_PAPERS_YET
 from apps.papers.weeks import BAD_WEEK, Week
 from apps.recommendations import services
@@ -115,7 +115,7 @@ def test_trending_counts_this_weeks_likes_and_saves(client, reader, django_user_
     other = django_user_model.objects.create_user("o@example.org", "o@example.org", "pw-123456789")
     act(reader, hot, Interaction.Kind.SAVE)
     act(other, hot, Interaction.Kind.LIKE)
-    Interaction.objects.update(created_at=dt.datetime.combine(WEEK.monday, dt.time(12), tzinfo=dt.timezone.utc))
+    Interaction.objects.update(created_at=dt.datetime.combine(WEEK.monday, dt.time(12), tzinfo=dt.UTC))
     html = client.get(reverse("digests:week", args=[WEEK.label])).content.decode()
     trending = html[html.index("Trending this week"):]
     assert hot.title in trending and cold.title not in trending

@@ -11,7 +11,7 @@ from apps.embeddings.services import EMBED_ALREADY_RUNNING, EmbeddingAlreadyRunn
 from apps.search.queries import SearchFilters
 from apps.search.selectors import papers_like_text
 from recsys.encoder import DEFAULT_MODEL_NAME, packaged_model_path
-from tests.search.factories import SPARSE_REC, PATHOLOGY, RADAR_POSE, SEQUENTIAL_REC, TOPICAL
+from tests.search.factories import PATHOLOGY, RADAR_POSE, SEQUENTIAL_REC, SPARSE_REC, TOPICAL
 
 pytestmark = pytest.mark.django_db
 

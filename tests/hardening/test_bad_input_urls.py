@@ -127,7 +127,7 @@ def test_every_url_pattern_takes_the_corpus_in_its_query_and_form_without_a_5xx(
             continue  # logging out would sign the clients out, and reads nothing; the admin is Django's
         for turn, value in enumerate(STRINGS):
             who, client = visitors[turn % len(visitors)]
-            data = {name: value for name in names}
+            data = dict.fromkeys(names, value)
             htmx = {"HX-Request": "true"} if turn % 2 else {}
             for method, status in (
                 ("GET", client.get(f"{url}?{urlencode(data)}", headers=htmx).status_code),

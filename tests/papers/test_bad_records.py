@@ -15,13 +15,12 @@ from apps.papers.models import IngestRun, Paper
 from apps.papers.records import InvalidRecord, PaperRecord, from_snapshot
 from apps.papers.services import import_snapshot, ingest_arxiv
 from apps.papers.services.runs import ABANDONED
-from tests.arxiv_replay import Entry
 from tests.bad_input import JSON_VALUES
 
 pytestmark = pytest.mark.django_db
 
-SINCE = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
-UNTIL = dt.datetime(2026, 8, 1, tzinfo=dt.timezone.utc)
+SINCE = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+UNTIL = dt.datetime(2026, 8, 1, tzinfo=dt.UTC)
 
 
 def test_bad_api_entries_are_rejected_on_the_run_and_their_page_is_stored(arxiv_feed, recsys_entries):

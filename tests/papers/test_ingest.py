@@ -6,17 +6,17 @@ import psycopg
 import pytest
 from django.db import connection
 
+from apps.common.keys import INGEST_LOCK
 from apps.papers.arxiv_client import FeedUnavailable, MalformedFeed, TruncatedPage
 from apps.papers.models import IngestRun, Paper, PaperVersion
 from apps.papers.services import IngestAlreadyRunning, ingest_arxiv
-from apps.common.keys import INGEST_LOCK
 from apps.papers.services.ingest import ALREADY_RUNNING, BAD_WINDOW
 from tests.arxiv_replay import Entry
 
 pytestmark = pytest.mark.django_db
 
-SINCE = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
-UNTIL = dt.datetime(2026, 8, 1, tzinfo=dt.timezone.utc)
+SINCE = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+UNTIL = dt.datetime(2026, 8, 1, tzinfo=dt.UTC)
 
 
 def ingest(**kwargs) -> IngestRun:

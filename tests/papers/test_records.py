@@ -4,7 +4,7 @@ import pytest
 
 from apps.papers.records import InvalidRecord, announcement_date, from_snapshot, is_withdrawn, split_arxiv_id
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 @pytest.mark.parametrize(

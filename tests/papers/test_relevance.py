@@ -39,7 +39,6 @@ def test_rule_is_configurable(settings, real_rows):
 import json  # noqa: E402
 import logging  # noqa: E402
 
-import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from apps.papers import relevance  # noqa: E402

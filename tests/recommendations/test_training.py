@@ -6,8 +6,8 @@ import pytest
 
 from apps.embeddings.models import EmbeddingModel
 from apps.recommendations import ranking
-from apps.recommendations.ranking import two_tower
 from apps.recommendations.models import Interaction, ItemVector, ModelVersion, ReaderVector
+from apps.recommendations.ranking import two_tower
 from apps.recommendations.services import interaction_record, interaction_toggle
 from apps.recommendations.services.demo import DEMO_PREFIX, demo_readers_seed
 from apps.recommendations.services.training import NO_VECTORS, TOO_LITTLE_DATA, model_version_train

@@ -3,7 +3,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
-from recsys.data import ItemTable, Interactions
+from recsys.data import Interactions, ItemTable
 from recsys.model import ModelConfig
 from recsys.train import TrainConfig, train
 

@@ -5,7 +5,7 @@ import torch
 from sklearn.linear_model import LogisticRegression
 
 from recsys.baselines import _training_sets, fit_user_logreg
-from recsys.data import EVENT_CODE, ItemTable, Interactions
+from recsys.data import Interactions, ItemTable
 
 
 def catalogue_and_readers(n_items=40, dim=16, seed=0):

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from recsys.baselines import EASE_LAMBDAS, ease_lambda, ease_weights, fit_ease, fit_item_knn, reader_matrix
-from recsys.data import ItemTable, Interactions
+from recsys.data import Interactions, ItemTable
 
 
 def interactions_from(matrix: np.ndarray, extra=()) -> tuple[ItemTable, Interactions]:

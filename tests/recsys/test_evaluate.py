@@ -6,8 +6,15 @@ import pytest
 
 from recsys.app import app_train_config
 from recsys.baselines import EASE_LAMBDAS
-from recsys.evaluate import (DEFAULT_METHODS, EXAMPLE_BUDGET, FULL_SOFTMAX_DEFAULT_MAX_ITEMS, default_epochs, default_methods,
-                             main, plain)
+from recsys.evaluate import (
+    DEFAULT_METHODS,
+    EXAMPLE_BUDGET,
+    FULL_SOFTMAX_DEFAULT_MAX_ITEMS,
+    default_epochs,
+    default_methods,
+    main,
+    plain,
+)
 from recsys.train import TrainConfig
 
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from apps.seminars.models import WordCloud
 from apps.seminars.services import cloud_rebuild, title_terms
-from apps.seminars.services.clouds import TITLE_STOPWORDS, clouds_dir
+from apps.seminars.services.clouds import TITLE_STOPWORDS
 from tests.factories import PaperFactory, UserFactory
 from tests.seminars.factories import SeriesFactory, SessionFactory, TalkFactory
 

@@ -11,7 +11,7 @@ from tests.factories import UserFactory
 from tests.seminars.factories import SeriesFactory, SessionFactory
 
 pytestmark = pytest.mark.django_db
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def test_a_term_keeps_the_wall_clock_time_across_a_dst_change():

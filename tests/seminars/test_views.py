@@ -137,10 +137,10 @@ def test_speakers_edit_their_own_talk_and_have_a_page(client):
 def test_the_archive_counts_talks_per_year_in_the_series_zone(client):
     series = SeriesFactory(slug="recsys", time_zone="Europe/Moscow")
     # 31 Dec 2025 22:00 UTC is already 2026 in Moscow.
-    for start in [dt.datetime(2025, 12, 31, 22, tzinfo=dt.timezone.utc), dt.datetime(2025, 6, 1, 15, tzinfo=dt.timezone.utc),
-                  dt.datetime(2024, 6, 1, 15, tzinfo=dt.timezone.utc)]:
+    for start in [dt.datetime(2025, 12, 31, 22, tzinfo=dt.UTC), dt.datetime(2025, 6, 1, 15, tzinfo=dt.UTC),
+                  dt.datetime(2024, 6, 1, 15, tzinfo=dt.UTC)]:
         TalkFactory(session=SessionFactory(series=series, start=start))
-    TalkFactory(session=SessionFactory(series=series, start=dt.datetime(2024, 7, 1, tzinfo=dt.timezone.utc), status="cancelled"))
+    TalkFactory(session=SessionFactory(series=series, start=dt.datetime(2024, 7, 1, tzinfo=dt.UTC), status="cancelled"))
     html = client.get("/seminars/recsys/archive/").content.decode()
     assert "3 talks:" in html and ">2026</a> (1)" in html and ">2025</a> (1)" in html and ">2024</a> (1)" in html
 

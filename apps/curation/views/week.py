@@ -32,7 +32,7 @@ def _week(label: str) -> Week:
     try:
         week = Week.from_label(label)
     except ValueError as error:
-        raise Http404(str(error))
+        raise Http404(str(error)) from error
     if not FIRST_YEAR <= week.monday.year <= LAST_YEAR:  # the page links the weeks either side
         raise Http404(BAD_WEEK)
     return week

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 
-from apps.digests.models import Digest, Decision, Pin
+from apps.digests.models import Decision, Digest, Pin
 from apps.digests.services.decisions import decisions_set
 from apps.digests.services.publishing import DigestStateError
 from apps.digests.services.weeks import digest_get_or_create, week_changed_record

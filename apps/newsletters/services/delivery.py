@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.mail import get_connection
-from django.db import connection as db, transaction
+from django.db import connection as db
+from django.db import transaction
 from django.utils import timezone
 
 from apps.common.keys import NEWSLETTER_START_LOCK

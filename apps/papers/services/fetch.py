@@ -16,7 +16,7 @@ def paper_by_arxiv_id(raw_id: str) -> Paper:
     try:
         arxiv_id, _ = split_arxiv_id(raw_id)
     except InvalidRecord:
-        raise PaperUnavailable(f"{raw_id.strip()[:60]!r} is not an arXiv id (e.g. 2507.09331).")
+        raise PaperUnavailable(f"{raw_id.strip()[:60]!r} is not an arXiv id (e.g. 2507.09331).") from None
     paper = Paper.objects.filter(arxiv_id=arxiv_id).first()
     if paper is not None:
         return paper
@@ -27,7 +27,7 @@ def paper_by_arxiv_id(raw_id: str) -> Paper:
     try:
         results = list(client.results(arxiv.Search(id_list=[arxiv_id], max_results=1)))
     except FeedError as error:
-        raise PaperUnavailable(f"arXiv could not be asked about {arxiv_id}: {error}")
+        raise PaperUnavailable(f"arXiv could not be asked about {arxiv_id}: {error}") from error
     records = []
     for result in results:
         try:

@@ -35,7 +35,7 @@ def demo_readers_seed(*, readers: int = 500, seed: int = 0) -> int:
     for paper_id, vector, announced in rows:
         paper_ids.append(paper_id)
         vectors.append(np.asarray(vector, dtype=np.float32))
-        released.append(dt.datetime.combine(announced, dt.time(20), tzinfo=dt.timezone.utc).timestamp())
+        released.append(dt.datetime.combine(announced, dt.time(20), tzinfo=dt.UTC).timestamp())
     if len(paper_ids) < 10:
         return 0
     simulated = simulate(np.stack(vectors), np.asarray(released, dtype=np.int64), SimulationConfig(readers=readers, seed=seed))
@@ -48,7 +48,7 @@ def demo_readers_seed(*, readers: int = 500, seed: int = 0) -> int:
         [
             Interaction(
                 user=users[u], paper_id=paper_ids[i], kind=EVENTS[e - 1], source=Interaction.Source.DIGEST,
-                created_at=dt.datetime.fromtimestamp(int(t) - overshoot, tz=dt.timezone.utc),
+                created_at=dt.datetime.fromtimestamp(int(t) - overshoot, tz=dt.UTC),
             )
             for u, i, t, e in zip(simulated.users, simulated.items, simulated.timestamps, simulated.events)
         ],

@@ -202,7 +202,7 @@ def item_vectors_fill() -> int:
 
 
 def _moment(seconds) -> dt.datetime:
-    return dt.datetime.fromtimestamp(int(seconds), tz=dt.timezone.utc)
+    return dt.datetime.fromtimestamp(int(seconds), tz=dt.UTC)
 
 
 def _plain(value):

@@ -39,7 +39,7 @@ def talk_claim(*, session: Session, speaker, paper: Paper, title: str = "", abst
                 status=Talk.Status.PROPOSED if needs_approval else Talk.Status.CONFIRMED,
             )
     except IntegrityError:
-        raise TalkRefused(SLOT_TAKEN)
+        raise TalkRefused(SLOT_TAKEN) from None
     if talk.status == Talk.Status.CONFIRMED:
         _confirmed(talk, source=source)
     return talk

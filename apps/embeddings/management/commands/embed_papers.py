@@ -37,7 +37,7 @@ class Command(BaseCommand):
         try:
             progress = embed_papers(batch_size=batch_size, refresh_all=refresh_all, on_batch=on_batch)
         except (EmbeddingAlreadyRunning, ValueError) as error:
-            raise CommandError(str(error))
+            raise CommandError(str(error)) from error
         finally:
             bar.close()
         self.stdout.write(self.style.SUCCESS(progress.summary()))

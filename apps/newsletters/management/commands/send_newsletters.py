@@ -25,7 +25,7 @@ class Command(BaseCommand):
         try:
             week = Week.from_label(week) if week else latest_week()
         except ValueError as error:
-            raise CommandError(str(error))
+            raise CommandError(str(error)) from error
         if week is None:
             raise CommandError("No papers yet, so no week to send.")
         if dry_run:

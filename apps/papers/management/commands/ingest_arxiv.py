@@ -9,9 +9,9 @@ from apps.papers.services import IngestAlreadyRunning, ingest_arxiv
 
 def utc_date(text: str) -> dt.datetime:
     try:
-        return dt.datetime.combine(dt.date.fromisoformat(text), dt.time(0), tzinfo=dt.timezone.utc)
+        return dt.datetime.combine(dt.date.fromisoformat(text), dt.time(0), tzinfo=dt.UTC)
     except ValueError:
-        raise CommandError(f"Not a date: {text!r}. Use YYYY-MM-DD.")
+        raise CommandError(f"Not a date: {text!r}. Use YYYY-MM-DD.") from None
 
 
 class Command(BaseCommand):
@@ -43,9 +43,9 @@ class Command(BaseCommand):
                 on_page=on_page,
             )
         except (IngestAlreadyRunning, ValueError) as error:
-            raise CommandError(str(error))
+            raise CommandError(str(error)) from error
         except FeedError as error:
-            raise CommandError(f"Ingestion failed, papers stored before the failure are kept: {error}")
+            raise CommandError(f"Ingestion failed, papers stored before the failure are kept: {error}") from error
         finally:
             bar.close()
         self.stdout.write(self.style.SUCCESS(f"IngestRun #{run.pk} {run.summary()}"))

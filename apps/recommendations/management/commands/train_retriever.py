@@ -23,7 +23,7 @@ class Command(BaseCommand):
         try:
             version = model_version_train(overrides={"epochs": epochs} if epochs else None)
         except TrainingAlreadyRunning as error:
-            raise CommandError(str(error))
+            raise CommandError(str(error)) from error
         if version.status == ModelVersion.Status.FAILED:
             raise CommandError(f"Model version {version.pk} failed: {version.error}")
         recall = version.metrics.get("recall@20", 0)
