@@ -1,4 +1,5 @@
 """A PostgreSQL for the benchmarks: DATABASE_URL if set, else an embedded one under var/bench."""
+
 import os
 import sys
 from contextlib import contextmanager

@@ -12,6 +12,7 @@ Random vectors have no cluster structure, the hardest case for HNSW: real embedd
 `--vectors clustered` draws every vector (and every query) around one of --topics random directions,
 at cosine about 0.75 to it, like papers about one subject in a text-embedding space.
 """
+
 import argparse
 import os
 import time
@@ -98,8 +99,11 @@ def main() -> None:
         )
         build = time.perf_counter() - started
         size = conn.execute("SELECT pg_size_pretty(pg_relation_size('bench_ann_hnsw'))").fetchone()[0]
-        print(f"HNSW build (m={args.m}, ef_construction={args.ef_construction}, {workers + 1} processes): "
-              f"{build:.1f}s, index {size}", flush=True)
+        print(
+            f"HNSW build (m={args.m}, ef_construction={args.ef_construction}, {workers + 1} processes): "
+            f"{build:.1f}s, index {size}",
+            flush=True,
+        )
 
         rows = []
         for ef in [int(value) for value in args.ef.split(",")]:
@@ -112,8 +116,10 @@ def main() -> None:
             p50, p95 = percentile(latency, 50), percentile(latency, 95)
             rows.append((ef, p50, p95, recall, percentile(exact_ms, 50) / p50))
 
-        print(f"\n{args.n:,} vectors, {args.queries} queries, top-{args.k}; exact p50 {percentile(exact_ms, 50):.1f} ms, "
-              f"p95 {percentile(exact_ms, 95):.1f} ms; HNSW build {build:.1f}s\n")
+        print(
+            f"\n{args.n:,} vectors, {args.queries} queries, top-{args.k}; exact p50 {percentile(exact_ms, 50):.1f} ms, "
+            f"p95 {percentile(exact_ms, 95):.1f} ms; HNSW build {build:.1f}s\n"
+        )
         print(f"| ef_search | p50 ms | p95 ms | recall@{args.k} | speed-up (p50) over exact |")
         print("|---:|---:|---:|---:|---:|")
         for ef, p50, p95, recall, speedup in rows:

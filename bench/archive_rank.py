@@ -14,6 +14,7 @@ item vectors for every paper. Timed per request, for `--queries` readers:
   then per request a LinearSVC (class_weight balanced, C 0.01, tol 1e-6) trained on the whole archive
   with the reader's liked and saved papers as positives, and every paper scored and sorted.
 """
+
 import argparse
 import datetime as dt
 import time
@@ -63,10 +64,14 @@ def active_version(n: int) -> ModelVersion:
     with connection.cursor() as cursor:  # building the graph once is much faster than inserting into it
         cursor.execute("DROP INDEX IF EXISTS itemvector_hnsw_ip")
     last = 0
-    while rows := list(PaperEmbedding.objects.filter(paper_id__gt=last).order_by("paper_id").values_list("paper_id", "vector")[:BATCH]):
+    while rows := list(
+        PaperEmbedding.objects.filter(paper_id__gt=last).order_by("paper_id").values_list("paper_id", "vector")[:BATCH]
+    ):
         with torch.no_grad():
             vectors = item_vectors(model, np.stack([np.asarray(v, dtype=np.float32) for _, v in rows]))
-        ItemVector.objects.bulk_create(ItemVector(model_version=version, paper_id=pid, vector=v) for (pid, _), v in zip(rows, vectors))
+        ItemVector.objects.bulk_create(
+            ItemVector(model_version=version, paper_id=pid, vector=v) for (pid, _), v in zip(rows, vectors)
+        )
         last = rows[-1][0]
     with connection.cursor() as cursor:
         cursor.execute("SET maintenance_work_mem = '1GB'")
@@ -87,9 +92,22 @@ def time_ms(function) -> tuple[float, object]:
 def tfidf_features(n: int):
     """arxiv-sanity-lite's compute.py, on the same papers."""
     vectorizer = TfidfVectorizer(
-        input="content", encoding="utf-8", decode_error="replace", strip_accents="unicode", lowercase=True,
-        analyzer="word", stop_words="english", token_pattern=r"(?u)\b[a-zA-Z_][a-zA-Z0-9_]+\b", ngram_range=(1, 2),
-        max_features=10_000, norm="l2", use_idf=True, smooth_idf=True, sublinear_tf=True, max_df=0.5, min_df=5,
+        input="content",
+        encoding="utf-8",
+        decode_error="replace",
+        strip_accents="unicode",
+        lowercase=True,
+        analyzer="word",
+        stop_words="english",
+        token_pattern=r"(?u)\b[a-zA-Z_][a-zA-Z0-9_]+\b",
+        ngram_range=(1, 2),
+        max_features=10_000,
+        norm="l2",
+        use_idf=True,
+        smooth_idf=True,
+        sublinear_tf=True,
+        max_df=0.5,
+        min_df=5,
     )
     rows = list(Paper.objects.order_by("id").values_list("id", "title", "abstract", "authors_text"))
     corpus = [" ".join([title, abstract, authors.replace(",", " ")]) for _, title, abstract, authors in rows]
@@ -159,8 +177,10 @@ def main() -> None:
     print(summary("For you, whole archive, reader vector computed (cold)", cold))
     print(summary("For you, since a year ago in cs.IR (warm)", windowed))
     print(summary("arxiv-sanity-lite: per-request LinearSVC over TF-IDF", svm_times))
-    print(f"speed-up at p50 (SVM / For you warm): {percentile(svm_times, 50) / percentile(warm, 50):.0f}x; "
-          f"at p95: {percentile(svm_times, 95) / percentile(warm, 95):.0f}x")
+    print(
+        f"speed-up at p50 (SVM / For you warm): {percentile(svm_times, 50) / percentile(warm, 50):.0f}x; "
+        f"at p95: {percentile(svm_times, 95) / percentile(warm, 95):.0f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ saves and dismissals each, then serves the app with gunicorn and requests `/dige
 `--concurrency` threads, each a random reader (a real session cookie) and one of the last 8 weeks.
 The data is kept between runs (the same sizes are not built twice).
 """
+
 import argparse
 import datetime as dt
 import os
@@ -77,15 +78,26 @@ def build_catalogue(n: int, rng: np.random.Generator) -> None:
             row = rows[i % len(rows)]
             announced = NEWEST - dt.timedelta(days=int(i * 3650 / n))
             published = dt.datetime.combine(announced, dt.time(12), tzinfo=dt.UTC)
-            papers.append(Paper(
-                arxiv_id=f"b{i:07d}", title=row["title"], abstract=row["abstract"], authors_text=", ".join(row["authors"]),
-                primary_category=row["categories"][0], categories=row["categories"], published=published,
-                updated=published, announced=announced,
-            ))
+            papers.append(
+                Paper(
+                    arxiv_id=f"b{i:07d}",
+                    title=row["title"],
+                    abstract=row["abstract"],
+                    authors_text=", ".join(row["authors"]),
+                    primary_category=row["categories"][0],
+                    categories=row["categories"],
+                    published=published,
+                    updated=published,
+                    announced=announced,
+                )
+            )
         created = Paper.objects.bulk_create(papers)
         vectors = clustered_unit_vectors(rng, len(created), centres)
         PaperEmbedding.objects.bulk_create(
-            [PaperEmbedding(paper=p, model_name=model.name, paper_version=1, vector=v) for p, v in zip(created, vectors)]
+            [
+                PaperEmbedding(paper=p, model_name=model.name, paper_version=1, vector=v)
+                for p, v in zip(created, vectors)
+            ]
         )
         print(f"  {start + len(created)} papers", flush=True)
     with connection.cursor() as cursor:
@@ -106,7 +118,7 @@ def build_readers(n: int, rng: np.random.Generator) -> list[int]:
     kinds = ["like"] * 10 + ["save"] * 6 + ["dismiss"] * 4
     for start in range(0, n, 1000):
         rows = []
-        for user in users[start:start + 1000]:
+        for user in users[start : start + 1000]:
             for kind, paper_id in zip(kinds, rng.choice(recent, size=len(kinds), replace=False)):
                 rows.append(Interaction(user=user, paper_id=int(paper_id), kind=kind, source="digest"))
         Interaction.objects.bulk_create(rows)
@@ -134,7 +146,10 @@ def load(base: str, cookies: list[str], weeks: list[str], total: int, concurrenc
         session = getattr(local, "session", None) or requests.Session()
         local.session = session
         started = time.perf_counter()
-        response = session.get(f"{base}/digest/{random.choice(weeks)}/", cookies={"sessionid": cookies[i % len(cookies)] if cookies_in_order else random.choice(cookies)})
+        response = session.get(
+            f"{base}/digest/{random.choice(weeks)}/",
+            cookies={"sessionid": cookies[i % len(cookies)] if cookies_in_order else random.choice(cookies)},
+        )
         elapsed = time.perf_counter() - started
         with lock:
             latencies.append(elapsed)
@@ -146,8 +161,12 @@ def load(base: str, cookies: list[str], weeks: list[str], total: int, concurrenc
     wall = time.perf_counter() - started
     latencies.sort()
     return {
-        "requests": total, "errors": errors, "wall_s": round(wall, 1), "req_per_s": round(total / wall, 1),
-        "p50_ms": round(statistics.median(latencies) * 1000), "p95_ms": round(latencies[int(0.95 * len(latencies))] * 1000),
+        "requests": total,
+        "errors": errors,
+        "wall_s": round(wall, 1),
+        "req_per_s": round(total / wall, 1),
+        "p50_ms": round(statistics.median(latencies) * 1000),
+        "p95_ms": round(latencies[int(0.95 * len(latencies))] * 1000),
     }
 
 
@@ -172,12 +191,29 @@ def main() -> None:
     ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).update(status=ModelVersion.Status.RETIRED)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
-    cookies = [session_cookie(user_id) for user_id in random.Random(0).sample(readers, min(args.sessions, len(readers)))]
+    cookies = [
+        session_cookie(user_id) for user_id in random.Random(0).sample(readers, min(args.sessions, len(readers)))
+    ]
     weeks = [Week.containing(NEWEST - dt.timedelta(weeks=w)).label for w in range(args.weeks)]
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{args.port}",
-         "--workers", str(args.workers), "--log-level", "warning", "--timeout", "300", "--graceful-timeout", "5"],
-        cwd=ROOT, env={**os.environ, "DJANGO_DEBUG": "1", "RETRIEVER_WARM_ENCODER": "0"},
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{args.port}",
+            "--workers",
+            str(args.workers),
+            "--log-level",
+            "warning",
+            "--timeout",
+            "300",
+            "--graceful-timeout",
+            "5",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_DEBUG": "1", "RETRIEVER_WARM_ENCODER": "0"},
     )
     base = f"http://127.0.0.1:{args.port}"
     try:
@@ -198,10 +234,14 @@ def main() -> None:
             server.wait(30)
         except subprocess.TimeoutExpired:  # a worker still busy: the result is in, do not lose it
             server.kill()
-    print(f"papers={args.papers} readers={args.readers} concurrency={args.concurrency} gunicorn workers={args.workers} "
-          f"sessions={len(cookies)} weeks={len(weeks)} warm={args.warm}")
+    print(
+        f"papers={args.papers} readers={args.readers} concurrency={args.concurrency} gunicorn workers={args.workers} "
+        f"sessions={len(cookies)} weeks={len(weeks)} warm={args.warm}"
+    )
     print("| requests | errors | wall s | req/s | p50 ms | p95 ms |\n|---|---|---|---|---|---|")
-    print(f"| {result['requests']} | {result['errors']} | {result['wall_s']} | {result['req_per_s']} | {result['p50_ms']} | {result['p95_ms']} |")
+    print(
+        f"| {result['requests']} | {result['errors']} | {result['wall_s']} | {result['req_per_s']} | {result['p50_ms']} | {result['p95_ms']} |"
+    )
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@
 Text = title + abstract, as stored. The sample is repeated to reach --n papers. Model loading and one
 warm-up batch are excluded from the timing.
 """
+
 import argparse
 import json
 import time
@@ -48,13 +49,17 @@ def main() -> None:
     vectors = encoder.encode(texts, batch_size=args.batch_size)
     elapsed = time.perf_counter() - started
     device_name = torch.cuda.get_device_name() if encoder.device.startswith("cuda") else machine()
-    print(f"model {encoder.name} ({vectors.shape[1]} dims), backend {encoder.backend}, on {encoder.device}: {device_name}")
+    print(
+        f"model {encoder.name} ({vectors.shape[1]} dims), backend {encoder.backend}, on {encoder.device}: {device_name}"
+    )
     print(f"torch threads {torch.get_num_threads()}, batch size {args.batch_size}, model load {loaded:.1f}s")
     print(f"{len(texts)} papers in {elapsed:.1f}s: {len(texts) / elapsed:.1f} papers/s")
     if args.check:
         reference = load_encoder(None, args.device, "torch").encode(texts, batch_size=args.batch_size)
         cosines = (vectors * reference).sum(axis=1)
-        print(f"cosine to torch fp32: min {cosines.min():.4f}, mean {cosines.mean():.4f}, below 0.99: {(cosines < 0.99).sum()}")
+        print(
+            f"cosine to torch fp32: min {cosines.min():.4f}, mean {cosines.mean():.4f}, below 0.99: {(cosines < 0.99).sum()}"
+        )
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ Builds N Atom entries from the real sample's metadata (ids made unique, all cs.I
 serves them from a local replay server in pages of ARXIV_PAGE_SIZE, and runs the real ingestion
 service into an empty catalogue, then a second time over the same feed (everything skipped).
 """
+
 import argparse
 import dataclasses
 import datetime as dt
@@ -35,21 +36,32 @@ def synthetic_feed(n: int) -> list[Entry]:
     entries = []
     for i in range(n):
         row = rows[i % len(rows)]
-        entries.append(dataclasses.replace(
-            Entry.from_row(row), arxiv_id=f"26{i // 100000:02d}.{i % 100000:05d}", categories=["cs.IR"],
-            published=start + dt.timedelta(minutes=i),
-        ))
+        entries.append(
+            dataclasses.replace(
+                Entry.from_row(row),
+                arxiv_id=f"26{i // 100000:02d}.{i % 100000:05d}",
+                categories=["cs.IR"],
+                published=start + dt.timedelta(minutes=i),
+            )
+        )
     return entries
 
 
 def timed_run(label: str, n: int) -> dict:
     started = time.perf_counter()
-    run = ingest_arxiv(since=dt.datetime(2025, 1, 1, tzinfo=dt.UTC),
-                       until=dt.datetime(2027, 1, 1, tzinfo=dt.UTC))
+    run = ingest_arxiv(since=dt.datetime(2025, 1, 1, tzinfo=dt.UTC), until=dt.datetime(2027, 1, 1, tzinfo=dt.UTC))
     seconds = time.perf_counter() - started
-    return {"run": label, "entries": n, "seconds": round(seconds, 2), "papers_per_s": round(n / seconds),
-            "fetch_s": round(run.fetch_seconds, 2), "store_s": round(run.store_seconds, 2),
-            "pages": run.pages_fetched, "created": run.created, "skipped": run.skipped}
+    return {
+        "run": label,
+        "entries": n,
+        "seconds": round(seconds, 2),
+        "papers_per_s": round(n / seconds),
+        "fetch_s": round(run.fetch_seconds, 2),
+        "store_s": round(run.store_seconds, 2),
+        "pages": run.pages_fetched,
+        "created": run.created,
+        "skipped": run.skipped,
+    }
 
 
 def main() -> None:
@@ -71,7 +83,9 @@ def main() -> None:
     print("| run | entries | seconds | papers/s | fetch+parse s | store s | pages |")
     print("|---|---|---|---|---|---|---|")
     for r in results:
-        print(f"| {r['run']} | {r['entries']} | {r['seconds']} | {r['papers_per_s']} | {r['fetch_s']} | {r['store_s']} | {r['pages']} |")
+        print(
+            f"| {r['run']} | {r['entries']} | {r['seconds']} | {r['papers_per_s']} | {r['fetch_s']} | {r['store_s']} | {r['pages']} |"
+        )
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@
 Prints a markdown table (the curves of recsys/bias.py, 20,000 draws per point); its output is
 in docs/benchmarks.md, section "logQ correction: gradient bias vs k".
 """
+
 import sys
 from pathlib import Path
 

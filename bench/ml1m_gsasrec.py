@@ -16,6 +16,7 @@ the harness's leave-one-out split holds out exactly the test item the paper eval
 
     python bench/ml1m_gsasrec.py --src DATASETS/ml1m --out /work/data-eval/ml1m
 """
+
 import argparse
 import csv
 import json
@@ -35,7 +36,7 @@ def sequences(src: Path) -> list[list[int]]:
     for user, (history, last) in enumerate(zip(train, test), start=1):
         if user in val_users:
             val_input, val_target = next(val_rows)
-            assert val_input[:len(history)] == history, f"reader {user}: val input does not extend train"
+            assert val_input[: len(history)] == history, f"reader {user}: val input does not extend train"
             out.append([int(x) for x in val_input] + [val_target, last])
         else:
             out.append([int(x) for x in history] + [last])

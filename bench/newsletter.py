@@ -12,6 +12,7 @@ worker's batch code (`deliveries_send`, batches of NEWSLETTER_BATCH_SIZE, no rat
 aiosmtpd sink in its own process, which counts what it accepted. Peak memory is each sending process's
 peak RSS (ru_maxrss).
 """
+
 import argparse
 import datetime as dt
 import json
@@ -66,18 +67,30 @@ def build_papers(week_papers: int, older: int, rng: np.random.Generator) -> None
     print(f"building {week_papers} papers in {WEEK.label} and {older} older ones…", flush=True)
     Paper.objects.filter(arxiv_id__startswith="nl").delete()
     EmbeddingModel.objects.exclude(name="bench-random").update(status=EmbeddingModel.Status.RETIRED)
-    model, _ = EmbeddingModel.objects.get_or_create(name="bench-random", defaults={"status": EmbeddingModel.Status.ACTIVE})
+    model, _ = EmbeddingModel.objects.get_or_create(
+        name="bench-random", defaults={"status": EmbeddingModel.Status.ACTIVE}
+    )
     rows = sample_rows()
     papers = []
     for i in range(week_papers + older):
         row = rows[i % len(rows)]
-        announced = WEEK.monday + dt.timedelta(days=i % 5) if i < week_papers else WEEK.monday - dt.timedelta(days=1 + i % 365)
+        announced = (
+            WEEK.monday + dt.timedelta(days=i % 5) if i < week_papers else WEEK.monday - dt.timedelta(days=1 + i % 365)
+        )
         published = dt.datetime.combine(announced, dt.time(12), tzinfo=dt.UTC)
-        papers.append(Paper(
-            arxiv_id=f"nl{i:07d}", title=row["title"], abstract=row["abstract"], authors_text=", ".join(row["authors"]),
-            primary_category=row["categories"][0], categories=row["categories"], published=published,
-            updated=published, announced=announced,
-        ))
+        papers.append(
+            Paper(
+                arxiv_id=f"nl{i:07d}",
+                title=row["title"],
+                abstract=row["abstract"],
+                authors_text=", ".join(row["authors"]),
+                primary_category=row["categories"][0],
+                categories=row["categories"],
+                published=published,
+                updated=published,
+                announced=announced,
+            )
+        )
     created = Paper.objects.bulk_create(papers)
     vectors = rng.standard_normal((len(created), 384)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
@@ -102,17 +115,24 @@ def build_readers(n: int, rng: np.random.Generator) -> None:
     print(f"building {n} readers with 10 likes/saves each…", flush=True)
     User.objects.filter(username__startswith=PREFIX).delete()
     users = User.objects.bulk_create(
-        [User(username=f"{PREFIX}{i}", email=f"{PREFIX}{i}@example.org", password="!") for i in range(n)], batch_size=2000
+        [User(username=f"{PREFIX}{i}", email=f"{PREFIX}{i}@example.org", password="!") for i in range(n)],
+        batch_size=2000,
     )
-    Profile.objects.bulk_create([Profile(user=u, time_zone=ZONES[i % len(ZONES)]) for i, u in enumerate(users)], batch_size=2000)
-    older = list(Paper.objects.filter(arxiv_id__startswith="nl", announced__lt=WEEK.monday).values_list("id", flat=True))
+    Profile.objects.bulk_create(
+        [Profile(user=u, time_zone=ZONES[i % len(ZONES)]) for i, u in enumerate(users)], batch_size=2000
+    )
+    older = list(
+        Paper.objects.filter(arxiv_id__startswith="nl", announced__lt=WEEK.monday).values_list("id", flat=True)
+    )
     kinds = ["like"] * 6 + ["save"] * 4
     for start in range(0, n, 1000):
-        Interaction.objects.bulk_create([
-            Interaction(user=user, paper_id=int(pid), kind=kind, source="digest")
-            for user in users[start:start + 1000]
-            for kind, pid in zip(kinds, rng.choice(older, size=len(kinds), replace=False))
-        ])
+        Interaction.objects.bulk_create(
+            [
+                Interaction(user=user, paper_id=int(pid), kind=kind, source="digest")
+                for user in users[start : start + 1000]
+                for kind, pid in zip(kinds, rng.choice(older, size=len(kinds), replace=False))
+            ]
+        )
 
 
 def send(ids_file: str) -> None:
@@ -124,9 +144,13 @@ def send(ids_file: str) -> None:
     started = time.perf_counter()
     sent = 0
     for start in range(0, len(ids), size):
-        sent += deliveries_send(delivery_ids=ids[start:start + size]).counts[Outcome.SENT]
+        sent += deliveries_send(delivery_ids=ids[start : start + size]).counts[Outcome.SENT]
     seconds = time.perf_counter() - started
-    print(json.dumps({"sent": sent, "seconds": seconds, "max_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+    print(
+        json.dumps(
+            {"sent": sent, "seconds": seconds, "max_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+        )
+    )
 
 
 def main() -> None:
@@ -149,7 +173,9 @@ def main() -> None:
     build_week()
     get_user_model().objects.exclude(username__startswith=PREFIX).update(is_active=False)  # only the bench's readers
 
-    sink = subprocess.Popen([sys.executable, "-c", SINK], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    sink = subprocess.Popen(
+        [sys.executable, "-c", SINK], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     port = int(sink.stdout.readline())
     env = {**os.environ, "EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(port), "NEWSLETTER_RATE_LIMIT": "0"}
     from apps.newsletters.services import newsletters_start
@@ -158,7 +184,7 @@ def main() -> None:
     with transaction.atomic():
         ids = newsletters_start(week=WEEK)
     queued_s = time.perf_counter() - started
-    shares = [ids[i::args.processes] for i in range(args.processes)]
+    shares = [ids[i :: args.processes] for i in range(args.processes)]
     workers = []
     for i, share in enumerate(shares):
         path = ROOT / "var" / f"newsletter-bench-ids-{i}.json"
@@ -176,8 +202,10 @@ def main() -> None:
     print(f"machine: {machine()}")
     print("| readers | processes | queue s | total s | emails/s | peak RSS per process MiB |")
     print("|---|---|---|---|---|---|")
-    print(f"| {args.readers:,} | {args.processes} | {queued_s:.1f} | {total_s:.1f} | {sent / total_s:.0f} "
-          f"| {max(r['max_rss_mib'] for r in results):.0f} |")
+    print(
+        f"| {args.readers:,} | {args.processes} | {queued_s:.1f} | {total_s:.1f} | {sent / total_s:.0f} "
+        f"| {max(r['max_rss_mib'] for r in results):.0f} |"
+    )
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ method sees the same category gate as ingestion (a paper outside the categories 
 Held-out numbers: the classifier trained with hand labels is scored by 5-fold cross-validation, each
 paper judged by a model that never saw its label. Results go to docs/relevance.md.
 """
+
 import argparse
 import hashlib
 import os
@@ -70,17 +71,34 @@ def main() -> None:
     seeds, labelled = vectors[:n_seeds], vectors[n_seeds:]
     name = load_encoder(str(default_model_path()), "auto").name
 
-    keyword = np.array([bool(relevance.relevance_reason(title=r["title"], abstract=r["abstract"], categories=r["categories"], rule=rule)) for r in rows])
-    pattern = np.array([bool(rule.pattern.search(r["title"]) or rule.pattern.search(r["abstract"])) for r in rows]) & listed
+    keyword = np.array(
+        [
+            bool(
+                relevance.relevance_reason(
+                    title=r["title"], abstract=r["abstract"], categories=r["categories"], rule=rule
+                )
+            )
+            for r in rows
+        ]
+    )
+    pattern = (
+        np.array([bool(rule.pattern.search(r["title"]) or rule.pattern.search(r["abstract"])) for r in rows]) & listed
+    )
     seeded = fit(seeds, labels[:n_seeds], text_model=name).accepts(labelled) & listed
     held_out = np.zeros(len(rows), dtype=bool)
     for train, test in StratifiedKFold(5, shuffle=True, random_state=0).split(labelled, truth):
-        model = fit(np.vstack([seeds, labelled[train]]), np.concatenate([labels[:n_seeds], truth[train]]),
-                    np.concatenate([weights[:n_seeds], weights[n_seeds:][train]]), text_model=name)
+        model = fit(
+            np.vstack([seeds, labelled[train]]),
+            np.concatenate([labels[:n_seeds], truth[train]]),
+            np.concatenate([weights[:n_seeds], weights[n_seeds:][train]]),
+            text_model=name,
+        )
         held_out[test] = model.accepts(labelled[test])
     held_out &= listed
 
-    print(f"{len(rows)} labelled papers, {truth.sum()} of interest; {n_seeds} seed papers ({labels[:n_seeds].sum()} keyword matches)\n")
+    print(
+        f"{len(rows)} labelled papers, {truth.sum()} of interest; {n_seeds} seed papers ({labels[:n_seeds].sum()} keyword matches)\n"
+    )
     print("| gate | precision | recall | F1 | TP | FP | FN |\n|---|---|---|---|---|---|---|")
     print("| keyword rule (cs.IR whole + keywords elsewhere), before |", scores(keyword, truth)[2:])
     print("| keywords only, any listed category |", scores(pattern, truth)[2:])
@@ -88,8 +106,13 @@ def main() -> None:
     print("| classifier on seeds + hand labels, 5-fold held out (shipped recipe) |", scores(held_out, truth)[2:])
 
     if args.write:
-        shipped = fit(vectors, labels, weights, text_model=name,
-                      trained_on=f"{n_seeds} keyword-rule seeds and {len(rows)} hand-labelled papers")
+        shipped = fit(
+            vectors,
+            labels,
+            weights,
+            text_model=name,
+            trained_on=f"{n_seeds} keyword-rule seeds and {len(rows)} hand-labelled papers",
+        )
         shipped.save(relevance.SHIPPED_CLASSIFIER)
         print(f"\nwrote {relevance.SHIPPED_CLASSIFIER.relative_to(ROOT)}")
 

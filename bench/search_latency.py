@@ -10,6 +10,7 @@ seed), so full-text and ANN work on realistic text and a clustered vector space.
 Django's test client (URL routing, form, selectors, templates; no network), with the real model
 embedding each query. Model loading and a warm-up round are excluded.
 """
+
 import argparse
 import datetime as dt
 import json
@@ -22,12 +23,25 @@ import numpy as np
 from _stack import ROOT, database_url, machine, percentile
 
 QUERIES = [
-    "sequential recommendation", "graph neural networks for recommendation", "cold start",
-    "click-through rate prediction", "large language models as recommenders", "contrastive learning",
-    "retrieval augmented generation", "two-tower retrieval", "conversational recommender systems",
-    "fairness in ranking", "dense passage retrieval", "user interest modeling from behavior sequences",
-    "multimodal product search", "query rewriting for e-commerce search", "evaluation of recommender systems",
-    '"knowledge graph" embeddings', "reranking with cross-encoders", "popularity bias", "session-based",
+    "sequential recommendation",
+    "graph neural networks for recommendation",
+    "cold start",
+    "click-through rate prediction",
+    "large language models as recommenders",
+    "contrastive learning",
+    "retrieval augmented generation",
+    "two-tower retrieval",
+    "conversational recommender systems",
+    "fairness in ranking",
+    "dense passage retrieval",
+    "user interest modeling from behavior sequences",
+    "multimodal product search",
+    "query rewriting for e-commerce search",
+    "evaluation of recommender systems",
+    '"knowledge graph" embeddings',
+    "reranking with cross-encoders",
+    "popularity bias",
+    "session-based",
     "how can a shop suggest what a customer buys next",
 ]
 CATEGORIES = ["cs.IR", "cs.LG", "cs.AI", "cs.CL", "stat.ML", "cs.CV", "cs.SI"]
@@ -67,11 +81,19 @@ def populate(n: int) -> None:
             announced = start + dt.timedelta(days=pick.randrange(730))
             when = dt.datetime.combine(announced, dt.time(12), tzinfo=dt.UTC)
             categories = [row["categories"][0]] + pick.sample(CATEGORIES, 1)
-            batch.append(Paper(
-                arxiv_id=f"{2400 + i // 90000}.{10000 + i % 90000}", title=row["title"], abstract=" ".join(text),
-                authors_text=", ".join(row["authors"]), primary_category=categories[0], categories=categories,
-                published=when, updated=when, announced=announced,
-            ))
+            batch.append(
+                Paper(
+                    arxiv_id=f"{2400 + i // 90000}.{10000 + i % 90000}",
+                    title=row["title"],
+                    abstract=" ".join(text),
+                    authors_text=", ".join(row["authors"]),
+                    primary_category=categories[0],
+                    categories=categories,
+                    published=when,
+                    updated=when,
+                    announced=announced,
+                )
+            )
         Paper.objects.bulk_create(batch)
         print(f"  {offset + len(batch):,}", flush=True)
     print("embedding vectors (seed + noise), bulk load, HNSW build ...", flush=True)
@@ -102,7 +124,9 @@ def measure(rounds: int) -> None:
 
     client = Client()
     cases = {
-        "hybrid": {}, "keyword": {"mode": "keyword"}, "semantic": {"mode": "semantic"},
+        "hybrid": {},
+        "keyword": {"mode": "keyword"},
+        "semantic": {"mode": "semantic"},
         "hybrid + category + dates": {"category": "cs.IR", "date_from": "2025-01-01", "date_to": "2025-12-31"},
     }
     for params in cases.values():  # warm-up: model load, caches, plans
@@ -120,8 +144,11 @@ def measure(rounds: int) -> None:
                 assert response.status_code == 200, response.status_code
                 found = re.search(rb"(\d+) results? in", response.content)
                 counts.append(int(found.group(1)) if found else 0)
-        print(f"| {name} | {len(latencies)} | {percentile(latencies, 50):.0f} | {percentile(latencies, 95):.0f} "
-              f"| {int(np.median(counts))} |", flush=True)
+        print(
+            f"| {name} | {len(latencies)} | {percentile(latencies, 50):.0f} | {percentile(latencies, 95):.0f} "
+            f"| {int(np.median(counts))} |",
+            flush=True,
+        )
 
 
 def main() -> None:

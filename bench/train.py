@@ -15,6 +15,7 @@ Model FLOPs are counted analytically, matmuls only, forward x 3 for forward + ba
 The bf16 peak used is the H200/H100 SXM dense spec, 989e12 FLOP/s (about 790e12 is what a large
 bf16 matmul reaches on these machines), so the reported fraction is of the spec figure.
 """
+
 import argparse
 import json
 import resource
@@ -36,9 +37,9 @@ BF16_SPEC_PEAK = 989e12
 @dataclass
 class Setup:
     n_items: int
-    sequences: int        # per step
+    sequences: int  # per step
     max_len: int
-    uniform: int          # uniform negatives per step
+    uniform: int  # uniform negatives per step
     dim: int = 128
     hidden: int = 512
     layers: int = 2
@@ -51,10 +52,17 @@ class Setup:
 
 
 PRESETS = {
-    "cpu": [Setup(100_000, 16, 32, 1024, dim=64, hidden=256), Setup(100_000, 32, 32, 1024, dim=64, hidden=256),
-            Setup(100_000, 64, 32, 2048, dim=64, hidden=256)],
-    "h200": [Setup(1_000_000, 64, 64, 8192), Setup(1_000_000, 128, 64, 8192), Setup(1_000_000, 256, 64, 16384),
-             Setup(1_000_000, 256, 64, 16384, dim=256, hidden=1024, layers=4, heads=8)],
+    "cpu": [
+        Setup(100_000, 16, 32, 1024, dim=64, hidden=256),
+        Setup(100_000, 32, 32, 1024, dim=64, hidden=256),
+        Setup(100_000, 64, 32, 2048, dim=64, hidden=256),
+    ],
+    "h200": [
+        Setup(1_000_000, 64, 64, 8192),
+        Setup(1_000_000, 128, 64, 8192),
+        Setup(1_000_000, 256, 64, 16384),
+        Setup(1_000_000, 256, 64, 16384, dim=256, hidden=1024, layers=4, heads=8),
+    ],
 }
 
 
@@ -68,15 +76,22 @@ def step_flops(s: Setup, distinct_items: int, candidates: int) -> float:
 def synthetic_batch(s: Setup, device, generator) -> dict:
     # Zipf(1) item popularity, so in-batch frequencies and dedupe look like real traffic
     shape = (s.sequences, s.max_len + 1)
-    items = (s.n_items ** torch.rand(shape, device=device, generator=generator, dtype=torch.float64) - 1).long().clamp_max(s.n_items - 1)
-    return {"items": items, "events": torch.full_like(items, 2),
-            "gaps": torch.randint(0, 32, items.shape, device=device, generator=generator)}
+    items = (
+        (s.n_items ** torch.rand(shape, device=device, generator=generator, dtype=torch.float64) - 1)
+        .long()
+        .clamp_max(s.n_items - 1)
+    )
+    return {
+        "items": items,
+        "events": torch.full_like(items, 2),
+        "gaps": torch.randint(0, 32, items.shape, device=device, generator=generator),
+    }
 
 
 def peak_memory_mb(device: str) -> float:
     if device.startswith("cuda"):
         return torch.cuda.max_memory_allocated() / 2**20
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024   # process peak RSS (Linux: KiB)
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # process peak RSS (Linux: KiB)
 
 
 def sync(device: str) -> None:
@@ -92,9 +107,21 @@ def run(s: Setup, device: str, warmup: int, steps: int) -> dict:
         torch.cuda.reset_peak_memory_stats()
     text = torch.nn.functional.normalize(torch.randn(s.n_items, s.text_dim, device=device, generator=generator), dim=1)
     catalogue = ItemFeatures(torch.arange(s.n_items, device=device), text)
-    config = TrainConfig(model=ModelConfig(text_dim=s.text_dim, dim=s.dim, hidden=s.hidden, layers=s.layers, heads=s.heads,
-                                           max_len=s.max_len, user_encoder="transformer", dropout=0.0),
-                         loss="corrected_logq", uniform_negatives=s.uniform, in_batch_negatives=0)
+    config = TrainConfig(
+        model=ModelConfig(
+            text_dim=s.text_dim,
+            dim=s.dim,
+            hidden=s.hidden,
+            layers=s.layers,
+            heads=s.heads,
+            max_len=s.max_len,
+            user_encoder="transformer",
+            dropout=0.0,
+        ),
+        loss="corrected_logq",
+        uniform_negatives=s.uniform,
+        in_batch_negatives=0,
+    )
     model = TwoTower(config.model).to(device)
     optimizer = configure_optimizer(model, config)
     frequency = ExactFrequency(torch.ones(s.n_items, device=device))
@@ -102,7 +129,7 @@ def run(s: Setup, device: str, warmup: int, steps: int) -> dict:
     autocast = bf16_autocast(device)
     for i in range(warmup):
         train_step(model, optimizer, batches[i % 4], catalogue, config, frequency, autocast)
-    distinct = [int(torch.unique(b["items"]).numel()) + s.uniform for b in batches]   # upper bound with negatives
+    distinct = [int(torch.unique(b["items"]).numel()) + s.uniform for b in batches]  # upper bound with negatives
     sync(device)
     tic = time.perf_counter()
     for i in range(steps):
@@ -110,9 +137,17 @@ def run(s: Setup, device: str, warmup: int, steps: int) -> dict:
     sync(device)
     seconds = (time.perf_counter() - tic) / steps
     flops = sum(step_flops(s, distinct[i % 4], s.examples + s.uniform) for i in range(steps)) / steps
-    result = {**asdict(s), "device": device, "torch": torch.__version__, "examples_per_step": s.examples,
-              "step_ms": 1e3 * seconds, "examples_per_s": s.examples / seconds,
-              "tflops": flops / seconds / 1e12, "peak_memory_mb": peak_memory_mb(device), "loss": float(loss)}
+    result = {
+        **asdict(s),
+        "device": device,
+        "torch": torch.__version__,
+        "examples_per_step": s.examples,
+        "step_ms": 1e3 * seconds,
+        "examples_per_s": s.examples / seconds,
+        "tflops": flops / seconds / 1e12,
+        "peak_memory_mb": peak_memory_mb(device),
+        "loss": float(loss),
+    }
     if device.startswith("cuda"):
         result["gpu"] = torch.cuda.get_device_name()
         result["fraction_of_bf16_peak"] = flops / seconds / BF16_SPEC_PEAK
@@ -127,13 +162,23 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=None, help="timed steps (default 5 on CPU, 20 on CUDA)")
     args = parser.parse_args()
     if args.device.startswith("cuda"):
-        torch.backends.cuda.matmul.allow_tf32 = True   # the few fp32 matmuls outside autocast
+        torch.backends.cuda.matmul.allow_tf32 = True  # the few fp32 matmuls outside autocast
     steps = args.steps or (20 if args.device.startswith("cuda") else 5)
     results = []
     for setup in PRESETS[args.preset]:
         results.append(run(setup, args.device, args.warmup, steps))
         print(json.dumps(results[-1]), flush=True)
-    cols = ["n_items", "examples_per_step", "uniform", "dim", "layers", "step_ms", "examples_per_s", "tflops", "peak_memory_mb"]
+    cols = [
+        "n_items",
+        "examples_per_step",
+        "uniform",
+        "dim",
+        "layers",
+        "step_ms",
+        "examples_per_s",
+        "tflops",
+        "peak_memory_mb",
+    ]
     if args.device.startswith("cuda"):
         cols.append("fraction_of_bf16_peak")
     print("\n| " + " | ".join(cols) + " |\n|" + "---|" * len(cols))

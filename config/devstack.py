@@ -9,6 +9,7 @@ or SIGHUP (a closed terminal) stop everything this command started, in order; if
 without a word (SIGKILL), its reaper (config.reaper) stops it all the same. Data stays in the var dir,
 so running it again is idempotent.
 """
+
 import errno
 import fcntl
 import os
@@ -88,8 +89,11 @@ class Reaper:
         # Its own session: a signal to the launcher's group or terminal never reaches it. It inherits
         # the lock, so the next launcher waits until it has finished.
         self.process = subprocess.Popen(
-            [PYTHON, "-m", "config.reaper"], stdin=read, cwd=embedded.BASE_DIR,
-            start_new_session=True, pass_fds=[lock.fileno()],
+            [PYTHON, "-m", "config.reaper"],
+            stdin=read,
+            cwd=embedded.BASE_DIR,
+            start_new_session=True,
+            pass_fds=[lock.fileno()],
         )
         os.close(read)
 
@@ -198,7 +202,10 @@ def run(stack: Stack) -> int:
     celery = [PYTHON, "-m", "celery", "-A", "config"]
     stack.spawn("worker", *celery, "worker", "--loglevel=INFO", "--concurrency=2")
     stack.spawn(
-        "beat", *celery, "beat", "--loglevel=INFO",
+        "beat",
+        *celery,
+        "beat",
+        "--loglevel=INFO",
         f"--pidfile={embedded.var_dir() / 'celerybeat.pid'}",
     )
     stack.spawn("web", PYTHON, "manage.py", "runserver", f"{host}:{port}")

@@ -4,6 +4,7 @@ Used only when DATABASE_URL / CELERY_BROKER_URL are unset. Everything lives unde
 (`RETRIEVER_VAR_DIR`, default `var/`), so the addresses can be derived without starting anything:
 settings read them, the launcher (`config.devstack`) starts and stops the servers.
 """
+
 import atexit
 import os
 import secrets

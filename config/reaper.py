@@ -11,6 +11,7 @@ grace period. It holds the launcher's lock meanwhile, so the next `make run` wai
 
     python -m config.reaper   # started by config.devstack, never by hand
 """
+
 import os
 import signal
 import sys

@@ -3,6 +3,7 @@
 Production sets SECRET_KEY, DATABASE_URL, CELERY_BROKER_URL, ALLOWED_HOSTS and the EMAIL_* variables;
 without SECRET_KEY the app runs in development mode on the embedded PostgreSQL and Redis.
 """
+
 import datetime as dt
 import os
 from pathlib import Path
@@ -145,7 +146,9 @@ NEWSLETTER_MAX_RETRIES = int(os.environ.get("NEWSLETTER_MAX_RETRIES", "6"))
 NEWSLETTER_RETRY_BACKOFF_SECONDS = float(os.environ.get("NEWSLETTER_RETRY_BACKOFF_SECONDS", "60"))
 NEWSLETTER_STALLED_AFTER = dt.timedelta(hours=2)  # past the longest retry backoff (1 h)
 # Past a week's end by this much with nobody having published it, the beat sends it anyway (no picks).
-NEWSLETTER_SEND_UNPUBLISHED_AFTER = dt.timedelta(days=int(os.environ.get("NEWSLETTER_SEND_UNPUBLISHED_AFTER_DAYS", "2")))
+NEWSLETTER_SEND_UNPUBLISHED_AFTER = dt.timedelta(
+    days=int(os.environ.get("NEWSLETTER_SEND_UNPUBLISHED_AFTER_DAYS", "2"))
+)
 NEWSLETTER_UNSUBSCRIBE_MAX_AGE = dt.timedelta(days=int(os.environ.get("NEWSLETTER_UNSUBSCRIBE_MAX_AGE_DAYS", "90")))
 NEWSLETTER_LIST_DOMAIN = urlsplit(SITE_URL).hostname or "localhost"
 

@@ -10,6 +10,7 @@ Chosen by the evaluation in docs/benchmarks.md ("The app's retriever against the
   and on the random split of co-reading libraries it beat the positional attention tower 0.66 to 0.52.
 - patience 3: the hybrid's validation hit rate can stall for two epochs before the ids take over.
 """
+
 import dataclasses
 
 from recsys.model import ModelConfig

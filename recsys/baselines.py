@@ -15,6 +15,7 @@ ease         EASE (Steck, 2019): B = argmin ||X - XB||^2 + lambda ||B||^2 with d
              lambda is picked on a validation split of the training data (`ease_lambda`).
 The per-reader models are fitted lazily, only for the readers asked about.
 """
+
 import numpy as np
 import scipy.sparse as sp
 import torch
@@ -23,17 +24,26 @@ from recsys.data import EVENT_CODE, Interactions, ItemTable
 from recsys.logistic import logistic_regressions
 
 BASELINES = ("popularity", "random", "content_knn", "user_logreg", "tfidf_svm", "item_knn", "ease")
-SEEDLESS = ("popularity", "content_knn", "item_knn", "ease")   # the same scores for every seed: fitted once
+SEEDLESS = ("popularity", "content_knn", "item_knn", "ease")  # the same scores for every seed: fitted once
 # what each baseline runs with, for the report (fitted values such as EASE's lambda are added)
-CONFIG = {"popularity": {"score": "positive training events"}, "random": {},
-          "content_knn": {"profile": "mean of the reader's positive embeddings", "similarity": "cosine"},
-          "user_logreg": {"C": 1.0, "class_weight": "balanced", "random_negatives": 500, "features": "text embedding"},
-          "tfidf_svm": {"C": 0.1, "class_weight": "balanced", "random_negatives": 500, "max_features": 20000,
-                        "ngram_range": [1, 2], "sublinear_tf": True},
-          "item_knn": {"similarity": "cosine over reader co-occurrence", "neighbours": "all"},
-          "ease": {"lambda_grid": None}}
-EASE_LAMBDAS = (10.0, 30.0, 100.0, 300.0, 1000.0, 3000.0)     # the grid ease_lambda validates
-EASE_VALIDATION_ITEMS = 4000                                  # ... on at most this many most-read items
+CONFIG = {
+    "popularity": {"score": "positive training events"},
+    "random": {},
+    "content_knn": {"profile": "mean of the reader's positive embeddings", "similarity": "cosine"},
+    "user_logreg": {"C": 1.0, "class_weight": "balanced", "random_negatives": 500, "features": "text embedding"},
+    "tfidf_svm": {
+        "C": 0.1,
+        "class_weight": "balanced",
+        "random_negatives": 500,
+        "max_features": 20000,
+        "ngram_range": [1, 2],
+        "sublinear_tf": True,
+    },
+    "item_knn": {"similarity": "cosine over reader co-occurrence", "neighbours": "all"},
+    "ease": {"lambda_grid": None},
+}
+EASE_LAMBDAS = (10.0, 30.0, 100.0, 300.0, 1000.0, 3000.0)  # the grid ease_lambda validates
+EASE_VALIDATION_ITEMS = 4000  # ... on at most this many most-read items
 
 
 def fit_popularity(train: Interactions, items: ItemTable, seed: int):
@@ -58,9 +68,14 @@ def fit_content_knn(train: Interactions, items: ItemTable, seed: int):
     positives = _items_by_reader(train, train.positive)
 
     def score(readers):
-        profiles = torch.stack([embeddings[positives[u]].mean(0) if len(positives[u]) else torch.zeros(embeddings.shape[1])
-                                for u in readers])
+        profiles = torch.stack(
+            [
+                embeddings[positives[u]].mean(0) if len(positives[u]) else torch.zeros(embeddings.shape[1])
+                for u in readers
+            ]
+        )
         return torch.nn.functional.normalize(profiles, dim=1) @ embeddings.T
+
     return score
 
 
@@ -80,6 +95,7 @@ def _training_sets(train: Interactions, n_items: int, seed: int, negatives: int 
         if not len(positives[u]) or not len(neg):
             return None
         return np.r_[positives[u], neg], np.r_[np.ones(len(positives[u])), np.zeros(len(neg))]
+
     return training_set
 
 
@@ -97,6 +113,7 @@ def _per_reader_model(train: Interactions, items: ItemTable, features, make_mode
             index, labels = picked
             rows.append(make_model().fit(features[index], labels).decision_function(features))
         return torch.from_numpy(np.stack(rows)).float()
+
     return score
 
 
@@ -106,19 +123,19 @@ def fit_user_logreg(train: Interactions, items: ItemTable, seed: int, cells: int
     Readers are fitted together in chunks of at most `cells` // N readers, over the items in the
     chunk's training sets, so memory stays bounded for large catalogues.
     """
-    embeddings = torch.from_numpy(items.embeddings).double()                        # [N, D]
+    embeddings = torch.from_numpy(items.embeddings).double()  # [N, D]
     training_set = _training_sets(train, len(items), seed)
     chunk_size = max(1, cells // len(items))
 
     def score(readers):
-        out = torch.zeros(len(readers), len(items))                                 # no training set: 0
+        out = torch.zeros(len(readers), len(items))  # no training set: 0
         picked = {j: training_set(u) for j, u in enumerate(readers)}
         fitted = [j for j in picked if picked[j] is not None]
         for start in range(0, len(fitted), chunk_size):
-            chunk = fitted[start:start + chunk_size]
-            used = np.unique(np.concatenate([picked[j][0] for j in chunk]))         # [M] catalogue items
-            positive = torch.zeros(len(chunk), len(used), dtype=torch.float64)      # [R, M]
-            negative = torch.zeros(len(chunk), len(used), dtype=torch.float64)      # [R, M]
+            chunk = fitted[start : start + chunk_size]
+            used = np.unique(np.concatenate([picked[j][0] for j in chunk]))  # [M] catalogue items
+            positive = torch.zeros(len(chunk), len(used), dtype=torch.float64)  # [R, M]
+            negative = torch.zeros(len(chunk), len(used), dtype=torch.float64)  # [R, M]
             for k, j in enumerate(chunk):
                 index, labels = picked[j]
                 column = np.searchsorted(used, index)
@@ -126,9 +143,10 @@ def fit_user_logreg(train: Interactions, items: ItemTable, seed: int, cells: int
                 # class_weight="balanced": n / (2 n_class), so both classes weigh the same in total
                 positive[k, column[labels == 1]] = n / (2 * n_pos)
                 negative[k, column[labels == 0]] = n / (2 * (n - n_pos))
-            theta = logistic_regressions(embeddings[torch.from_numpy(used)], positive, negative)   # [R, D + 1]
-            out[chunk] = (theta[:, :-1] @ embeddings.T + theta[:, -1:]).float()     # [R, N]
+            theta = logistic_regressions(embeddings[torch.from_numpy(used)], positive, negative)  # [R, D + 1]
+            out[chunk] = (theta[:, :-1] @ embeddings.T + theta[:, -1:]).float()  # [R, N]
         return out
+
     return score
 
 
@@ -156,14 +174,15 @@ def fit_item_knn(train: Interactions, items: ItemTable, seed: int):
     S (N x N) is never formed: x_u S = ((x_u / sqrt c) X^T X) / sqrt c, two sparse products per
     chunk of readers. The diagonal term only touches the reader's own items, which are not ranked.
     """
-    x = reader_matrix(train, len(items))                                            # [U, N]
-    inv_sqrt = 1.0 / np.sqrt(np.maximum(np.asarray(x.sum(0)).ravel(), 1.0))          # [N]
+    x = reader_matrix(train, len(items))  # [U, N]
+    inv_sqrt = 1.0 / np.sqrt(np.maximum(np.asarray(x.sum(0)).ravel(), 1.0))  # [N]
     xt = x.T.tocsr()
 
     def score(readers):
-        weighted = x[readers].multiply(inv_sqrt[None, :]).tocsr()                  # [b, N]
-        co = (weighted @ xt) @ x                                                    # [b, N]
+        weighted = x[readers].multiply(inv_sqrt[None, :]).tocsr()  # [b, N]
+        co = (weighted @ xt) @ x  # [b, N]
         return torch.from_numpy(np.asarray(co.todense(), dtype=np.float32) * inv_sqrt[None, :])
+
     return score
 
 
@@ -177,8 +196,14 @@ def ease_weights(x: sp.csr_matrix, lam: float) -> np.ndarray:
     return b.astype(np.float32)
 
 
-def ease_lambda(train: Interactions, n_items: int, seed: int = 0, grid=EASE_LAMBDAS,
-                max_items: int = EASE_VALIDATION_ITEMS, max_readers: int = 3000) -> tuple[float, dict]:
+def ease_lambda(
+    train: Interactions,
+    n_items: int,
+    seed: int = 0,
+    grid=EASE_LAMBDAS,
+    max_items: int = EASE_VALIDATION_ITEMS,
+    max_readers: int = 3000,
+) -> tuple[float, dict]:
     """Picks lambda by recall@20 on a seeded 20% of each (sampled) reader's training positives.
 
     On large catalogues the grid runs over the `max_items` most-read items only (an N^3 inverse per
@@ -193,7 +218,7 @@ def ease_lambda(train: Interactions, n_items: int, seed: int = 0, grid=EASE_LAMB
     if len(readers) > max_readers:
         readers = np.sort(np.random.default_rng(seed).choice(readers, max_readers, replace=False))
     x = reader_matrix(held.train, n_items)
-    kept = np.argsort(-np.asarray(x.sum(0)).ravel(), kind="stable")[:max_items]     # [M] most read
+    kept = np.argsort(-np.asarray(x.sum(0)).ravel(), kind="stable")[:max_items]  # [M] most read
     column = np.full(n_items, -1)
     column[kept] = np.arange(len(kept))
     x = x[:, kept].tocsr()
@@ -215,10 +240,10 @@ def fit_ease(train: Interactions, items: ItemTable, seed: int, lam: float | None
     validation = None
     if lam is None:
         lam, validation = ease_lambda(train, len(items))
-        validation = {str(k): round(v, 4) for k, v in validation.items()}   # validation recall@20 by lambda
+        validation = {str(k): round(v, 4) for k, v in validation.items()}  # validation recall@20 by lambda
     x = reader_matrix(train, len(items))
     b = torch.from_numpy(ease_weights(x, lam))
-    score = lambda readers: torch.from_numpy(x[readers].toarray()) @ b   # noqa: E731
+    score = lambda readers: torch.from_numpy(x[readers].toarray()) @ b  # noqa: E731
     score.config = {"lambda": lam, "lambda_grid": validation} if validation else {"lambda": lam}
     return score
 
@@ -228,5 +253,12 @@ def needs(method: str) -> str | None:
     return {"content_knn": "embeddings", "user_logreg": "embeddings", "tfidf_svm": "texts"}.get(method)
 
 
-FIT = {"popularity": fit_popularity, "random": fit_random, "content_knn": fit_content_knn,
-       "user_logreg": fit_user_logreg, "tfidf_svm": fit_tfidf_svm, "item_knn": fit_item_knn, "ease": fit_ease}
+FIT = {
+    "popularity": fit_popularity,
+    "random": fit_random,
+    "content_knn": fit_content_knn,
+    "user_logreg": fit_user_logreg,
+    "tfidf_svm": fit_tfidf_svm,
+    "item_knn": fit_item_knn,
+    "ease": fit_ease,
+}

@@ -8,6 +8,7 @@ their gradients estimates the loss's expected gradient, and the error is
 Corrected logQ is a self-normalised importance-sampling estimate: its error is O(1/k) and goes
 to 0. Uncorrected in-batch softmax converges to the softmax of s + log Q instead: its error stays.
 """
+
 import torch
 
 from recsys.loss import corrected_logq_loss, logq_loss, sampled_softmax_loss
@@ -20,17 +21,17 @@ def gradient_error(k: int, method: str, n_items: int = 100, draws: int = 20000, 
     scores = (2.0 * torch.randn(n_items, generator=g, dtype=torch.float64)).requires_grad_()
     q = 1.0 / torch.arange(1, n_items + 1, dtype=torch.float64)
     q = (q / q.sum())[torch.randperm(n_items, generator=g)]
-    p = int(torch.argsort(q)[n_items // 2])                                   # a mid-popularity positive
+    p = int(torch.argsort(q)[n_items // 2])  # a mid-popularity positive
     full = torch.softmax(scores.detach(), 0) - torch.nn.functional.one_hot(torch.tensor(p), n_items)
 
-    negatives = torch.multinomial(q, draws * k, replacement=True, generator=g).view(draws, k)   # [R, k]
+    negatives = torch.multinomial(q, draws * k, replacement=True, generator=g).view(draws, k)  # [R, k]
     valid = negatives != p
-    pos, neg = scores[p].expand(draws), scores[negatives]                      # [R], [R, k]
+    pos, neg = scores[p].expand(draws), scores[negatives]  # [R], [R, k]
     if method == "in_batch":
         loss = sampled_softmax_loss(pos, neg, valid)
     elif method == "logq":
         loss = logq_loss(pos, neg, valid, torch.log(q[p]).expand(draws), torch.log(q[negatives]))
     else:
         loss = corrected_logq_loss(pos, neg, valid, torch.log(q[negatives]) - torch.log1p(-q[p]))
-    (estimate,) = torch.autograd.grad(loss, scores)                           # mean over rows = E[grad]
+    (estimate,) = torch.autograd.grad(loss, scores)  # mean over rows = E[grad]
     return float((estimate - full).norm() / full.norm())

@@ -1,4 +1,5 @@
 """Checkpoints that carry their config: a model can be rebuilt from the file alone."""
+
 import dataclasses
 from pathlib import Path
 
@@ -9,9 +10,11 @@ from recsys.model import ModelConfig, TwoTower
 
 def save_checkpoint(path: str | Path, model: TwoTower, extra: dict | None = None) -> None:
     """Saves the model config, weights and any plain-data `extra` (train config, metrics, item ids)."""
-    state = {"model_config": dataclasses.asdict(model.config),
-             "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
-             "extra": extra or {}}
+    state = {
+        "model_config": dataclasses.asdict(model.config),
+        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "extra": extra or {},
+    }
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     torch.save(state, path)
 

@@ -6,6 +6,7 @@ Events: `present` (shown in a list) is left out of sequences, since impressions 
 outnumber everything else; `dismiss` stays in a reader's history as a signal but is never a
 target; `view, open, like, save` are positives.
 """
+
 import csv
 import json
 from dataclasses import dataclass, field
@@ -15,10 +16,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-EVENTS = ("present", "view", "open", "like", "save", "dismiss")   # code = position + 1; 0 pads
+EVENTS = ("present", "view", "open", "like", "save", "dismiss")  # code = position + 1; 0 pads
 EVENT_CODE = {name: i + 1 for i, name in enumerate(EVENTS)}
 POSITIVE_CODES = np.array([EVENT_CODE[e] for e in ("view", "open", "like", "save")])
-GAP_BUCKETS = 32                                                  # log2-seconds buckets
+GAP_BUCKETS = 32  # log2-seconds buckets
 PAD = -1
 
 
@@ -29,9 +30,9 @@ class InputError(ValueError):
 @dataclass
 class ItemTable:
     ids: list[str]
-    embeddings: np.ndarray | None = None   # [N, D] float32, unit rows; None: id-only
-    texts: list[str] | None = None         # kept for text baselines (TF-IDF)
-    released: np.ndarray | None = None     # [N] int64 unix seconds each item came out; None: unknown
+    embeddings: np.ndarray | None = None  # [N, D] float32, unit rows; None: id-only
+    texts: list[str] | None = None  # kept for text baselines (TF-IDF)
+    released: np.ndarray | None = None  # [N] int64 unix seconds each item came out; None: unknown
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -43,10 +44,10 @@ class ItemTable:
 
 @dataclass
 class Interactions:
-    users: np.ndarray        # [R] int64, index into user_ids
-    items: np.ndarray        # [R] int64, index into the ItemTable
-    timestamps: np.ndarray   # [R] int64 seconds
-    events: np.ndarray       # [R] int64 event codes
+    users: np.ndarray  # [R] int64, index into user_ids
+    items: np.ndarray  # [R] int64, index into the ItemTable
+    timestamps: np.ndarray  # [R] int64 seconds
+    events: np.ndarray  # [R] int64 event codes
     user_ids: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
@@ -57,8 +58,7 @@ class Interactions:
         return len(self.user_ids)
 
     def subset(self, mask: np.ndarray) -> "Interactions":
-        return Interactions(self.users[mask], self.items[mask], self.timestamps[mask],
-                            self.events[mask], self.user_ids)
+        return Interactions(self.users[mask], self.items[mask], self.timestamps[mask], self.events[mask], self.user_ids)
 
     @property
     def positive(self) -> np.ndarray:
@@ -69,8 +69,11 @@ class Interactions:
         """rows: (user_id, item_id, timestamp, event) tuples; unknown items are dropped."""
         index = items.index
         user_index: dict[str, int] = {}
-        kept = [(user_index.setdefault(str(u), len(user_index)), index[str(i)], parse_time(t),
-                 EVENT_CODE[e or "view"]) for u, i, t, e in rows if str(i) in index]
+        kept = [
+            (user_index.setdefault(str(u), len(user_index)), index[str(i)], parse_time(t), EVENT_CODE[e or "view"])
+            for u, i, t, e in rows
+            if str(i) in index
+        ]
         columns = np.array(kept, dtype=np.int64).reshape(-1, 4).T
         return cls(*columns, user_ids=list(user_index))
 
@@ -89,7 +92,7 @@ def parse_time(value) -> int:
 def read_items_jsonl(path: Path) -> ItemTable:
     """ids, texts (if every row has `text`), embeddings (if every row has `embedding`), release
     times (if every row has `released`); embeddings are normalised to unit length."""
-    numbered, seen = [], set()   # (line number, record)
+    numbered, seen = [], set()  # (line number, record)
     for number, line in enumerate(Path(path).read_text().splitlines(), 1):
         if not line.strip():
             continue
@@ -105,8 +108,9 @@ def read_items_jsonl(path: Path) -> ItemTable:
             try:
                 record["released"] = parse_time(record["released"])
             except (TypeError, ValueError):
-                raise InputError(f"{path}:{number}: released {record['released']!r} is neither unix seconds "
-                                 "nor ISO-8601") from None
+                raise InputError(
+                    f"{path}:{number}: released {record['released']!r} is neither unix seconds nor ISO-8601"
+                ) from None
         seen.add(str(record["item_id"]))
         numbered.append((number, record))
     records = [r for _, r in numbered]
@@ -117,7 +121,9 @@ def read_items_jsonl(path: Path) -> ItemTable:
         first, width = numbered[0][0], len(records[0]["embedding"])
         for number, r in numbered:
             if len(r["embedding"]) != width:
-                raise InputError(f"{path}:{number}: an embedding of {len(r['embedding'])} numbers, line {first} has {width}")
+                raise InputError(
+                    f"{path}:{number}: an embedding of {len(r['embedding'])} numbers, line {first} has {width}"
+                )
         embeddings = np.asarray([r["embedding"] for r in records], dtype=np.float32)
         embeddings /= np.linalg.norm(embeddings, axis=1, keepdims=True).clip(1e-12)
     released = None
@@ -131,19 +137,25 @@ def read_interactions_csv(path: Path, items: ItemTable) -> Interactions:
         reader = csv.DictReader(f)
         missing = [c for c in ("user_id", "item_id", "timestamp") if c not in (reader.fieldnames or ())]
         if missing:
-            raise InputError(f"{path}: the header lacks {', '.join(missing)} (expected user_id,item_id,timestamp[,event])")
+            raise InputError(
+                f"{path}: the header lacks {', '.join(missing)} (expected user_id,item_id,timestamp[,event])"
+            )
 
         def rows():
             for r in reader:
                 event = r.get("event") or "view"
                 if event not in EVENT_CODE:
-                    raise InputError(f"{path}:{reader.line_num}: unknown event {event!r}, expected one of {', '.join(EVENTS)}")
+                    raise InputError(
+                        f"{path}:{reader.line_num}: unknown event {event!r}, expected one of {', '.join(EVENTS)}"
+                    )
                 try:
                     timestamp = parse_time(r["timestamp"])
                 except (TypeError, ValueError):
-                    raise InputError(f"{path}:{reader.line_num}: timestamp {r['timestamp']!r} is neither unix "
-                                     "seconds nor ISO-8601") from None
+                    raise InputError(
+                        f"{path}:{reader.line_num}: timestamp {r['timestamp']!r} is neither unix seconds nor ISO-8601"
+                    ) from None
                 yield r["user_id"], r["item_id"], timestamp, event
+
         return Interactions.from_rows(rows(), items)
 
 
@@ -182,6 +194,7 @@ def _pack(slot_rows, slot_cols, n_rows, width, **columns) -> dict[str, torch.Ten
         out = np.full((n_rows, width), pad, dtype=np.int64)
         out[slot_rows, slot_cols] = values
         return torch.from_numpy(out)
+
     return {name: filled(values, PAD if name == "items" else 0) for name, values in columns.items()}
 
 
@@ -205,8 +218,16 @@ def training_sequences(inter: Interactions, max_len: int) -> dict[str, torch.Ten
     rows = np.r_[first_window[users][opens] + own_w[opens], first_window[users][closes] + own_w[closes] - 1]
     cols = np.r_[own_col[opens], np.full(closes.sum(), max_len)]
     pick = np.r_[np.flatnonzero(opens), np.flatnonzero(closes)]
-    packed = _pack(rows, cols, int(windows_per_user.sum()), max_len + 1,
-                   items=items[pick], events=events[pick], gaps=gaps[pick], times=times[pick])
+    packed = _pack(
+        rows,
+        cols,
+        int(windows_per_user.sum()),
+        max_len + 1,
+        items=items[pick],
+        events=events[pick],
+        gaps=gaps[pick],
+        times=times[pick],
+    )
     packed["users"] = torch.from_numpy(np.repeat(np.arange(inter.n_users), windows_per_user))
     return packed
 
@@ -217,7 +238,14 @@ def last_histories(inter: Interactions, max_len: int) -> dict[str, torch.Tensor]
     n_per_user = np.bincount(users, minlength=inter.n_users)
     skip = np.maximum(n_per_user - max_len, 0)[users]
     keep = position >= skip
-    packed = _pack(users[keep], (position - skip)[keep], inter.n_users, max_len,
-                   items=items[keep], events=events[keep], gaps=gaps[keep])
+    packed = _pack(
+        users[keep],
+        (position - skip)[keep],
+        inter.n_users,
+        max_len,
+        items=items[keep],
+        events=events[keep],
+        gaps=gaps[keep],
+    )
     packed["lengths"] = torch.from_numpy(np.minimum(n_per_user, max_len))
     return packed

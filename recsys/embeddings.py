@@ -1,4 +1,5 @@
 """Text embeddings with an on-disk cache keyed by model name and a hash of the texts."""
+
 import hashlib
 import json
 import os
@@ -26,5 +27,5 @@ def embed_texts(texts: list[str], cache_dir: Path = DEFAULT_CACHE, progress: boo
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".partial.npy")
     np.save(partial, vectors)
-    partial.replace(path)   # atomic: a crash never leaves half a cache file behind
+    partial.replace(path)  # atomic: a crash never leaves half a cache file behind
     return vectors

@@ -7,6 +7,7 @@ On a CPU the fastest backend available serves: the model exported once to int8 O
 (recsys/onnx_encoder.py, cached under RETRIEVER_CACHE), else torch. `RETRIEVER_TEXT_BACKEND` = torch
 or onnx forces one (onnx then fails loudly rather than falling back).
 """
+
 import json
 import logging
 import os
@@ -105,8 +106,13 @@ def load_encoder(path: str | None = None, device: str = "auto", backend: str | N
     if resolved == "cpu" and backend != "torch":
         try:
             model = _onnx_model(model_path)
-            return Encoder(name=model_name_for(model_path), dim=model.get_embedding_dimension(), model=model,
-                           device="cpu", backend="onnx-int8")
+            return Encoder(
+                name=model_name_for(model_path),
+                dim=model.get_embedding_dimension(),
+                model=model,
+                device="cpu",
+                backend="onnx-int8",
+            )
         except Exception:
             if backend == "onnx":
                 raise

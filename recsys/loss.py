@@ -13,6 +13,7 @@ stay finite when a row has no valid negative at all.
 
 Shapes: pos [B], neg [B, K], valid [B, K] (bool), log_q* [B] or [B, K]; each returns a scalar mean.
 """
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -33,11 +34,13 @@ class _MaskedLogSumExp(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, x: Tensor, valid: Tensor, has_any: Tensor, offset: Tensor | None) -> Tensor:  # [B, K], [B, K], [B], [B, K]
-        z = widen(x) - offset if offset is not None else widen(x).clone()   # [B, K], a fresh buffer
+    def forward(
+        ctx, x: Tensor, valid: Tensor, has_any: Tensor, offset: Tensor | None
+    ) -> Tensor:  # [B, K], [B, K], [B], [B, K]
+        z = widen(x) - offset if offset is not None else widen(x).clone()  # [B, K], a fresh buffer
         z.masked_fill_(~valid, float("-inf"))
-        shift = z.amax(-1).masked_fill_(~has_any, 0.0)                  # [B], finite
-        total = z.sub_(shift[:, None]).exp_().sum(-1)                    # [B], 0 in rows with nothing valid
+        shift = z.amax(-1).masked_fill_(~has_any, 0.0)  # [B], finite
+        total = z.sub_(shift[:, None]).exp_().sum(-1)  # [B], 0 in rows with nothing valid
         total = torch.where(has_any, total, torch.ones_like(total))
         ctx.save_for_backward(z, total)
         ctx.x_dtype = x.dtype
@@ -46,7 +49,7 @@ class _MaskedLogSumExp(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad: Tensor):
         z, total = ctx.saved_tensors
-        return (z * (grad / total)[:, None]).to(ctx.x_dtype), None, None, None   # softmax over the valid entries
+        return (z * (grad / total)[:, None]).to(ctx.x_dtype), None, None, None  # softmax over the valid entries
 
 
 def masked_logsumexp(x: Tensor, valid: Tensor, offset: Tensor | None = None) -> tuple[Tensor, Tensor]:
@@ -56,7 +59,7 @@ def masked_logsumexp(x: Tensor, valid: Tensor, offset: Tensor | None = None) -> 
     gets 0, not -inf, so that neither it nor its gradient turns to NaN when the caller multiplies
     it by zero; the caller decides what such a row means.
     """
-    count = valid.sum(-1, dtype=torch.int32)   # [B]; an int32 sum of a bool matrix, 7x faster than the default int64
+    count = valid.sum(-1, dtype=torch.int32)  # [B]; an int32 sum of a bool matrix, 7x faster than the default int64
     return _MaskedLogSumExp.apply(x, valid, count > 0, offset), count
 
 
@@ -64,8 +67,8 @@ def _softmax_with_positive(pos: Tensor, neg: Tensor, valid: Tensor, neg_offset: 
     """mean of -pos + log(exp(pos) + sum_j [valid_j] exp(neg_j - neg_offset_j)), without
     concatenating the positive onto the [B, K] matrix."""
     pos = widen(pos)
-    log_z_neg, k = masked_logsumexp(neg, valid, neg_offset)                           # [B]
-    log_z = torch.where(k > 0, torch.logaddexp(pos, log_z_neg), pos)                 # [B]
+    log_z_neg, k = masked_logsumexp(neg, valid, neg_offset)  # [B]
+    log_z = torch.where(k > 0, torch.logaddexp(pos, log_z_neg), pos)  # [B]
     return (log_z - pos).mean()
 
 
@@ -97,8 +100,9 @@ def logq_loss(pos: Tensor, neg: Tensor, valid: Tensor, log_q_pos: Tensor, log_q_
     return _softmax_with_positive(widen(pos) - log_q_pos, neg, valid, log_q_neg)
 
 
-def corrected_logq_loss(pos: Tensor, neg: Tensor, valid: Tensor, log_q_cond: Tensor,
-                        weight: Tensor | None = None) -> Tensor:
+def corrected_logq_loss(
+    pos: Tensor, neg: Tensor, valid: Tensor, log_q_cond: Tensor, weight: Tensor | None = None
+) -> Tensor:
     """Khrylchenko et al. (RecSys 2025, arXiv 2507.09331): the positive leaves the denominator.
 
     Rewrite the full-softmax gradient (module docstring) as
@@ -115,10 +119,10 @@ def corrected_logq_loss(pos: Tensor, neg: Tensor, valid: Tensor, log_q_cond: Ten
     log_q_cond [B, K] is log Q'(n_j), per row (it depends on p); `weight` overrides w (gradcheck).
     """
     pos = widen(pos)
-    log_z, k = masked_logsumexp(neg, valid, log_q_cond)           # [B], log sum_j e^{s_j}/Q'_j
+    log_z, k = masked_logsumexp(neg, valid, log_q_cond)  # [B], log sum_j e^{s_j}/Q'_j
     has_neg = k > 0
     if weight is None:
-        p_hat = torch.sigmoid(pos - (log_z - torch.log(k.clamp_min(1).to(log_z.dtype))))   # [B]
+        p_hat = torch.sigmoid(pos - (log_z - torch.log(k.clamp_min(1).to(log_z.dtype))))  # [B]
         weight = torch.where(has_neg, 1 - p_hat, torch.zeros_like(p_hat)).detach()
     per_row = torch.where(has_neg, weight * (log_z - pos), torch.zeros_like(pos))
     return per_row.mean()

@@ -9,13 +9,14 @@ Each is averaged over readers with a non-empty R. Given `cold` items (nobody rea
 ColdRecall@K is Recall@K with R cut to its cold items, over the readers who have one: how well a
 method ranks new papers, which only a content path can.
 """
+
 from collections.abc import Callable
 
 import numpy as np
 import torch
 
 KS = (10, 20, 100)
-Scorer = Callable[[np.ndarray], torch.Tensor]   # reader indices [b] -> scores [b, N]
+Scorer = Callable[[np.ndarray], torch.Tensor]  # reader indices [b] -> scores [b, N]
 
 
 def _dense(rows: list[np.ndarray], n_items: int) -> torch.Tensor:
@@ -26,13 +27,21 @@ def _dense(rows: list[np.ndarray], n_items: int) -> torch.Tensor:
     return mask
 
 
-def ranking_metrics(scorer: Scorer, readers: np.ndarray, relevant: list[np.ndarray], seen: list[np.ndarray],
-                    n_items: int, ks=KS, chunk: int = 512, cold: np.ndarray | None = None) -> dict[str, float]:
+def ranking_metrics(
+    scorer: Scorer,
+    readers: np.ndarray,
+    relevant: list[np.ndarray],
+    seen: list[np.ndarray],
+    n_items: int,
+    ks=KS,
+    chunk: int = 512,
+    cold: np.ndarray | None = None,
+) -> dict[str, float]:
     """relevant[j], seen[j]: item indices of readers[j] (held out; in training); cold: item indices
     (adds cold_recall@K, NaN when no reader has a cold relevant item)."""
     k_max = min(max(ks), n_items)
-    discount = 1.0 / torch.log2(torch.arange(2, k_max + 2, dtype=torch.float64))   # [K]
-    ideal = torch.cumsum(discount, 0)                                              # [K], IDCG by |R|
+    discount = 1.0 / torch.log2(torch.arange(2, k_max + 2, dtype=torch.float64))  # [K]
+    ideal = torch.cumsum(discount, 0)  # [K], IDCG by |R|
     sums = {f"{name}@{k}": 0.0 for k in ks for name in ("recall", "ndcg")}
     covered = {k: torch.zeros(n_items, dtype=torch.bool) for k in ks}
     is_cold = torch.zeros(n_items, dtype=torch.bool)
@@ -40,12 +49,12 @@ def ranking_metrics(scorer: Scorer, readers: np.ndarray, relevant: list[np.ndarr
         is_cold[torch.as_tensor(cold, dtype=torch.long)] = True
     cold_sums, cold_readers = dict.fromkeys(ks, 0.0), 0
     for s in range(0, len(readers), chunk):
-        scores = scorer(readers[s:s + chunk]).float().cpu()                        # [b, N]
-        is_seen = _dense(seen[s:s + chunk], n_items)
-        is_relevant = _dense(relevant[s:s + chunk], n_items) & ~is_seen
+        scores = scorer(readers[s : s + chunk]).float().cpu()  # [b, N]
+        is_seen = _dense(seen[s : s + chunk], n_items)
+        is_relevant = _dense(relevant[s : s + chunk], n_items) & ~is_seen
         top = scores.masked_fill(is_seen, float("-inf")).topk(k_max, dim=1).indices  # [b, K]
-        hits = is_relevant.gather(1, top).double()                                   # [b, K]
-        n_rel = is_relevant.sum(1)                                                   # [b]
+        hits = is_relevant.gather(1, top).double()  # [b, K]
+        n_rel = is_relevant.sum(1)  # [b]
         for k in ks:
             kk = min(k, k_max)
             best = n_rel.clamp(max=kk).clamp_min(1)
@@ -53,9 +62,9 @@ def ranking_metrics(scorer: Scorer, readers: np.ndarray, relevant: list[np.ndarr
             sums[f"ndcg@{k}"] += float(((hits[:, :kk] * discount[:kk]).sum(1) / ideal[best - 1]).sum())
             covered[k][top[:, :kk].flatten()] = True
         if cold is not None:
-            cold_relevant = is_relevant & is_cold                                     # [b, N]
-            n_cold = cold_relevant.sum(1)                                             # [b]
-            cold_hits = cold_relevant.gather(1, top).double()                        # [b, K]
+            cold_relevant = is_relevant & is_cold  # [b, N]
+            n_cold = cold_relevant.sum(1)  # [b]
+            cold_hits = cold_relevant.gather(1, top).double()  # [b, K]
             cold_readers += int((n_cold > 0).sum())
             for k in ks:
                 kk = min(k, k_max)

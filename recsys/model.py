@@ -1,6 +1,7 @@
 """The two-tower retriever: an item tower over paper text embeddings, a causal user tower over the
 reader's history, and dot-product scores score(u, i) = <user(u), item(i)> / temperature.
 """
+
 import math
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,31 +17,32 @@ from recsys.user_tower import UserTower
 
 @dataclass
 class ModelConfig:
-    text_dim: int = 384                 # frozen text embedding size; 0 for id-only items
-    id_buckets: int = 0                 # rows of the hashed item-id embedding; 0 for none
-    item_ids: bool = False              # hybrid: one id row per catalogue item beside the text (train()
-                                        # sets id_buckets); id-only catalogues always have them
-    id_dropout: float = 0.5             # chance an item is trained without its id embedding
-    id_init_std: float = 0.0            # hybrid id rows start N(0, std^2); rows of items nobody read in
-                                        # training are zeroed after it (train()), so they score from text
-    dim: int = 64                       # output (and user tower) width
-    hidden: int = 256                   # item MLP hidden width
-    user_encoder: str = "attention"     # "attention" (causal pooling), "transformer" (SASRec-like), or
-                                        # "mean" (order-free: the running mean of the history, no positions
-                                        # or time gaps, for libraries whose order means nothing)
+    text_dim: int = 384  # frozen text embedding size; 0 for id-only items
+    id_buckets: int = 0  # rows of the hashed item-id embedding; 0 for none
+    item_ids: bool = False  # hybrid: one id row per catalogue item beside the text (train()
+    # sets id_buckets); id-only catalogues always have them
+    id_dropout: float = 0.5  # chance an item is trained without its id embedding
+    id_init_std: float = 0.0  # hybrid id rows start N(0, std^2); rows of items nobody read in
+    # training are zeroed after it (train()), so they score from text
+    dim: int = 64  # output (and user tower) width
+    hidden: int = 256  # item MLP hidden width
+    user_encoder: str = "attention"  # "attention" (causal pooling), "transformer" (SASRec-like), or
+    # "mean" (order-free: the running mean of the history, no positions
+    # or time gaps, for libraries whose order means nothing)
     layers: int = 2
     heads: int = 2
-    max_len: int = 50                   # history events the user tower reads
+    max_len: int = 50  # history events the user tower reads
     dropout: float = 0.1
     temperature: float = 0.05
     learn_temperature: bool = True
-    normalize: bool = True              # L2-normalise both towers' outputs
+    normalize: bool = True  # L2-normalise both towers' outputs
 
 
 @dataclass
 class ItemFeatures:
     """What the item tower reads: dense item indices [n] (-1: an item the model has no id row for,
     scored from its text alone) and text embeddings [n, text_dim]."""
+
     ids: Tensor
     text: Tensor | None = None
 
@@ -57,6 +59,7 @@ class ItemFeatures:
 @dataclass
 class History:
     """One reader's history, oldest first: the items' features, event codes [T], unix seconds [T]."""
+
     items: ItemFeatures
     events: Tensor
     timestamps: Tensor
@@ -71,7 +74,11 @@ class ItemTower(nn.Module):
     def __init__(self, c: ModelConfig):
         super().__init__()
         self.c = c
-        self.text = nn.Sequential(nn.Linear(c.text_dim, c.hidden), nn.GELU(), nn.Linear(c.hidden, c.dim)) if c.text_dim else None
+        self.text = (
+            nn.Sequential(nn.Linear(c.text_dim, c.hidden), nn.GELU(), nn.Linear(c.hidden, c.dim))
+            if c.text_dim
+            else None
+        )
         self.ids = nn.Embedding(c.id_buckets, c.dim) if c.id_buckets else None
         if self.ids is not None:
             nn.init.normal_(self.ids.weight, std=c.id_init_std if c.text_dim else 0.1)
@@ -102,8 +109,9 @@ class TwoTower(nn.Module):
         u = F.normalize(u, dim=-1) if self.config.normalize else u
         return u / self.log_temperature.clamp(math.log(0.01), 0.0).exp()
 
-    def forward(self, items: Tensor, events: Tensor, gaps: Tensor, catalogue: ItemFeatures,
-                negatives: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor | None]:
+    def forward(
+        self, items: Tensor, events: Tensor, gaps: Tensor, catalogue: ItemFeatures, negatives: Tensor | None = None
+    ) -> tuple[Tensor, Tensor, Tensor | None]:
         """One causal pass over sequences items/events/gaps [B, L + 1] (item PAD < 0).
 
         Returns queries [B, L, d] (step t predicts item t + 1), the sequence's item vectors
@@ -119,7 +127,7 @@ class TwoTower(nn.Module):
         all_vectors = self.item_tower(catalogue[distinct])[where]
         vectors = all_vectors[: B * T].view(B, T, -1)
         queries = self.queries(vectors[:, :-1], events[:, :-1], gaps[:, :-1])
-        extra = all_vectors[B * T:] if negatives is not None else None
+        extra = all_vectors[B * T :] if negatives is not None else None
         return queries, vectors, extra
 
     # --- inference: the API the app calls -------------------------------------------------
@@ -138,11 +146,20 @@ class TwoTower(nn.Module):
         """Item vectors [n, d] for ranking by dot product with `user_vector`."""
         device = self.log_temperature.device
         with self._inference():
-            return torch.cat([self.item_tower(features[torch.arange(s, min(s + chunk, len(features)))].to(device))
-                              for s in range(0, len(features), chunk)]) if len(features) else torch.zeros(0, self.config.dim)
+            return (
+                torch.cat(
+                    [
+                        self.item_tower(features[torch.arange(s, min(s + chunk, len(features)))].to(device))
+                        for s in range(0, len(features), chunk)
+                    ]
+                )
+                if len(features)
+                else torch.zeros(0, self.config.dim)
+            )
 
-    def history_vectors(self, items: Tensor, events: Tensor, gaps: Tensor, lengths: Tensor,
-                        catalogue: ItemFeatures, chunk: int = 1024) -> Tensor:
+    def history_vectors(
+        self, items: Tensor, events: Tensor, gaps: Tensor, lengths: Tensor, catalogue: ItemFeatures, chunk: int = 1024
+    ) -> Tensor:
         """User vectors [U, d] from left-aligned histories [U, L] of catalogue indices."""
         out = []
         with self._inference():
@@ -159,7 +176,7 @@ class TwoTower(nn.Module):
         T = self.config.max_len
         times = history.timestamps.cpu().numpy()
         gaps = gap_bucket(np.diff(times, prepend=times[:1]))
-        gaps[:1] = 0   # as in training: a reader's first event has no predecessor
+        gaps[:1] = 0  # as in training: a reader's first event has no predecessor
         gaps = torch.from_numpy(gaps[-T:])
         with self._inference():
             vectors = self.item_tower(history.items[torch.arange(len(history.items))[-T:]].to(device))

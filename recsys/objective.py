@@ -8,6 +8,7 @@ Under DDP (`group` given) the in-batch candidates are gathered from every rank, 
 span the global batch as they would on one device, and each candidate's gradient flows back to the
 rank that computed it: two ranks with half the batch each train exactly as one process with all of it.
 """
+
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
@@ -38,7 +39,7 @@ class _GatherWithGradient(torch.autograd.Function):
         ctx.group = group
         parts = [torch.empty_like(x) for _ in range(dist.get_world_size(group))]
         dist.all_gather(parts, x.contiguous(), group=group)
-        return torch.cat(parts)                                                    # [world * n, d]
+        return torch.cat(parts)  # [world * n, d]
 
     @staticmethod
     def backward(ctx, grad: Tensor):
@@ -48,7 +49,7 @@ class _GatherWithGradient(torch.autograd.Function):
         dist.all_reduce(grad, group=ctx.group)
         n = len(grad) // dist.get_world_size(ctx.group)
         rank = dist.get_rank(ctx.group)
-        return grad[rank * n:(rank + 1) * n], None
+        return grad[rank * n : (rank + 1) * n], None
 
 
 def gather_candidates(ids: Tensor, vectors: Tensor, group) -> tuple[Tensor, Tensor]:
@@ -57,17 +58,25 @@ def gather_candidates(ids: Tensor, vectors: Tensor, group) -> tuple[Tensor, Tens
     sizes = [torch.zeros(1, dtype=torch.long, device=ids.device) for _ in range(world)]
     dist.all_gather(sizes, torch.tensor([len(ids)], device=ids.device), group=group)
     longest = int(max(sizes))
-    pad = longest - len(ids)                                                      # collectives need equal shapes
+    pad = longest - len(ids)  # collectives need equal shapes
     all_ids = [torch.empty(longest, dtype=ids.dtype, device=ids.device) for _ in range(world)]
     dist.all_gather(all_ids, F.pad(ids, (0, pad), value=-1), group=group)
-    all_vectors = _GatherWithGradient.apply(F.pad(vectors, (0, 0, 0, pad)), group)   # [world * longest, d]
+    all_vectors = _GatherWithGradient.apply(F.pad(vectors, (0, 0, 0, pad)), group)  # [world * longest, d]
     keep = torch.cat([torch.arange(longest, device=ids.device) < size for size in sizes])
     return torch.cat(all_ids)[keep], all_vectors[keep]
 
 
-def sequence_loss(model, batch: dict[str, Tensor], catalogue: ItemFeatures, loss: str, frequency,
-                  uniform_negatives: int = 0, in_batch_negatives: int = 0, group=None,
-                  release: Release | None = None) -> Tensor:
+def sequence_loss(
+    model,
+    batch: dict[str, Tensor],
+    catalogue: ItemFeatures,
+    loss: str,
+    frequency,
+    uniform_negatives: int = 0,
+    in_batch_negatives: int = 0,
+    group=None,
+    release: Release | None = None,
+) -> Tensor:
     """Mean loss over every (prefix -> next positive item) pair of the batch.
 
     batch: items/events/gaps [B, L + 1]. frequency: an estimator with update(ids) and q(ids).
@@ -86,15 +95,19 @@ def sequence_loss(model, batch: dict[str, Tensor], catalogue: ItemFeatures, loss
         negatives = torch.randint(n_items, (uniform_negatives,), device=device)
     queries, vectors, extra = model(items, events, batch["gaps"], catalogue, negatives)
 
-    is_target = target_mask(items, events)                                        # [B, L]
-    q, target_ids, target_vectors = queries[is_target], items[:, 1:][is_target], vectors[:, 1:][is_target]  # [M, d], [M], [M, d]
+    is_target = target_mask(items, events)  # [B, L]
+    q, target_ids, target_vectors = (
+        queries[is_target],
+        items[:, 1:][is_target],
+        vectors[:, 1:][is_target],
+    )  # [M, d], [M], [M, d]
     M = len(target_ids)
-    at = batch["times"][:, 1:][is_target] if release is not None else None       # [M], when each prediction is made
+    at = batch["times"][:, 1:][is_target] if release is not None else None  # [M], when each prediction is made
     if loss == "full_softmax":
-        logits = q @ extra.T                                                       # [M, N] scores
+        logits = q @ extra.T  # [M, N] scores
         if release is not None:
-            not_out = ~release.out_by(negatives, at)                               # [M, N]
-            not_out[torch.arange(M, device=device), target_ids] = False           # what was read was out
+            not_out = ~release.out_by(negatives, at)  # [M, N]
+            not_out[torch.arange(M, device=device), target_ids] = False  # what was read was out
             logits = logits.masked_fill(not_out, float("-inf"))
         return full_softmax_loss(logits, target_ids)
 
@@ -104,18 +117,18 @@ def sequence_loss(model, batch: dict[str, Tensor], catalogue: ItemFeatures, loss
     cand_ids, cand_vectors = target_ids[pool], target_vectors[pool]
     if group is not None:
         cand_ids, cand_vectors = gather_candidates(cand_ids, cand_vectors, group)
-    n_batch = len(cand_ids)                                                       # candidates [0, n_batch) from the batch
+    n_batch = len(cand_ids)  # candidates [0, n_batch) from the batch
     if extra is not None:
         cand_ids, cand_vectors = torch.cat([cand_ids, negatives]), torch.cat([cand_vectors, extra])
-    from_batch = torch.arange(len(cand_ids), device=device) < n_batch             # [C]
+    from_batch = torch.arange(len(cand_ids), device=device) < n_batch  # [C]
 
-    neg = q @ cand_vectors.T                                                       # [M, C]
-    pos = (q * target_vectors).sum(-1)                                             # [M]
-    valid = cand_ids[None, :] != target_ids[:, None]                               # [M, C]
+    neg = q @ cand_vectors.T  # [M, C]
+    pos = (q * target_vectors).sum(-1)  # [M]
+    valid = cand_ids[None, :] != target_ids[:, None]  # [M, C]
     n_out = n_items
     if release is not None and extra is not None:
-        valid[:, n_batch:] &= release.out_by(negatives, at)                        # [M, U]
-        n_out = release.count(at).clamp_min(1)                                     # [M]
+        valid[:, n_batch:] &= release.out_by(negatives, at)  # [M, U]
+        n_out = release.count(at).clamp_min(1)  # [M]
     if loss == "in_batch":
         return sampled_softmax_loss(pos, neg, valid)
     frequency.update(target_ids)

@@ -13,6 +13,7 @@ tokens, L2), done in numpy.
 Batches are formed from texts sorted by length, so a batch pads to its own longest text, not to the
 longest of a random mix (most abstracts run to the model's 256-token limit; titles do not).
 """
+
 import hashlib
 import json
 import os
@@ -62,18 +63,28 @@ def export_quantized(model_path: Path, out_dir: Path) -> Path:
     fp32 = out_dir / f"model-fp32.onnx{suffix}"
     with torch.no_grad():
         torch.onnx.export(
-            LastHiddenState(), tuple(sample[name] for name in INPUTS), str(fp32), input_names=INPUTS,
-            output_names=["last_hidden_state"], dynamic_axes=dynamic, opset_version=17, dynamo=False,
+            LastHiddenState(),
+            tuple(sample[name] for name in INPUTS),
+            str(fp32),
+            input_names=INPUTS,
+            output_names=["last_hidden_state"],
+            dynamic_axes=dynamic,
+            opset_version=17,
+            dynamo=False,
         )
     quantized = out_dir / f"{QUANTIZED}{suffix}"
     quantize_dynamic(
-        str(fp32), str(quantized), weight_type=QuantType.QInt8, per_channel=True, op_types_to_quantize=["MatMul"],
+        str(fp32),
+        str(quantized),
+        weight_type=QuantType.QInt8,
+        per_channel=True,
+        op_types_to_quantize=["MatMul"],
         extra_options={"MatMulConstBOnly": True},
     )
     model.tokenizer.save_pretrained(str(out_dir / "tokenizer"))
-    (out_dir / "config.json").write_text(json.dumps(
-        {"max_seq_length": model.max_seq_length, "dimension": model.get_embedding_dimension()}
-    ))
+    (out_dir / "config.json").write_text(
+        json.dumps({"max_seq_length": model.max_seq_length, "dimension": model.get_embedding_dimension()})
+    )
     os.replace(fp32, out_dir / FP32)
     os.replace(quantized, target)  # last: its presence says the directory is complete
     return target
@@ -99,7 +110,9 @@ class OnnxTextModel:
         return self.dimension
 
     def encode(self, texts: list[str], *, batch_size: int = 32, normalize_embeddings: bool = True, **_) -> np.ndarray:
-        lengths = [len(ids) for ids in self.tokenizer(texts, truncation=True, max_length=self.max_seq_length)["input_ids"]]
+        lengths = [
+            len(ids) for ids in self.tokenizer(texts, truncation=True, max_length=self.max_seq_length)["input_ids"]
+        ]
         order = np.argsort([-length for length in lengths], kind="stable")  # longest first: padding per batch
         groups = [
             ([i for i in order if lengths[i] >= SHORT_TOKENS], self.session),
@@ -113,7 +126,9 @@ class OnnxTextModel:
         return out
 
     def _pooled(self, session, texts: list[str], normalize: bool) -> np.ndarray:
-        tokens = self.tokenizer(texts, padding=True, truncation=True, max_length=self.max_seq_length, return_tensors="np")
+        tokens = self.tokenizer(
+            texts, padding=True, truncation=True, max_length=self.max_seq_length, return_tensors="np"
+        )
         hidden = session.run(None, {name: tokens[name].astype(np.int64) for name in INPUTS})[0]  # (b, t, d)
         mask = tokens["attention_mask"][..., None].astype(np.float32)  # (b, t, 1)
         pooled = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)  # (b, d)

@@ -6,6 +6,7 @@ Trained on labelled (embedding, verdict) pairs with balanced class weights (off-
 on-topic ones about 9 to 1 in the arXiv categories we read) and per-example weights, so that a few
 hundred human verdicts outweigh many keyword-rule seeds. Django-free; apps/papers/relevance.py serves it.
 """
+
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,8 +31,13 @@ class RelevanceClassifier:
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        data = {"text_model": self.text_model, "bias": self.bias, "threshold": self.threshold,
-                "trained_on": self.trained_on, "weights": [round(float(w), 6) for w in self.weights]}
+        data = {
+            "text_model": self.text_model,
+            "bias": self.bias,
+            "threshold": self.threshold,
+            "trained_on": self.trained_on,
+            "weights": [round(float(w), 6) for w in self.weights],
+        }
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(data))
         tmp.replace(path)  # readers never see half a file
@@ -39,12 +45,25 @@ class RelevanceClassifier:
     @classmethod
     def load(cls, path: Path) -> "RelevanceClassifier":
         data = json.loads(Path(path).read_text())
-        return cls(data["text_model"], np.asarray(data["weights"], dtype=np.float32), float(data["bias"]),
-                   float(data["threshold"]), data.get("trained_on", ""))
+        return cls(
+            data["text_model"],
+            np.asarray(data["weights"], dtype=np.float32),
+            float(data["bias"]),
+            float(data["threshold"]),
+            data.get("trained_on", ""),
+        )
 
 
-def fit(vectors: np.ndarray, labels: np.ndarray, sample_weight: np.ndarray | None = None, *, text_model: str,
-        C: float = 1.0, threshold: float = 0.5, trained_on: str = "") -> RelevanceClassifier:
+def fit(
+    vectors: np.ndarray,
+    labels: np.ndarray,
+    sample_weight: np.ndarray | None = None,
+    *,
+    text_model: str,
+    C: float = 1.0,
+    threshold: float = 0.5,
+    trained_on: str = "",
+) -> RelevanceClassifier:
     """vectors (n, d) unit embeddings, labels (n,) bool, sample_weight (n,) or None."""
     from sklearn.linear_model import LogisticRegression
 
@@ -52,5 +71,6 @@ def fit(vectors: np.ndarray, labels: np.ndarray, sample_weight: np.ndarray | Non
         raise ValueError("Refitting needs papers of both kinds: some accepted and some rejected.")
     model = LogisticRegression(C=C, class_weight="balanced", max_iter=2000)
     model.fit(vectors, labels, sample_weight=sample_weight)
-    return RelevanceClassifier(text_model, model.coef_[0].astype(np.float32), float(model.intercept_[0]),
-                               threshold, trained_on)
+    return RelevanceClassifier(
+        text_model, model.coef_[0].astype(np.float32), float(model.intercept_[0]), threshold, trained_on
+    )

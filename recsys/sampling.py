@@ -20,6 +20,7 @@ Conditioned on n != p, with m_u, u_u the row's valid counts of each kind,
 q itself comes from exact counts over the training targets or, for long or open-ended streams, a
 count-min sketch (memory fixed, never underestimates a count).
 """
+
 from dataclasses import dataclass
 
 import torch
@@ -91,8 +92,9 @@ class Release:
 @dataclass
 class Proposal:
     """log Q of every candidate, in the two forms the losses need."""
-    log_q_pos: Tensor   # [M]     log Q_mix(p), Yi et al.'s correction of the positive
-    log_q_neg: Tensor   # [M, C]  log Q_mix(n), the same for every row unless N_t varies by row
+
+    log_q_pos: Tensor  # [M]     log Q_mix(p), Yi et al.'s correction of the positive
+    log_q_neg: Tensor  # [M, C]  log Q_mix(n), the same for every row unless N_t varies by row
     log_q_cond: Tensor  # [M, C]  log Q(n | n != p), per row (corrected logQ)
 
 
@@ -107,24 +109,24 @@ def mixed_proposal(q_pos: Tensor, q_cand: Tensor, from_batch: Tensor, valid: Ten
     m = float(from_batch.sum())
     u = float((~from_batch).sum())
     n_items = torch.as_tensor(n_items, dtype=q_cand.dtype, device=q_cand.device)
-    uniform = 1.0 / n_items                                                         # [] or [M]
-    mix_pos = (m * q_pos + u * uniform) / (m + u)                                    # [M]
+    uniform = 1.0 / n_items  # [] or [M]
+    mix_pos = (m * q_pos + u * uniform) / (m + u)  # [M]
     # Q_mix belongs to the item, not the slot: a batch slot and a uniform slot holding the same
     # item share it, since either stratum could have produced it
-    mix_cand = (m * q_cand + u * uniform[..., None]) / (m + u)                        # [C] or [M, C]
+    mix_cand = (m * q_cand + u * uniform[..., None]) / (m + u)  # [C] or [M, C]
 
     tiny = torch.finfo(q_cand.dtype).tiny
-    not_p = (1.0 - q_pos).clamp_min(1e-12)                                          # [M], 1 - q(p)
+    not_p = (1.0 - q_pos).clamp_min(1e-12)  # [M], 1 - q(p)
     if u == 0:
         # In-batch only: the row weights cancel and Q(n | n != p) = q(n) / (1 - q(p)), so its log is
         # an outer difference of two log vectors: one pass over [M, C]
         log_q_cond = torch.log(q_cand.clamp_min(tiny))[None, :] - torch.log(not_p)[:, None]
     else:
         # per row an affine function of q(n), a_r q(n) + b_r: built and logged in place, three passes
-        m_row = (valid & from_batch).sum(1, dtype=torch.int32).to(q_cand.dtype)       # [M]
-        u_row = (valid & ~from_batch).sum(1, dtype=torch.int32).to(q_cand.dtype)      # [M]
+        m_row = (valid & from_batch).sum(1, dtype=torch.int32).to(q_cand.dtype)  # [M]
+        u_row = (valid & ~from_batch).sum(1, dtype=torch.int32).to(q_cand.dtype)  # [M]
         k_row = (m_row + u_row).clamp_min(1.0)
-        a, b = m_row / (not_p * k_row), u_row / ((n_items - 1).clamp_min(1) * k_row)    # [M], [M]
+        a, b = m_row / (not_p * k_row), u_row / ((n_items - 1).clamp_min(1) * k_row)  # [M], [M]
         log_q_cond = torch.addcmul(b[:, None], a[:, None], q_cand[None, :]).clamp_min_(tiny).log_()
     return Proposal(
         log_q_pos=torch.log(mix_pos),

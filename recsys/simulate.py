@@ -20,6 +20,7 @@ popularity alone. `popularity_skew` 0 gives no popularity effect; 1.5 a strong o
     python -m recsys.simulate --papers data/sample/arxiv_papers.jsonl --readers 1000 --out var/sim
 writes items.jsonl (item_id, text, released[, embedding]) and interactions.csv for `python -m recsys.evaluate`.
 """
+
 import argparse
 import csv
 import json
@@ -39,16 +40,16 @@ READ_EVENTS = (("view", 0.55), ("open", 0.25), ("like", 0.12), ("save", 0.08))
 @dataclass
 class SimulationConfig:
     readers: int = 1000
-    reads_per_reader: float = 30.0     # mean; each reader reads 2 + Poisson(mean - 2)
+    reads_per_reader: float = 30.0  # mean; each reader reads 2 + Poisson(mean - 2)
     max_interests: int = 3
-    interest_noise: float = 0.5        # norm of the noise added to a centre before renormalising
-    focus: float = 0.03                # softmax temperature of topical affinity (lower: pickier)
-    popularity_skew: float = 1.0       # Zipf exponent of latent popularity
+    interest_noise: float = 0.5  # norm of the noise added to a centre before renormalising
+    focus: float = 0.03  # softmax temperature of topical affinity (lower: pickier)
+    popularity_skew: float = 1.0  # Zipf exponent of latent popularity
     freshness_days: float = 60.0
     dismiss_rate: float = 0.1
-    communities: int = 0               # co-reading communities (0: readers independent)
-    community_share: float = 0.5       # chance a read follows the reader's community's canon
-    canon_size: int = 40               # papers in each community's canon
+    communities: int = 0  # co-reading communities (0: readers independent)
+    community_share: float = 0.5  # chance a read follows the reader's community's canon
+    canon_size: int = 40  # papers in each community's canon
     seed: int = 0
 
 
@@ -56,8 +57,11 @@ def load_papers(path: Path) -> tuple[list[str], list[str], np.ndarray]:
     """arXiv records -> ids, paper texts, announcement times (unix seconds)."""
     records = [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
     times = [datetime.fromisoformat(r["announced_date"]).replace(tzinfo=UTC).timestamp() for r in records]
-    return ([r["arxiv_id"] for r in records], [paper_text(r["title"], r["abstract"]) for r in records],
-            np.asarray(times, dtype=np.int64))
+    return (
+        [r["arxiv_id"] for r in records],
+        [paper_text(r["title"], r["abstract"]) for r in records],
+        np.asarray(times, dtype=np.int64),
+    )
 
 
 def _interest_centres(rng, embeddings, config) -> np.ndarray:
@@ -82,19 +86,19 @@ def simulate(embeddings: np.ndarray, release: np.ndarray, config: SimulationConf
     for reader in range(config.readers):
         community = canons[reader % config.communities] if config.communities else None
         centres = _interest_centres(rng, embeddings, config)
-        affinity = centres @ embeddings.T / config.focus                              # [m, N]
+        affinity = centres @ embeddings.T / config.focus  # [m, N]
         n_reads = 2 + rng.poisson(max(config.reads_per_reader - 2, 0))
-        n_draws = 3 * n_reads   # draws repeat papers; the first n_reads distinct ones are kept
+        n_draws = 3 * n_reads  # draws repeat papers; the first n_reads distinct ones are kept
         start = rng.uniform(span_start, span_end - 7 * DAY)
-        times = np.sort(rng.uniform(start, span_end, n_draws)).astype(np.int64)       # [E]
-        age = (times[:, None] - release[None, :]) / (config.freshness_days * DAY)      # [E, N]
+        times = np.sort(rng.uniform(start, span_end, n_draws)).astype(np.int64)  # [E]
+        age = (times[:, None] - release[None, :]) / (config.freshness_days * DAY)  # [E, N]
         logits = affinity[rng.integers(0, len(centres), n_draws)] + log_pop - age
         if community is not None:
             follows = (rng.random(n_draws) < config.community_share) & (community & (age >= 0)).any(1)
             logits[follows] = np.where(community, -age[follows], -np.inf)
         logits[age < 0] = -np.inf
-        logits[(age < 0).all(1), :] = 0.0   # nothing out yet: any paper, as if browsing the archive
-        chosen = np.argmax(logits + rng.gumbel(size=logits.shape), axis=1)           # Gumbel-max sampling
+        logits[(age < 0).all(1), :] = 0.0  # nothing out yet: any paper, as if browsing the archive
+        chosen = np.argmax(logits + rng.gumbel(size=logits.shape), axis=1)  # Gumbel-max sampling
         _, first = np.unique(chosen, return_index=True)
         first = np.sort(first)[:n_reads]
         kinds = rng.choice([EVENT_CODE[e] for e, _ in READ_EVENTS], size=len(first), p=[p for _, p in READ_EVENTS])
@@ -141,9 +145,14 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     ids, texts, release = load_papers(args.papers)
     embeddings = embed_texts(texts, progress=True)
-    config = SimulationConfig(readers=args.readers, reads_per_reader=args.reads,
-                              popularity_skew=args.popularity_skew, communities=args.communities,
-                              community_share=args.community_share, seed=args.seed)
+    config = SimulationConfig(
+        readers=args.readers,
+        reads_per_reader=args.reads,
+        popularity_skew=args.popularity_skew,
+        communities=args.communities,
+        community_share=args.community_share,
+        seed=args.seed,
+    )
     interactions = simulate(embeddings, release, config)
     write_dataset(args.out, ItemTable(ids, embeddings, texts, release), interactions, args.with_embeddings)
     print(f"{len(interactions)} interactions of {config.readers} readers over {len(ids)} papers -> {args.out}")

@@ -5,6 +5,7 @@ leave-one-out  each reader's last positive event is test; their later events are
 random         a seeded `test_fraction` of each reader's positive events is test (readers with
                at least two positives only, so that some history remains).
 """
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,9 +18,9 @@ SPLITS = ("temporal", "leave-one-out", "random")
 @dataclass
 class Split:
     train: Interactions
-    readers: np.ndarray            # readers evaluated: some training history and a test item
-    relevant: list[np.ndarray]     # held-out items of each
-    seen: list[np.ndarray]         # their training items (any event), excluded from the ranking
+    readers: np.ndarray  # readers evaluated: some training history and a test item
+    relevant: list[np.ndarray]  # held-out items of each
+    seen: list[np.ndarray]  # their training items (any event), excluded from the ranking
 
 
 def _by_reader(inter: Interactions, mask: np.ndarray) -> dict[int, np.ndarray]:
@@ -38,7 +39,7 @@ def split(inter: Interactions, how: str, test_fraction: float = 0.2, seed: int =
     elif how == "leave-one-out":
         order = np.lexsort((np.arange(len(inter)), inter.timestamps, inter.users))
         rank = np.empty(len(inter), dtype=np.int64)
-        rank[order] = np.arange(len(inter))                     # position in (reader, time) order
+        rank[order] = np.arange(len(inter))  # position in (reader, time) order
         last = np.full(inter.n_users, -1)
         np.maximum.at(last, inter.users[positive], rank[positive])
         eligible = np.bincount(inter.users[positive], minlength=inter.n_users)[inter.users] >= 2
@@ -53,6 +54,8 @@ def split(inter: Interactions, how: str, test_fraction: float = 0.2, seed: int =
         raise ValueError(f"unknown split {how!r}; choose from {SPLITS}")
     train = inter.subset(keep & ~is_test)
     test = _by_reader(inter, is_test)
-    seen = _by_reader(train, np.ones(len(train), dtype=bool))   # dismissed ones too
-    readers = np.array(sorted(u for u, items in test.items() if u in seen and len(np.setdiff1d(items, seen[u]))), dtype=np.int64)
+    seen = _by_reader(train, np.ones(len(train), dtype=bool))  # dismissed ones too
+    readers = np.array(
+        sorted(u for u, items in test.items() if u in seen and len(np.setdiff1d(items, seen[u]))), dtype=np.int64
+    )
     return Split(train, readers, [test[u] for u in readers], [seen[u] for u in readers])

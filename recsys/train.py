@@ -5,6 +5,7 @@ bf16 autocast on CUDA; early stopping on the next-item hit rate of held-out read
 Under `torchrun` (WORLD_SIZE > 1) each rank takes every world-th sequence of the same shuffled
 batch, the in-batch negatives are gathered from all ranks, and DDP averages gradients.
 """
+
 import copy
 import dataclasses
 import os
@@ -27,19 +28,19 @@ from recsys.sampling import CountMinFrequency, ExactFrequency, Release
 @dataclass
 class TrainConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
-    loss: str = "corrected_logq"     # one of objective.LOSSES
-    uniform_negatives: int = 0       # > 0: mixed negative sampling
-    in_batch_negatives: int = 2048   # cap on batch targets used as negatives (0: all)
-    frequency: str = "exact"         # "exact" counts or a streaming count-min "sketch"
-    batch_size: int = 64             # sequences per step (all ranks together); on a CPU, more smaller
-                                     # steps beat fewer larger ones: faster per example and per epoch
+    loss: str = "corrected_logq"  # one of objective.LOSSES
+    uniform_negatives: int = 0  # > 0: mixed negative sampling
+    in_batch_negatives: int = 2048  # cap on batch targets used as negatives (0: all)
+    frequency: str = "exact"  # "exact" counts or a streaming count-min "sketch"
+    batch_size: int = 64  # sequences per step (all ranks together); on a CPU, more smaller
+    # steps beat fewer larger ones: faster per example and per epoch
     lr: float = 1e-3
     weight_decay: float = 0.1
-    id_lr: float | None = None       # the item-id table's learning rate (None: lr); never decayed, since
-                                     # decay would pull rarely read papers' rows back to text alone
+    id_lr: float | None = None  # the item-id table's learning rate (None: lr); never decayed, since
+    # decay would pull rarely read papers' rows back to text alone
     epochs: int = 10
-    patience: int = 2                # epochs without a better validation score before stopping
-    val_fraction: float = 0.05       # readers held out for early stopping (0: none)
+    patience: int = 2  # epochs without a better validation score before stopping
+    val_fraction: float = 0.05  # readers held out for early stopping (0: none)
     seed: int = 0
     device: str = "auto"
     progress: bool = True
@@ -88,18 +89,22 @@ def hit_rate(model: TwoTower, val: dict, catalogue: ItemFeatures, k: int = 20) -
     q, target = queries[is_target], val["items"][:, 1:][is_target]
     hits = 0
     for s in range(0, len(q), 4096):
-        scores = q[s:s + 4096] @ vectors.T
-        hits += int((scores > scores.gather(1, target[s:s + 4096, None])).sum(1).lt(k).sum())
+        scores = q[s : s + 4096] @ vectors.T
+        hits += int((scores > scores.gather(1, target[s : s + 4096, None])).sum(1).lt(k).sum())
     return hits / max(len(q), 1)
 
 
 def configure_optimizer(model: TwoTower, config: TrainConfig) -> torch.optim.Optimizer:
     """Decay matrices and embeddings; leave biases, norms and the temperature alone. The item-id
     table of a hybrid tower (zero rows, moved only by its items' reads) gets `id_lr`, no decay."""
-    ids = model.item_tower.ids.weight if model.item_tower.ids is not None and model.item_tower.text is not None else None
+    ids = (
+        model.item_tower.ids.weight if model.item_tower.ids is not None and model.item_tower.text is not None else None
+    )
     params = [p for p in model.parameters() if p.requires_grad and p is not ids]
-    groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": config.weight_decay},
-              {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
+    groups = [
+        {"params": [p for p in params if p.dim() >= 2], "weight_decay": config.weight_decay},
+        {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
+    ]
     if ids is not None:
         groups.append({"params": [ids], "weight_decay": 0.0, "lr": config.id_lr or config.lr})
     return torch.optim.AdamW(groups, lr=config.lr)
@@ -110,14 +115,32 @@ def bf16_autocast(device: str):
     return torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.startswith("cuda"))
 
 
-def train_step(step_model, optimizer, batch: dict, catalogue: ItemFeatures, config: TrainConfig, frequency, autocast,
-               group=None, release: Release | None = None) -> torch.Tensor:
+def train_step(
+    step_model,
+    optimizer,
+    batch: dict,
+    catalogue: ItemFeatures,
+    config: TrainConfig,
+    frequency,
+    autocast,
+    group=None,
+    release: Release | None = None,
+) -> torch.Tensor:
     """One optimisation step on a batch of sequences; returns the loss (detached, not synced).
     group: under DDP, the process group that shares in-batch negatives across ranks; release: when
     items came out, to keep catalogue-wide negatives to items out at each prediction's time."""
     with autocast:
-        loss = sequence_loss(step_model, batch, catalogue, config.loss, frequency,
-                             config.uniform_negatives, config.in_batch_negatives, group, release)
+        loss = sequence_loss(
+            step_model,
+            batch,
+            catalogue,
+            config.loss,
+            frequency,
+            config.uniform_negatives,
+            config.in_batch_negatives,
+            group,
+            release,
+        )
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()
@@ -132,22 +155,32 @@ def train(items: ItemTable, interactions: Interactions, config: TrainConfig) -> 
     np.random.seed(config.seed)
     # an id row per catalogue item when asked (hybrid), and always for id-only catalogues
     ids = config.model.item_ids or items.embeddings is None
-    model_config = dataclasses.replace(config.model, text_dim=0 if items.embeddings is None else items.embeddings.shape[1],
-                                       id_buckets=len(items) if ids else config.model.id_buckets)
+    model_config = dataclasses.replace(
+        config.model,
+        text_dim=0 if items.embeddings is None else items.embeddings.shape[1],
+        id_buckets=len(items) if ids else config.model.id_buckets,
+    )
     model = TwoTower(model_config).to(device)
     catalogue = catalogue_features(items, device)
     sequences = training_sequences(interactions, model_config.max_len)
     release = Release(torch.as_tensor(items.released, device=device)) if items.released is not None else None
     if release is None:
-        del sequences["times"]   # read only to keep negatives to items already out
+        del sequences["times"]  # read only to keep negatives to items already out
     train_seqs, val_seqs = split_readers(sequences, config.val_fraction, config.seed)
     train_seqs = {k: v.to(device) for k, v in train_seqs.items()}
     val_seqs = {k: v.to(device) for k, v in val_seqs.items()}
     targets = train_seqs["items"][:, 1:]
-    frequency = (ExactFrequency(torch.bincount(targets[targets >= 0], minlength=len(items)))
-                 if config.frequency == "exact" else CountMinFrequency(device=device, seed=config.seed))
+    frequency = (
+        ExactFrequency(torch.bincount(targets[targets >= 0], minlength=len(items)))
+        if config.frequency == "exact"
+        else CountMinFrequency(device=device, seed=config.seed)
+    )
 
-    step_model = DistributedDataParallel(model, device_ids=[device] if device.startswith("cuda") else None) if world > 1 else model
+    step_model = (
+        DistributedDataParallel(model, device_ids=[device] if device.startswith("cuda") else None)
+        if world > 1
+        else model
+    )
     # a group of its own for the negatives: its collectives run inside backward, and must not
     # interleave with DDP's gradient all-reduces on the default group
     negatives_group = dist.new_group() if world > 1 else None
@@ -161,19 +194,35 @@ def train(items: ItemTable, interactions: Interactions, config: TrainConfig) -> 
     for epoch in range(config.epochs):
         model.train()
         order = torch.randperm(n_seqs, device=device, generator=generator)
-        bar = tqdm(range(steps_per_epoch), desc=f"{config.loss} epoch {epoch + 1}", disable=not config.progress or rank != 0, leave=False)
+        bar = tqdm(
+            range(steps_per_epoch),
+            desc=f"{config.loss} epoch {epoch + 1}",
+            disable=not config.progress or rank != 0,
+            leave=False,
+        )
         examples, tic, losses = 0, time.perf_counter(), []
         for step in bar:
-            rows = order[step * config.batch_size:(step + 1) * config.batch_size][rank::world]
+            rows = order[step * config.batch_size : (step + 1) * config.batch_size][rank::world]
             batch = trim_padding({k: v[rows] for k, v in train_seqs.items()})
-            losses.append(train_step(step_model, optimizer, batch, catalogue, config, frequency, autocast,
-                                     negatives_group, release))
+            losses.append(
+                train_step(
+                    step_model, optimizer, batch, catalogue, config, frequency, autocast, negatives_group, release
+                )
+            )
             examples += int((batch["items"][:, 1:] >= 0).sum()) * world
             if step % 10 == 0:
-                bar.set_postfix(loss=f"{losses[-1].item():.3f}", ex_per_s=f"{examples / (time.perf_counter() - tic):.0f}")
+                bar.set_postfix(
+                    loss=f"{losses[-1].item():.3f}", ex_per_s=f"{examples / (time.perf_counter() - tic):.0f}"
+                )
         score = hit_rate(model, val_seqs, catalogue)
-        history.append({"epoch": epoch + 1, "loss": float(torch.stack(losses).mean()), "val_hit@20": score,
-                        "examples_per_s": examples / (time.perf_counter() - tic)})
+        history.append(
+            {
+                "epoch": epoch + 1,
+                "loss": float(torch.stack(losses).mean()),
+                "val_hit@20": score,
+                "examples_per_s": examples / (time.perf_counter() - tic),
+            }
+        )
         if np.isnan(score) or score > best:
             best, best_state, stale = score, copy.deepcopy(model.state_dict()), 0
         else:
@@ -187,8 +236,14 @@ def train(items: ItemTable, interactions: Interactions, config: TrainConfig) -> 
         read = torch.zeros(len(items), dtype=torch.bool, device=device)
         read[train_seqs["items"][train_seqs["items"] >= 0]] = True
         with torch.no_grad():
-            model.item_tower.ids.weight[:len(items)][~read] = 0.0
+            model.item_tower.ids.weight[: len(items)][~read] = 0.0
     model.eval()
     best_epoch = max(history, key=lambda h: h["val_hit@20"] if not np.isnan(h["val_hit@20"]) else h["epoch"])["epoch"]
-    return model, {"history": history, "best_epoch": best_epoch, "best_val_hit@20": best,
-                   "seconds": time.perf_counter() - started, "device": device, "world_size": world}
+    return model, {
+        "history": history,
+        "best_epoch": best_epoch,
+        "best_val_hit@20": best,
+        "seconds": time.perf_counter() - started,
+        "device": device,
+        "world_size": world,
+    }

@@ -1,6 +1,7 @@
 """The user tower: a causal transformer (SASRec-like), causal attention pooling, or an order-free
 running mean over the reader's history, returning at every step the reader's vector for
 predicting the next item."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -40,7 +41,9 @@ class Block(nn.Module):
         super().__init__()
         self.ln1, self.attn = nn.LayerNorm(c.dim), CausalSelfAttention(c)
         self.ln2 = nn.LayerNorm(c.dim)
-        self.mlp = nn.Sequential(nn.Linear(c.dim, 4 * c.dim), nn.GELU(), nn.Linear(4 * c.dim, c.dim), nn.Dropout(c.dropout))
+        self.mlp = nn.Sequential(
+            nn.Linear(c.dim, 4 * c.dim), nn.GELU(), nn.Linear(4 * c.dim, c.dim), nn.Dropout(c.dropout)
+        )
 
     def forward(self, x: Tensor) -> Tensor:
         x = x + self.attn(self.ln1(x))
@@ -62,7 +65,9 @@ class UserTower(nn.Module):
             self.ln_in, self.mixer = nn.LayerNorm(c.dim), CausalSelfAttention(c, learned_query=True)
         elif c.user_encoder == "mean":
             self.ln_in = nn.LayerNorm(c.dim)
-            self.mixer = nn.Sequential(nn.Linear(c.dim, 4 * c.dim), nn.GELU(), nn.Linear(4 * c.dim, c.dim), nn.Dropout(c.dropout))
+            self.mixer = nn.Sequential(
+                nn.Linear(c.dim, 4 * c.dim), nn.GELU(), nn.Linear(4 * c.dim, c.dim), nn.Dropout(c.dropout)
+            )
         else:
             raise ValueError(f"unknown user_encoder {c.user_encoder!r}")
         self.ln = nn.LayerNorm(c.dim)

@@ -1,4 +1,5 @@
 """Thin Celery wrapper around the embedding service: it owns the retry policy, nothing else."""
+
 import logging
 
 from celery import shared_task
@@ -30,6 +31,9 @@ def embed_papers_task(self, batch_size: int | None = None, refresh_all: bool = F
     # New papers join the active retriever's item index, so "For you" can rank them too.
     items = item_vectors_fill() if progress.embedded else 0
     return {
-        "status": "done", "model": progress.model_name, "embedded": progress.embedded,
-        "activated": progress.activated, "item_vectors": items,
+        "status": "done",
+        "model": progress.model_name,
+        "embedded": progress.embedded,
+        "activated": progress.activated,
+        "item_vectors": items,
     }

@@ -1,4 +1,5 @@
 """Thin Celery wrappers around the ingestion service: they own the retry policy, nothing else."""
+
 import datetime as dt
 import logging
 

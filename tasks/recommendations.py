@@ -1,4 +1,5 @@
 """Thin Celery wrappers around the retriever's training: they own the retry policy, nothing else."""
+
 import logging
 
 from celery import shared_task

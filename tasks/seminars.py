@@ -1,4 +1,5 @@
 """Thin Celery wrappers around the seminar's services: they own the retry policy, nothing else."""
+
 import logging
 
 from celery import shared_task

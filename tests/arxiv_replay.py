@@ -4,6 +4,7 @@
 `?search_query=...&start=S&max_results=N` with the right page. Faults are scripted per page:
 `feed.fail(page=2, status=503, times=1)` or `feed.fail(page=2, body=b"<feed><entry>")`.
 """
+
 import datetime as dt
 import json
 import threading
@@ -42,8 +43,13 @@ class Entry:
     def from_row(cls, row: dict, **overrides) -> "Entry":
         published = dt.datetime.fromisoformat(row["announced_date"]).replace(hour=13, tzinfo=dt.UTC)
         values = {
-            "arxiv_id": row["arxiv_id"], "title": row["title"], "abstract": row["abstract"], "authors": row["authors"],
-            "categories": row["categories"], "published": published, "comment": row.get("comment"),
+            "arxiv_id": row["arxiv_id"],
+            "title": row["title"],
+            "abstract": row["abstract"],
+            "authors": row["authors"],
+            "categories": row["categories"],
+            "published": published,
+            "comment": row.get("comment"),
         }
         return cls(**{**values, **overrides})
 
@@ -113,8 +119,9 @@ class ReplayFeed:
                 pending.pop(0)
             return fault.status, fault.body if fault.body is not None else b"Service Unavailable"
         window = self.entries[start : start + per_page]
-        return 200, atom_page(window, total=len(self.entries), start=start, per_page=per_page,
-                              query=params.get("search_query", ""))
+        return 200, atom_page(
+            window, total=len(self.entries), start=start, per_page=per_page, query=params.get("search_query", "")
+        )
 
 
 class ReplayServer:

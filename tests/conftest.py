@@ -1,4 +1,5 @@
 """Fixtures shared by the whole suite. The database is the real (embedded) PostgreSQL with pgvector."""
+
 import pytest
 from celery.contrib.testing.worker import start_worker
 

@@ -8,6 +8,7 @@
 
 A held or refused message is not kept: the server did not accept it, exactly as a real one.
 """
+
 import email
 import email.policy
 import logging

@@ -5,6 +5,7 @@ address; 'admın@example.org' (dotless ı) is another. Lookups compare this key 
 PostgreSQL's case-insensitive match, whose idea of case (UPPER('ı') = 'I') differs from Python's: then
 a look-alike reached an account under fresh rate-limiter keys.
 """
+
 import unicodedata
 
 

@@ -2,6 +2,7 @@
 
 Resetting the link bumps the profile's generation, and every link signed before stops working.
 """
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core import signing
@@ -29,7 +30,8 @@ def feed_reader(token: str) -> AbstractBaseUser | None:
         return None
     # Only we sign, but a leaked key or an old format must not reach a query as a string or a list.
     if not (
-        isinstance(payload, list) and len(payload) == 2
+        isinstance(payload, list)
+        and len(payload) == 2
         and all(type(part) is int and 0 <= part < 2**31 for part in payload)
     ):
         return None

@@ -5,6 +5,7 @@ something, so each is worth abusing).
 
 Fixed windows: a counter starts at the first hit and expires its window's seconds later.
 """
+
 import hashlib
 import logging
 
@@ -23,9 +24,7 @@ from apps.common.keys import (
 
 LOGIN_FAILURE_LIMIT = 5
 LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
-LOGIN_RATE_LIMITED = (
-    "Too many failed log-in attempts. Wait 15 minutes and try again, or reset your password."
-)
+LOGIN_RATE_LIMITED = "Too many failed log-in attempts. Wait 15 minutes and try again, or reset your password."
 
 PASSWORD_CHECK_LIMIT = 5
 PASSWORD_CHECK_WINDOW_SECONDS = 15 * 60

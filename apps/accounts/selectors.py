@@ -11,6 +11,8 @@ def user_get_by_email(*, email: str) -> AbstractBaseUser | None:
 
 def email_is_taken(*, email: str, exclude_user_id: int | None = None) -> bool:
     return (
-        get_user_model().objects.filter(account_email__normalized=normalized_email(email))
-        .exclude(pk=exclude_user_id).exists()
+        get_user_model()
+        .objects.filter(account_email__normalized=normalized_email(email))
+        .exclude(pk=exclude_user_id)
+        .exists()
     )

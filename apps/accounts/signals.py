@@ -1,4 +1,5 @@
 """AccountEmail follows User.email, whoever saves the user (sign-up, the admin, a command)."""
+
 from django.contrib.auth import get_user_model
 from django.db.models.signals import post_save
 from django.dispatch import receiver

@@ -1,4 +1,5 @@
 """Admin building blocks shared by the apps (this app registers no models)."""
+
 from django.contrib import admin
 
 

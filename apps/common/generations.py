@@ -3,6 +3,7 @@
 No key is ever searched for or deleted one by one: a reader's cached digest weeks all name their
 generation, so one increment retires every one of them, and the old entries expire on their own.
 """
+
 from django.core.cache import cache
 from django.db import transaction
 

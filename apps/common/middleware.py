@@ -1,4 +1,5 @@
 """Paths no page can use, refused before any view sees them."""
+
 import re
 
 from django.http import Http404

@@ -20,7 +20,14 @@ def editors_may_view_everything(sender, using="default", **kwargs):
 
 
 PROJECT_APP_LABELS = [
-    "papers", "accounts", "embeddings", "recommendations", "digests", "curation", "newsletters", "seminars",
+    "papers",
+    "accounts",
+    "embeddings",
+    "recommendations",
+    "digests",
+    "curation",
+    "newsletters",
+    "seminars",
     "django_celery_beat",
 ]
 

@@ -9,7 +9,9 @@ from apps.digests.models import Decision
 from apps.digests.services.picks import NOTE_MAX_LENGTH
 from apps.papers.models import Paper
 
-ARXIV_ID = re.compile(r"(?:arxiv:|https?://arxiv\.org/(?:abs|pdf)/)?(?P<id>[a-z\-.]*/?\d{4}\.?\d{3,5})(?:v\d+)?(?:\.pdf)?/?$", re.I)
+ARXIV_ID = re.compile(
+    r"(?:arxiv:|https?://arxiv\.org/(?:abs|pdf)/)?(?P<id>[a-z\-.]*/?\d{4}\.?\d{3,5})(?:v\d+)?(?:\.pdf)?/?$", re.I
+)
 NOT_AN_ARXIV_ID = "Enter an arXiv id (2406.01234) or its arXiv link."
 NOT_IN_CATALOGUE = "{id} is not in the catalogue. Ingest it first (Operations: backfill), then pick it."
 BACKFILL_MAX_DAYS = 366
@@ -21,14 +23,22 @@ class QueueFilterForm(forms.Form):
 
     q = forms.CharField(label="Text", required=False, max_length=200)
     category = forms.ChoiceField(required=False)
-    status = forms.ChoiceField(required=False, choices=[("", "all")] + [(s, s if s == UNDECIDED else Decision.Verdict(s).label) for s in STATUSES])
+    status = forms.ChoiceField(
+        required=False,
+        choices=[("", "all")] + [(s, s if s == UNDECIDED else Decision.Verdict(s).label) for s in STATUSES],
+    )
     sort = forms.ChoiceField(required=False, choices=[(key, key) for key in [*SORTS, SCORE_SORT]])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["category"].choices = [("", "all")] + [(c, c) for c in categories()]
-        self.fields["sort"].choices = [("newest", "newest"), ("likes", "most liked"), ("saves", "most saved"),
-                                       (SCORE_SORT, "model score"), ("title", "title")]
+        self.fields["sort"].choices = [
+            ("newest", "newest"),
+            ("likes", "most liked"),
+            ("saves", "most saved"),
+            (SCORE_SORT, "model score"),
+            ("title", "title"),
+        ]
 
     def filters(self) -> dict:
         if not self.is_valid():
@@ -54,7 +64,9 @@ class DecideForm(forms.Form):
 class PickForm(forms.Form):
     arxiv_id = forms.CharField(label="arXiv id or link", max_length=200)
     note = forms.CharField(
-        label="Editors' note (Markdown)", required=False, max_length=NOTE_MAX_LENGTH,
+        label="Editors' note (Markdown)",
+        required=False,
+        max_length=NOTE_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
@@ -70,7 +82,9 @@ class PickForm(forms.Form):
 
 class NoteForm(forms.Form):
     note = forms.CharField(
-        label="Editors' note (Markdown)", required=False, max_length=NOTE_MAX_LENGTH,
+        label="Editors' note (Markdown)",
+        required=False,
+        max_length=NOTE_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
@@ -96,7 +110,9 @@ class BackfillForm(forms.Form):
             if until > timezone.now().date():
                 raise forms.ValidationError("“To” is in the future.")
             if (until - since).days > BACKFILL_MAX_DAYS:
-                raise forms.ValidationError(f"Backfill at most {BACKFILL_MAX_DAYS} days at a time (arXiv asks for gentle use).")
+                raise forms.ValidationError(
+                    f"Backfill at most {BACKFILL_MAX_DAYS} days at a time (arXiv asks for gentle use)."
+                )
         return data
 
     def window(self) -> tuple[dt.datetime, dt.datetime]:

@@ -1,4 +1,5 @@
 """The editors' audit log: every action taken in the panel, who, when, and what it changed."""
+
 from django.conf import settings
 from django.db import models
 

@@ -5,6 +5,7 @@ The one check for every page and action under /curation/ (this app's and other a
 are sent to log in (htmx requests by HX-Redirect, so the whole page goes, not a login form swapped
 into a fragment); signed-in non-editors get 403, htmx requests included.
 """
+
 from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login

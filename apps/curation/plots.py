@@ -1,4 +1,5 @@
 """Server-side SVG charts of the model versions (matplotlib, no JavaScript): escaped text, fixed size."""
+
 import io
 
 import matplotlib
@@ -8,7 +9,9 @@ from apps.recommendations.models import ModelVersion
 
 SIZE = (7, 3)
 # Figures made directly, not through pyplot: no global figure state shared between request threads.
-matplotlib.rcParams.update({"svg.fonttype": "none", "font.size": 9, "axes.spines.top": False, "axes.spines.right": False})
+matplotlib.rcParams.update(
+    {"svg.fonttype": "none", "font.size": 9, "axes.spines.top": False, "axes.spines.right": False}
+)
 
 
 def _svg(figure) -> str:
@@ -39,7 +42,9 @@ def metric_over_versions(versions: list[ModelVersion], *, metric: str, baselines
         axes.plot(labels, [float("nan") if x is None else x for x in values], marker=".", linestyle="--", label=method)
     active = [i for i, v in enumerate(versions) if v.status == ModelVersion.Status.ACTIVE]
     for index in active:
-        axes.annotate("active", (index, versions[index].metrics[metric]), textcoords="offset points", xytext=(0, 8), ha="center")
+        axes.annotate(
+            "active", (index, versions[index].metrics[metric]), textcoords="offset points", xytext=(0, 8), ha="center"
+        )
     axes.set_xlabel("model version")
     axes.set_ylabel(metric)
     axes.legend(frameon=False, fontsize=8)
@@ -60,7 +65,13 @@ def training_loss(version: ModelVersion) -> str:
     hits = [row.get("val_hit@20") for row in history]
     if any(h is not None for h in hits):
         second = axes.twinx()
-        second.plot(epochs, [float("nan") if h is None else h for h in hits], color="tab:orange", linestyle="--", label="validation hit@20")
+        second.plot(
+            epochs,
+            [float("nan") if h is None else h for h in hits],
+            color="tab:orange",
+            linestyle="--",
+            label="validation hit@20",
+        )
         second.set_ylabel("validation hit@20")
         second.spines["top"].set_visible(False)
     axes.set_title(f"Model #{version.pk}")

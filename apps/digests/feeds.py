@@ -1,4 +1,5 @@
 """A reader's latest digest as an Atom feed (Django's syndication framework writes the XML)."""
+
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
@@ -24,7 +25,8 @@ def digest_atom(request, *, user) -> HttpResponse:
                 title=paper.title,
                 link=paper.abs_url,
                 description=(f"Editors' pick: {card.note}\n\n" if card.note else "")
-                + (f"{card.reason}\n\n" if card.reason else "") + paper.abstract,
+                + (f"{card.reason}\n\n" if card.reason else "")
+                + paper.abstract,
                 author_name=paper.authors_text,
                 unique_id=f"{paper.abs_url}#{week.label}",
                 pubdate=paper.published,

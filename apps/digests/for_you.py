@@ -6,6 +6,7 @@ starts five pages deep and grows by a deeper search, appending only unseen paper
 pages past it. A first page (a fresh visit, new filters) ranks again, so it reflects the reader's
 latest likes and dismissals; later pages drop what they dismissed since.
 """
+
 from dataclasses import dataclass
 
 from django.core.cache import cache
@@ -100,7 +101,10 @@ def more_like(*, user, paper: Paper, filters: SearchFilters, limit: int = MORE_L
     if vector is None:
         return None
     rows = nearest_papers(
-        vector=vector, model_name=model.name, limit=limit, exclude_paper_id=paper.pk,
+        vector=vector,
+        model_name=model.name,
+        limit=limit,
+        exclude_paper_id=paper.pk,
         paper_filter=filters.as_q() & ~Q(id__in=dismissed_paper_ids(user=user)),
     )
     papers = Paper.objects.in_bulk([paper_id for paper_id, _ in rows])

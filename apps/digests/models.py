@@ -4,6 +4,7 @@ Everything is addressed by ISO week (the Monday, as in apps.papers.weeks). Write
 apps.digests.services; every change to what readers see of a week bumps Digest.revision and sends
 apps.digests.signals.week_changed.
 """
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q

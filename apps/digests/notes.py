@@ -1,4 +1,5 @@
 """Editors' notes: Markdown in, sanitized HTML out (python-markdown renders, nh3 keeps only safe tags)."""
+
 import markdown
 import nh3
 from django.utils.safestring import SafeString, mark_safe
@@ -17,7 +18,10 @@ def note_html(text: str) -> SafeString:
     html = markdown.markdown(text, extensions=["sane_lists"], output_format="html")
     return mark_safe(
         nh3.clean(
-            html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, url_schemes=URL_SCHEMES,
+            html,
+            tags=ALLOWED_TAGS,
+            attributes=ALLOWED_ATTRIBUTES,
+            url_schemes=URL_SCHEMES,
             link_rel="noopener noreferrer nofollow",
         )
     )

@@ -4,6 +4,7 @@ How a week looks to readers: its papers ranked for them, less the ones editors r
 from the first day (a draft week is still served: papers arrive daily). The editors' picks with their
 notes appear once the week is published, as frozen at publish; editors preview the draft's live picks.
 """
+
 import datetime as dt
 import math
 from dataclasses import dataclass
@@ -33,8 +34,16 @@ from apps.recommendations.selectors import (
 )
 
 CARD_FIELDS = [
-    "id", "arxiv_id", "version", "title", "abstract", "authors_text", "primary_category", "categories",
-    "announced", "comment",
+    "id",
+    "arxiv_id",
+    "version",
+    "title",
+    "abstract",
+    "authors_text",
+    "primary_category",
+    "categories",
+    "announced",
+    "comment",
 ]
 
 
@@ -80,8 +89,11 @@ class DigestPage:
 def digest_weeks() -> list[Week]:
     """Every week that has papers, newest first (the archive)."""
     mondays = (
-        Paper.objects.visible().annotate(week=TruncWeek("announced")).values_list("week", flat=True)
-        .distinct().order_by("-week")
+        Paper.objects.visible()
+        .annotate(week=TruncWeek("announced"))
+        .values_list("week", flat=True)
+        .distinct()
+        .order_by("-week")
     )
     return [Week(monday) for monday in mondays]
 
@@ -95,7 +107,9 @@ def _neighbour(papers, week: Week, *, later: bool) -> Week | None:
     if later:
         day = papers.filter(announced__gt=week.sunday).order_by("announced").values_list("announced", flat=True).first()
     else:
-        day = papers.filter(announced__lt=week.monday).order_by("-announced").values_list("announced", flat=True).first()
+        day = (
+            papers.filter(announced__lt=week.monday).order_by("-announced").values_list("announced", flat=True).first()
+        )
     return Week.containing(day) if day else None
 
 
@@ -169,7 +183,7 @@ def _ranked_week(*, user, week: Week, digest, draft: bool) -> dict:
 
 def _embedding_progress() -> tuple[int, int] | None:
     """embedding_progress, cached per serving generation (bumped whenever papers are stored or embedded)."""
-    serving, = generations(SERVING)
+    (serving,) = generations(SERVING)
     key = cache_key(DIGEST_PROGRESS_CACHE, serving)
     found = cache.get(key)
     if found is None:
@@ -179,7 +193,7 @@ def _embedding_progress() -> tuple[int, int] | None:
 
 
 def _neighbours(week: Week) -> tuple[Week | None, Week | None]:
-    serving, = generations(SERVING)
+    (serving,) = generations(SERVING)
     key = cache_key(DIGEST_NEIGHBOURS_CACHE, week.label, serving)
     found = cache.get(key)
     if found is None:
@@ -223,7 +237,8 @@ def digest_for_reader(*, user, week: Week, page: int = 1, draft: bool = False) -
         picks=[Card(papers[pid], note=note, states=states[pid]) for pid, note in picks if pid in papers],
         cards=[
             Card(papers[pid], reason=reason, states=states[pid], score=_shown_score(ranked_week["method"], score))
-            for pid, reason, *score in shown if pid in papers  # entries cached before scores have none
+            for pid, reason, *score in shown
+            if pid in papers  # entries cached before scores have none
         ],
         total=len(ranked_week["ranked"]),
         page=page,

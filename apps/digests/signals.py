@@ -7,6 +7,7 @@
   notes, order, decisions, publish/unpublish). `revision` is the week's new Digest.revision; a cache of
   a week's digest can key on it (apps.digests.selectors.week_revision) or drop its entries here.
 """
+
 from django.dispatch import Signal
 
 digest_published = Signal()

@@ -91,7 +91,9 @@ def library(request):
 
 @login_required
 def library_bibtex(request):
-    response = HttpResponse(bibtex_file(library_papers(user=request.user)), content_type="application/x-bibtex; charset=utf-8")
+    response = HttpResponse(
+        bibtex_file(library_papers(user=request.user)), content_type="application/x-bibtex; charset=utf-8"
+    )
     response["Content-Disposition"] = 'attachment; filename="retriever-library.bib"'
     return response
 

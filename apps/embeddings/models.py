@@ -4,6 +4,7 @@ At most one EmbeddingModel is ACTIVE: search reads only its vectors. A new model
 worker embeds the catalogue with it, and becomes ACTIVE only once every paper has a vector, so
 search never serves a half-built set.
 """
+
 from django.db import models
 from django.db.models import Q
 from pgvector.django import HnswIndex, VectorField

@@ -1,4 +1,5 @@
 """Reads of the vector store: which model serves, nearest neighbours, what is left to embed."""
+
 import logging
 import time
 from collections.abc import Iterator
@@ -81,7 +82,12 @@ def paper_vector(*, paper_id: int, model_name: str) -> np.ndarray | None:
 
 
 def nearest_queryset(
-    *, vector: np.ndarray, model_name: str, limit: int, paper_filter: Q | None = None, exclude_paper_id: int | None = None
+    *,
+    vector: np.ndarray,
+    model_name: str,
+    limit: int,
+    paper_filter: Q | None = None,
+    exclude_paper_id: int | None = None,
 ) -> QuerySet:
     """The ANN query itself: ORDER BY cosine distance LIMIT k, which the HNSW index serves."""
     papers = Paper.objects.visible().filter(paper_filter or Q())
@@ -148,7 +154,9 @@ def paper_vectors_remembered() -> Iterator[None]:
 
 
 def _read_vectors(paper_ids, model_name: str) -> dict[int, np.ndarray]:
-    rows = PaperEmbedding.objects.filter(paper_id__in=paper_ids, model_name=model_name).values_list("paper_id", "vector")
+    rows = PaperEmbedding.objects.filter(paper_id__in=paper_ids, model_name=model_name).values_list(
+        "paper_id", "vector"
+    )
     return {paper_id: np.asarray(vector, dtype=np.float32) for paper_id, vector in rows}
 
 

@@ -1,4 +1,5 @@
 """Writes of the vector store: embed what is missing, switch models once a new set is complete."""
+
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -110,7 +111,9 @@ def _embed(*, batch_size: int, refresh_all: bool, on_batch) -> EmbedProgress:
     progress = EmbedProgress(model_name=model.name, total=todo.count())
     last_id = 0
     # Walking by id keeps each batch query cheap and guarantees progress even if a batch is re-stale.
-    while batch := list(todo.filter(pk__gt=last_id).order_by("pk").only("id", "version", "title", "abstract")[:batch_size]):
+    while batch := list(
+        todo.filter(pk__gt=last_id).order_by("pk").only("id", "version", "title", "abstract")[:batch_size]
+    ):
         vectors = encoder.encode([paper_text(p.title, p.abstract) for p in batch], batch_size=batch_size)
         _store_vectors(batch, vectors, model.name)
         last_id = batch[-1].pk

@@ -5,6 +5,7 @@ costs their dismissals, one ranking and two template renders. CSS is written onc
 <style> and inlined by css-inline, because many mail clients drop <style>; the dark-mode and
 narrow-screen rules stay in a kept <style> (media queries cannot be inlined).
 """
+
 import zoneinfo
 from dataclasses import dataclass, field
 
@@ -60,8 +61,10 @@ def edition_for(week: Week, *, draft: bool = False) -> Edition:
     """The week as the digest page shows it: picks as frozen at publish (`draft`: the live ones, for
     the editors' preview), then the week's papers less the ones editors rejected."""
     papers = (
-        Paper.objects.visible().filter(announced__range=(week.monday, week.sunday))
-        .exclude(id__in=rejected_paper_ids(week)).only(*PAPER_FIELDS)
+        Paper.objects.visible()
+        .filter(announced__range=(week.monday, week.sunday))
+        .exclude(id__in=rejected_paper_ids(week))
+        .only(*PAPER_FIELDS)
     )
     papers = {paper.id: paper for paper in papers}
     picks = week_picks(week, draft=draft)

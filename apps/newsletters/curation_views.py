@@ -1,5 +1,6 @@
 """The editors' newsletter pages under /curation/newsletters/: deliveries, a preview for any reader,
 and the emails kept as files when there is no SMTP server. Same check as every curation page."""
+
 from django.conf import settings
 from django.http import Http404
 from django.shortcuts import render
@@ -17,9 +18,14 @@ NO_READER = "No reader has that email address."
 
 @editor_required
 def deliveries(request):
-    return render(request, "newsletters/curation/deliveries.html", {
-        "weeks": selectors.deliveries_by_week(), "keeps_files": settings.EMAIL_BACKEND == OUTBOX_BACKEND,
-    })
+    return render(
+        request,
+        "newsletters/curation/deliveries.html",
+        {
+            "weeks": selectors.deliveries_by_week(),
+            "keeps_files": settings.EMAIL_BACKEND == OUTBOX_BACKEND,
+        },
+    )
 
 
 @editor_required
@@ -41,7 +47,8 @@ def preview(request):
         digest = digest_record(week)
         draft = digest is None or not digest.is_published
         context |= {
-            "draft": draft, "reader": reader,
+            "draft": draft,
+            "reader": reader,
             "newsletter": newsletter_for(edition=edition_for(week, draft=draft), user=reader, track_clicks=False),
         }
     return render(request, "newsletters/curation/preview.html", context, status=404 if reader is None else 200)
@@ -49,10 +56,15 @@ def preview(request):
 
 @editor_required
 def kept_list(request):
-    return render(request, "newsletters/curation/kept_list.html", {
-        "emails": outbox.kept_emails(), "keeps_files": settings.EMAIL_BACKEND == OUTBOX_BACKEND,
-        "directory": outbox.outbox_dir(),
-    })
+    return render(
+        request,
+        "newsletters/curation/kept_list.html",
+        {
+            "emails": outbox.kept_emails(),
+            "keeps_files": settings.EMAIL_BACKEND == OUTBOX_BACKEND,
+            "directory": outbox.outbox_dir(),
+        },
+    )
 
 
 @editor_required

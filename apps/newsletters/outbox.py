@@ -4,6 +4,7 @@ Django's file backend appends a whole connection's messages to one log file; one
 what a mail client opens and what a page can list. Written to a temporary name, then renamed, so a
 reader never sees half a message.
 """
+
 import email.parser
 import email.policy
 import os
@@ -61,7 +62,9 @@ def kept_emails(*, limit: int = 200) -> list[KeptEmail]:
     emails = []
     for name in names:
         message = _parse(directory / name, headers_only=True)
-        emails.append(KeptEmail(name, str(message["Subject"] or ""), str(message["To"] or ""), str(message["Date"] or "")))
+        emails.append(
+            KeptEmail(name, str(message["Subject"] or ""), str(message["To"] or ""), str(message["Date"] or ""))
+        )
     return emails
 
 
@@ -73,7 +76,11 @@ def kept_email(name: str) -> KeptEmail | None:
     text = message.get_body(preferencelist=("plain",))
     html = message.get_body(preferencelist=("html",))
     return KeptEmail(
-        name, str(message["Subject"] or ""), str(message["To"] or ""), str(message["Date"] or ""),
-        text=text.get_content() if text else "", html=html.get_content() if html else "",
+        name,
+        str(message["Subject"] or ""),
+        str(message["To"] or ""),
+        str(message["Date"] or ""),
+        text=text.get_content() if text else "",
+        html=html.get_content() if html else "",
         headers=[(key, str(value)) for key, value in message.items()],
     )

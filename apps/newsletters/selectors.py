@@ -1,4 +1,5 @@
 """Reads for the curation pages and the beat's safety net."""
+
 import datetime as dt
 from dataclasses import dataclass, field
 
@@ -36,8 +37,11 @@ def deliveries_by_week(*, weeks: int = 12) -> list[WeekDeliveries]:
             by_week[row["week"]] = WeekDeliveries(Week(row["week"]), dict.fromkeys(Status.values, 0))
         by_week[row["week"]].counts[row["status"]] = row["n"]
     reasons = (
-        NewsletterDelivery.objects.filter(week__in=list(by_week), status=Status.FAILED).exclude(error="")
-        .values("week", "error").annotate(n=Count("id")).order_by("-n")
+        NewsletterDelivery.objects.filter(week__in=list(by_week), status=Status.FAILED)
+        .exclude(error="")
+        .values("week", "error")
+        .annotate(n=Count("id"))
+        .order_by("-n")
     )
     for row in reasons:
         by_week[row["week"]].reasons.append((row["error"], row["n"]))
@@ -49,7 +53,8 @@ def stalled_delivery_ids() -> list[int]:
     cutoff = timezone.now() - settings.NEWSLETTER_STALLED_AFTER
     return list(
         NewsletterDelivery.objects.filter(status__in=NewsletterDelivery.SENDABLE, updated_at__lt=cutoff)
-        .order_by("id").values_list("id", flat=True)
+        .order_by("id")
+        .values_list("id", flat=True)
     )
 
 
@@ -57,8 +62,10 @@ def weeks_to_start() -> list[Week]:
     """Published weeks whose newsletters never started, and the last complete week once it is
     NEWSLETTER_SEND_UNPUBLISHED_AFTER past its end without a start (published or not)."""
     weeks = [
-        Week(monday) for monday in Digest.objects.filter(status=Digest.Status.PUBLISHED, newsletters_started_at__isnull=True)
-        .order_by("week").values_list("week", flat=True)
+        Week(monday)
+        for monday in Digest.objects.filter(status=Digest.Status.PUBLISHED, newsletters_started_at__isnull=True)
+        .order_by("week")
+        .values_list("week", flat=True)
     ]
     last_complete = Week.containing((timezone.now() - settings.NEWSLETTER_SEND_UNPUBLISHED_AFTER).date()).previous
     started = (
@@ -80,7 +87,9 @@ def week_status_counts(week: Week) -> dict[str, int]:
 
 def failure_reasons(week: Week, *, limit: int = 10) -> list[tuple[str, int]]:
     rows = (
-        NewsletterDelivery.objects.filter(week=week.monday, status=Status.FAILED).values("error")
-        .annotate(n=Count("id")).order_by("-n")[:limit]
+        NewsletterDelivery.objects.filter(week=week.monday, status=Status.FAILED)
+        .values("error")
+        .annotate(n=Count("id"))
+        .order_by("-n")[:limit]
     )
     return [(row["error"], row["n"]) for row in rows]

@@ -4,6 +4,7 @@ Click tokens name a reader, a paper and a week and never expire (old emails keep
 tokens name a reader and the address the email went to, and expire: a token older than
 NEWSLETTER_UNSUBSCRIBE_MAX_AGE, or for an address the account no longer has, is stale.
 """
+
 from dataclasses import dataclass
 
 from django.conf import settings

@@ -1,4 +1,5 @@
 """The links in the email: paper clicks and unsubscribing. The signed token is the credential."""
+
 from django.contrib.auth import get_user_model
 from django.shortcuts import redirect, render
 from django.urls import reverse

@@ -45,7 +45,17 @@ class AuthorAdmin(admin.ModelAdmin):
 @admin.register(IngestRun)
 class IngestRunAdmin(admin.ModelAdmin):
     list_display = (
-        "pk", "source", "status", "started_at", "duration", "seen", "created", "updated", "skipped", "errors", "pages_fetched"
+        "pk",
+        "source",
+        "status",
+        "started_at",
+        "duration",
+        "seen",
+        "created",
+        "updated",
+        "skipped",
+        "errors",
+        "pages_fetched",
     )
     list_filter = ("source", "status", "started_at")
     readonly_fields = [field.name for field in IngestRun._meta.fields]

@@ -5,6 +5,7 @@ requests. On top of that we count pages, remember the feed's total, and refuse a
 valid Atom or holds fewer entries than its header promises (storing a silently truncated page would
 lose papers); what is transient is tried again, what is not fails at once.
 """
+
 import datetime as dt
 from urllib.parse import parse_qs, urlparse
 

@@ -1,4 +1,5 @@
 """BibTeX for papers, in the form arXiv's own export uses (@misc with eprint fields)."""
+
 import re
 import unicodedata
 

@@ -1,4 +1,5 @@
 """Path converters for the catalogue's URLs: what does not fit never reaches a view."""
+
 from apps.papers.weeks import Week
 
 

@@ -1,4 +1,5 @@
 """The arXiv catalogue. It knows papers and authors, nothing of readers."""
+
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
@@ -127,7 +128,8 @@ class IngestRun(models.Model):
     skipped = models.PositiveIntegerField(default=0, help_text="Unchanged, older or off-topic entries.")
     errors = models.PositiveIntegerField(default=0, help_text="Records rejected as invalid (see rejected).")
     rejected = models.JSONField(
-        default=list, blank=True,
+        default=list,
+        blank=True,
         help_text="The rejected records, [{'id': arXiv id or 'line N', 'reason': ...}], the first 1000.",
     )
     error_message = models.TextField(blank=True, help_text="Why the run failed, or which records it rejected.")

@@ -4,6 +4,7 @@ A PaperRecord checks itself against the catalogue's limits when it is made, so e
 same validation before anything is written: a bad record is an InvalidRecord (skipped and recorded on
 its run), never a database error that takes the good records beside it down too.
 """
+
 import datetime as dt
 import re
 from dataclasses import dataclass, field
@@ -62,7 +63,8 @@ class PaperRecord:
             found.append(f"{len(self.authors)} authors (at most {MAX_AUTHORS})")
         found += [
             f"author name longer than {_max_length(Author, 'name')} characters: {name[:40]!r}..."
-            for name in self.authors if len(name) > _max_length(Author, "name")
+            for name in self.authors
+            if len(name) > _max_length(Author, "name")
         ]
         found += [
             f"category longer than {_max_length(Paper, 'primary_category')} characters: {category[:40]!r}..."

@@ -9,6 +9,7 @@ files), the transparent rule decides: cs.IR taken whole, the neighbouring catego
 is in the title or abstract. `RETRIEVER_RELEVANCE` in settings may override any key of `DEFAULT_RULE`
 (`"classifier": False` keeps to the rule).
 """
+
 import json
 import logging
 import re
@@ -119,8 +120,11 @@ def _classifier_verdicts(records: list[PaperRecord]) -> np.ndarray | None:
         logger.warning("Relevance classifier unavailable (%s); the keyword rule decides", error)
         return None
     if encoder.name != classifier.text_model:
-        logger.warning("Relevance classifier is for %s, not %s; the keyword rule decides until a refit",
-                       classifier.text_model, encoder.name)
+        logger.warning(
+            "Relevance classifier is for %s, not %s; the keyword rule decides until a refit",
+            classifier.text_model,
+            encoder.name,
+        )
         return None
     return classifier.accepts(encoder.encode([paper_text(r.title, r.abstract) for r in records]))
 
@@ -133,7 +137,8 @@ def keep_relevant(records: list[PaperRecord], *, rule: Rule | None = None) -> li
     if verdicts is not None:
         return [record for record, accepted in zip(listed, verdicts) if accepted]
     return [
-        record for record in listed
+        record
+        for record in listed
         if relevance_reason(title=record.title, abstract=record.abstract, categories=record.categories, rule=rule)
     ]
 
@@ -147,7 +152,8 @@ def training_set(pairs: Iterable[tuple[str, str, bool]] = ()) -> tuple[list[str]
     labelled = {(title, abstract) for title, abstract, _ in people}
     seeds = [
         (row["title"], row["abstract"], bool(rule.pattern.search(row["title"]) or rule.pattern.search(row["abstract"])))
-        for row in _rows(SEED_PAPERS) if (row["title"], row["abstract"]) not in labelled
+        for row in _rows(SEED_PAPERS)
+        if (row["title"], row["abstract"]) not in labelled
     ]
     texts = [paper_text(title, abstract) for title, abstract, _ in seeds + people]
     labels = np.array([accepted for _, _, accepted in seeds + people])
@@ -168,7 +174,10 @@ def relevance_refit(pairs: Iterable[tuple[Paper, bool]]) -> RelevanceClassifier:
     texts, labels, weights = training_set(pairs)
     encoder = load_encoder(str(default_model_path()), "auto")
     classifier = fit(
-        encoder.encode(texts), labels, weights, text_model=encoder.name,
+        encoder.encode(texts),
+        labels,
+        weights,
+        text_model=encoder.name,
         trained_on=f"{len(texts) - len(pairs)} shipped examples and {len(pairs)} verdicts from people",
     )
     classifier.save(refit_path())

@@ -1,4 +1,5 @@
 """ISO weeks of announcement: how the catalogue is grouped and digests are addressed (/digest/2026-W48/)."""
+
 import datetime as dt
 import re
 from dataclasses import dataclass

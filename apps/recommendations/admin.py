@@ -27,7 +27,16 @@ class InteractionAdmin(admin.ModelAdmin):
 class ModelVersionAdmin(ReadOnlyAdmin):
     """Made by training; served and rolled back from the curation panel's Operations page."""
 
-    list_display = ("pk", "status", "primary_metric", "popularity_baseline", "interactions", "readers", "created_at", "activated_at")
+    list_display = (
+        "pk",
+        "status",
+        "primary_metric",
+        "popularity_baseline",
+        "interactions",
+        "readers",
+        "created_at",
+        "activated_at",
+    )
     list_filter = ("status", "created_at")
     search_fields = ("error",)
     date_hierarchy = "created_at"

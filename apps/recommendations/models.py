@@ -1,4 +1,5 @@
 """What readers did with papers, and the retriever trained on it."""
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -108,8 +109,9 @@ class ItemVector(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["model_version", "paper"], name="itemvector_unique")]
         indexes = [
-            HnswIndex(name="itemvector_hnsw_ip", fields=["vector"], m=16, ef_construction=64,
-                      opclasses=["vector_ip_ops"]),
+            HnswIndex(
+                name="itemvector_hnsw_ip", fields=["vector"], m=16, ef_construction=64, opclasses=["vector_ip_ops"]
+            ),
         ]
 
     def __str__(self) -> str:

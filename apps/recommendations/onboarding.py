@@ -6,6 +6,7 @@ it, biggest clusters first. (Farthest-point sampling, used before, picked outlie
 linking for "Sequential + LLMs".) Without vectors yet, recent papers from as many categories as possible
 stand in.
 """
+
 from itertools import zip_longest
 
 import numpy as np
@@ -25,16 +26,36 @@ TOO_FEW_RATINGS = f"Rate at least {MIN_RATINGS} papers so your first digest can 
 
 # (key, label, what it is about: the text embedded to find candidates)
 TOPICS = [
-    ("sequential", "Sequential & session-based recommendation", "sequential recommendation next-item prediction session-based transformers"),
-    ("ctr", "CTR prediction & ranking models", "click-through rate prediction ranking model feature interactions advertising"),
+    (
+        "sequential",
+        "Sequential & session-based recommendation",
+        "sequential recommendation next-item prediction session-based transformers",
+    ),
+    (
+        "ctr",
+        "CTR prediction & ranking models",
+        "click-through rate prediction ranking model feature interactions advertising",
+    ),
     ("llm", "LLMs for recommendation", "large language models for recommendation generative recommender"),
     ("retrieval", "Retrieval, RAG & dense search", "dense retrieval retrieval-augmented generation embeddings search"),
     ("graph", "Graph-based recommendation", "graph neural networks collaborative filtering user-item graph"),
-    ("evaluation", "Evaluation, metrics & reproducibility", "evaluation of recommender systems offline metrics reproducibility benchmarks"),
+    (
+        "evaluation",
+        "Evaluation, metrics & reproducibility",
+        "evaluation of recommender systems offline metrics reproducibility benchmarks",
+    ),
     ("fairness", "Fairness, bias & popularity", "fairness popularity bias exposure debiasing recommendation"),
-    ("conversational", "Conversational & interactive", "conversational recommender system dialogue user preference elicitation"),
+    (
+        "conversational",
+        "Conversational & interactive",
+        "conversational recommender system dialogue user preference elicitation",
+    ),
     ("multimodal", "Multimodal & content-based", "multimodal recommendation images text content features"),
-    ("efficiency", "Efficiency & systems", "efficient serving training large-scale recommendation systems embedding compression"),
+    (
+        "efficiency",
+        "Efficiency & systems",
+        "efficient serving training large-scale recommendation systems embedding compression",
+    ),
 ]
 TOPIC_KEYS = {key for key, _, _ in TOPICS}
 

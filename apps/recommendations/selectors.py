@@ -1,4 +1,5 @@
 """Reads of readers' interactions."""
+
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -52,9 +53,8 @@ def positive_papers(*, user, limit: int = 200) -> dict[int, str]:
 
 
 def library_papers(*, user) -> QuerySet[Paper]:
-    return (
-        Paper.objects.filter(interactions__user=user, interactions__kind=Interaction.Kind.SAVE)
-        .order_by("-interactions__created_at")
+    return Paper.objects.filter(interactions__user=user, interactions__kind=Interaction.Kind.SAVE).order_by(
+        "-interactions__created_at"
     )
 
 
@@ -72,10 +72,14 @@ def trending_papers(*, start: dt.datetime, end: dt.datetime, limit: int = 5) -> 
     """
     top = list(
         Interaction.objects.filter(
-            kind__in=[Interaction.Kind.LIKE, Interaction.Kind.SAVE], created_at__gte=start, created_at__lt=end,
+            kind__in=[Interaction.Kind.LIKE, Interaction.Kind.SAVE],
+            created_at__gte=start,
+            created_at__lt=end,
             paper__withdrawn=False,
         )
-        .values("paper_id").annotate(score=Count("id")).order_by("-score", "-paper_id")[:limit]
+        .values("paper_id")
+        .annotate(score=Count("id"))
+        .order_by("-score", "-paper_id")[:limit]
     )
     papers = Paper.objects.in_bulk([row["paper_id"] for row in top])
     return [papers[row["paper_id"]] for row in top]
@@ -90,7 +94,10 @@ def mean_reader_scores(*, paper_ids) -> dict[int, float]:
     version = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
     if version is None:
         return {}
-    readers = [np.asarray(v, dtype=np.float32) for v in ReaderVector.objects.filter(model_version=version).values_list("vector", flat=True)]
+    readers = [
+        np.asarray(v, dtype=np.float32)
+        for v in ReaderVector.objects.filter(model_version=version).values_list("vector", flat=True)
+    ]
     if not readers:
         return {}
     mean_reader = np.mean(readers, axis=0)

@@ -30,15 +30,24 @@ def interaction_toggle(request, kind: str, arxiv_id: str):
     paper = get_object_or_404(Paper, arxiv_id=arxiv_id)
     source = request.POST.get("source")
     services.interaction_toggle(
-        user=request.user, paper=paper, kind=kind,
+        user=request.user,
+        paper=paper,
+        kind=kind,
         source=source if source in SOURCES else Interaction.Source.PAPER_PAGE,
     )
     if request.htmx:
         states = reader_states(user=request.user, paper_ids=[paper.id])
-        return render(request, "recommendations/buttons.html", {
-            "paper": paper, "states": states[paper.id], "source": source, "swapped": True,
-            "rated": rated_count(user=request.user) if source == Interaction.Source.ONBOARDING else None,
-        })
+        return render(
+            request,
+            "recommendations/buttons.html",
+            {
+                "paper": paper,
+                "states": states[paper.id],
+                "source": source,
+                "swapped": True,
+                "rated": rated_count(user=request.user) if source == Interaction.Source.ONBOARDING else None,
+            },
+        )
     next_url = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
         next_url = "/"
@@ -51,7 +60,9 @@ def open_on_arxiv(request, arxiv_id: str):
     if request.user.is_authenticated:
         source = request.GET.get("source")
         services.interaction_record(
-            user=request.user, paper=paper, kind=Interaction.Kind.OPEN_ARXIV,
+            user=request.user,
+            paper=paper,
+            kind=Interaction.Kind.OPEN_ARXIV,
             source=source if source in SOURCES else Interaction.Source.PAPER_PAGE,
         )
     return HttpResponseRedirect(paper.abs_url)

@@ -7,7 +7,8 @@ from apps.search.selectors import HYBRID, MODES, category_choices
 class SearchForm(forms.Form):
     # maxlength on the input limits the client; clean_q limits the server, whatever the client sent.
     q = forms.CharField(
-        label="Search papers", required=False,
+        label="Search papers",
+        required=False,
         widget=forms.TextInput(attrs={"type": "search", "maxlength": queries.MAX_QUERY_LENGTH, "autocomplete": "off"}),
     )
     mode = forms.ChoiceField(label="Match", choices=MODES, required=False, initial=HYBRID, widget=forms.RadioSelect)

@@ -1,4 +1,5 @@
 """What a reader typed, made safe to hand to PostgreSQL: limits, arXiv ids, and user-facing messages."""
+
 import re
 from dataclasses import dataclass
 from datetime import date

@@ -24,7 +24,10 @@ def search(request):
     if form.is_bound and form.is_valid() and form.cleaned_data["q"]:
         query, mode = form.cleaned_data["q"], form.cleaned_data["mode"]
         outcome = selectors.search_papers(
-            query=query, mode=mode, filters=form.filters(), page_number=request.GET.get("page"),
+            query=query,
+            mode=mode,
+            filters=form.filters(),
+            page_number=request.GET.get("page"),
         )
         if outcome.exact:  # an arXiv id or URL is a lookup: go straight to the paper
             url = reverse("paper-detail", args=[outcome.exact.arxiv_id])
@@ -65,8 +68,16 @@ def paper_detail(request, arxiv_id: str):
     similar = selectors.similar_papers(paper=paper)
     similar_cards = None if similar is None else cards_for(user=request.user, papers=similar)
     if request.user.is_authenticated:
-        interaction_record(user=request.user, paper=paper, kind=Interaction.Kind.VIEW, source=Interaction.Source.PAPER_PAGE)
+        interaction_record(
+            user=request.user, paper=paper, kind=Interaction.Kind.VIEW, source=Interaction.Source.PAPER_PAGE
+        )
     return render(
-        request, "papers/detail.html",
-        {"paper": paper, "similar": similar_cards, "like_form": LikeTextForm(), "not_embedded": queries.NOT_EMBEDDED_YET},
+        request,
+        "papers/detail.html",
+        {
+            "paper": paper,
+            "similar": similar_cards,
+            "like_form": LikeTextForm(),
+            "not_embedded": queries.NOT_EMBEDDED_YET,
+        },
     )

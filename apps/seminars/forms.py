@@ -13,10 +13,13 @@ PICK_A_PAPER = "Pick a paper from the search, or type its arXiv id."
 class ClaimForm(forms.Form):
     """A speaker's claim: the paper (a `paper` radio from the catalogue search, or a typed arXiv id) and a title."""
 
-    arxiv_id = forms.CharField(label="or its arXiv id", required=False, max_length=60,
-                               widget=forms.TextInput(attrs={"placeholder": "2507.09331", "autocomplete": "off"}))
-    title = forms.CharField(label="Talk title", required=False, max_length=500,
-                            help_text="Empty: the paper's title.")
+    arxiv_id = forms.CharField(
+        label="or its arXiv id",
+        required=False,
+        max_length=60,
+        widget=forms.TextInput(attrs={"placeholder": "2507.09331", "autocomplete": "off"}),
+    )
+    title = forms.CharField(label="Talk title", required=False, max_length=500, help_text="Empty: the paper's title.")
 
     def clean(self):
         cleaned = super().clean()
@@ -33,9 +36,15 @@ class ClaimForm(forms.Form):
 class PresentForm(forms.Form):
     """'I'll present this': the paper is known, the reader picks one of the free sessions."""
 
-    session = forms.ModelChoiceField(queryset=Session.objects.none(), widget=forms.RadioSelect, empty_label=None,
-                                     error_messages={"required": "Pick a session.",
-                                                     "invalid_choice": "That session is no longer free; pick another."})
+    session = forms.ModelChoiceField(
+        queryset=Session.objects.none(),
+        widget=forms.RadioSelect,
+        empty_label=None,
+        error_messages={
+            "required": "Pick a session.",
+            "invalid_choice": "That session is no longer free; pick another.",
+        },
+    )
     title = forms.CharField(label="Talk title", required=False, max_length=500, help_text="Empty: the paper's title.")
 
     def __init__(self, *args, sessions, **kwargs):
@@ -63,8 +72,10 @@ class TermForm(forms.Form):
 class SessionForm(forms.Form):
     """One session's time on the series' wall clock (the form shows and reads it in the series' zone)."""
 
-    start = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-                                input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
+    start = forms.DateTimeField(
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    )
     minutes = forms.IntegerField(label="Duration (minutes)", min_value=10, max_value=600)
     place = forms.CharField(required=False, max_length=200)
     capacity = forms.IntegerField(min_value=1, required=False, help_text="Empty: no limit.")
@@ -72,11 +83,15 @@ class SessionForm(forms.Form):
     def __init__(self, *args, session: Session, **kwargs):
         self.session = session
         zone = session.series.zone
-        kwargs.setdefault("initial", {
-            "start": timezone.localtime(session.start, zone).replace(tzinfo=None),
-            "minutes": int(session.duration.total_seconds() // 60),
-            "place": session.place, "capacity": session.capacity,
-        })
+        kwargs.setdefault(
+            "initial",
+            {
+                "start": timezone.localtime(session.start, zone).replace(tzinfo=None),
+                "minutes": int(session.duration.total_seconds() // 60),
+                "place": session.place,
+                "capacity": session.capacity,
+            },
+        )
         super().__init__(*args, **kwargs)
         self.fields["start"].help_text = f"In the series' time zone, {session.series.time_zone}."
 
@@ -98,5 +113,6 @@ class SessionForm(forms.Form):
 
 class DecisionForm(forms.Form):
     decision = forms.ChoiceField(choices=[("confirm", "Confirm"), ("decline", "Decline")])
-    message = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
-                              help_text="Sent to the speaker.")
+    message = forms.CharField(
+        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}), help_text="Sent to the speaker."
+    )

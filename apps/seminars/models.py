@@ -1,4 +1,5 @@
 """The reading seminar: series, their sessions, the talk given at each, who comes, and what was sent."""
+
 import calendar
 import datetime as dt
 import zoneinfo
@@ -16,17 +17,27 @@ class SeminarSeries(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=80, unique=True)
     description = models.TextField(blank=True)
-    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone],
-                                 help_text="Sessions are planned on this zone's wall clock (DST included).")
-    weekday = models.PositiveSmallIntegerField(default=2, choices=list(enumerate(calendar.day_name)), help_text="Usual day.")
+    time_zone = models.CharField(
+        max_length=64,
+        default="UTC",
+        validators=[validate_time_zone],
+        help_text="Sessions are planned on this zone's wall clock (DST included).",
+    )
+    weekday = models.PositiveSmallIntegerField(
+        default=2, choices=list(enumerate(calendar.day_name)), help_text="Usual day."
+    )
     start_time = models.TimeField(default=dt.time(18, 0), help_text="Usual start, in the series' zone.")
     duration = models.DurationField(default=dt.timedelta(hours=1))
     place = models.CharField(max_length=200, blank=True)
     video_link = models.URLField(blank=True)
     organizers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="organized_series")
     talks_need_approval = models.BooleanField(default=False)
-    followers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="followed_series",
-                                       help_text="Readers who get each talk's announcement.")
+    followers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="followed_series",
+        help_text="Readers who get each talk's announcement.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -45,8 +56,9 @@ class SeminarSeries(models.Model):
 
 class SessionQuerySet(models.QuerySet):
     def with_end(self):
-        return self.alias(end=models.ExpressionWrapper(models.F("start") + models.F("duration"),
-                                                       output_field=models.DateTimeField()))
+        return self.alias(
+            end=models.ExpressionWrapper(models.F("start") + models.F("duration"), output_field=models.DateTimeField())
+        )
 
     def upcoming(self):
         """Not over yet (one under way still counts), cancelled ones included: readers should see those."""
@@ -118,8 +130,9 @@ class Talk(models.Model):
         constraints = [
             # One talk holds a session: a confirmed one, or a proposal waiting for the organizers.
             # Two readers claiming one slot at once: the second insert fails here, whatever the views did.
-            models.UniqueConstraint(fields=["session"], condition=Q(status__in=["proposed", "confirmed"]),
-                                    name="one_talk_per_session"),
+            models.UniqueConstraint(
+                fields=["session"], condition=Q(status__in=["proposed", "confirmed"]), name="one_talk_per_session"
+            ),
         ]
 
     def __str__(self) -> str:

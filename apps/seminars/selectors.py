@@ -1,4 +1,5 @@
 """Reads of the seminar, for pages and feeds."""
+
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.cache import cache
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
@@ -20,8 +21,10 @@ def _holding_talks() -> Prefetch:
 
 def with_talk(sessions: QuerySet[Session]) -> QuerySet[Session]:
     """Sessions with `holding` (their talk, as a list of 0 or 1) and `going` (seats taken)."""
-    return sessions.select_related("series").prefetch_related(_holding_talks()).annotate(
-        going=Count("rsvps", filter=Q(rsvps__status=RSVP.Status.GOING))
+    return (
+        sessions.select_related("series")
+        .prefetch_related(_holding_talks())
+        .annotate(going=Count("rsvps", filter=Q(rsvps__status=RSVP.Status.GOING)))
     )
 
 
@@ -44,8 +47,11 @@ def free_sessions(*, series: SeminarSeries | None = None) -> QuerySet[Session]:
 def archive(*, series: SeminarSeries) -> list[tuple[int, list[Talk]]]:
     """Talks given, by year (on the series' calendar), newest first."""
     talks = list(
-        Talk.objects.filter(session__series=series, status=Talk.Status.CONFIRMED,
-                            session__in=Session.objects.past().exclude(status=Session.Status.CANCELLED))
+        Talk.objects.filter(
+            session__series=series,
+            status=Talk.Status.CONFIRMED,
+            session__in=Session.objects.past().exclude(status=Session.Status.CANCELLED),
+        )
         .select_related("session__series", "speaker", "paper")
         .order_by("-session__start")
     )
@@ -56,13 +62,21 @@ def archive(*, series: SeminarSeries) -> list[tuple[int, list[Talk]]]:
 
 
 def speaker_talks(*, speaker) -> QuerySet[Talk]:
-    return (Talk.objects.filter(speaker=speaker).exclude(status=Talk.Status.CANCELLED)
-            .select_related("session__series", "paper").order_by("-session__start"))
+    return (
+        Talk.objects.filter(speaker=speaker)
+        .exclude(status=Talk.Status.CANCELLED)
+        .select_related("session__series", "paper")
+        .order_by("-session__start")
+    )
 
 
 def reader_rsvps(*, user) -> QuerySet[RSVP]:
-    return (RSVP.objects.filter(user=user, session__in=Session.objects.upcoming())
-            .exclude(status=RSVP.Status.CANCELLED).select_related("session__series").order_by("session__start"))
+    return (
+        RSVP.objects.filter(user=user, session__in=Session.objects.upcoming())
+        .exclude(status=RSVP.Status.CANCELLED)
+        .select_related("session__series")
+        .order_by("session__start")
+    )
 
 
 def catalogue_choices(query: str, *, limit: int = PAPER_CHOICES) -> list[Paper]:

@@ -1,4 +1,5 @@
 """Seminar pages. Thin: forms validate, services write, selectors read; htmx gets the partials."""
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -24,18 +25,29 @@ PRESENT_SOURCES = {"paper": Interaction.Source.PAPER_PAGE, "digest": Interaction
 
 
 def schedule(request):
-    return render(request, "seminars/schedule.html", {
-        "all_series": SeminarSeries.objects.all(), "sessions": selectors.upcoming_sessions(),
-    })
+    return render(
+        request,
+        "seminars/schedule.html",
+        {
+            "all_series": SeminarSeries.objects.all(),
+            "sessions": selectors.upcoming_sessions(),
+        },
+    )
 
 
 def series_detail(request, slug: str):
     series = get_object_or_404(SeminarSeries, slug=slug)
     following = request.user.is_authenticated and series.followers.filter(pk=request.user.pk).exists()
-    return render(request, "seminars/series.html", {
-        "series": series, "sessions": selectors.upcoming_sessions(series=series), "following": following,
-        "is_organizer": series.is_organizer(request.user),
-    })
+    return render(
+        request,
+        "seminars/series.html",
+        {
+            "series": series,
+            "sessions": selectors.upcoming_sessions(series=series),
+            "following": following,
+            "is_organizer": series.is_organizer(request.user),
+        },
+    )
 
 
 @login_required
@@ -55,10 +67,16 @@ def series_follow(request, slug: str):
 def series_archive(request, slug: str):
     series = get_object_or_404(SeminarSeries, slug=slug)
     years = selectors.archive(series=series)
-    return render(request, "seminars/archive.html", {
-        "series": series, "years": years, "total": sum(len(talks) for _, talks in years),
-        "cloud_key": series_cloud_key(series),
-    })
+    return render(
+        request,
+        "seminars/archive.html",
+        {
+            "series": series,
+            "years": years,
+            "total": sum(len(talks) for _, talks in years),
+            "cloud_key": series_cloud_key(series),
+        },
+    )
 
 
 def series_calendar(request, slug: str):
@@ -87,19 +105,25 @@ def _session_context(request, session: Session, claim_form: ClaimForm) -> dict:
     talk = session.holding[0] if session.holding else None
     query = request.GET.get("q", "")
     return {
-        "session": session, "series": session.series, "talk": talk, "claim_form": claim_form,
+        "session": session,
+        "series": session.series,
+        "talk": talk,
+        "claim_form": claim_form,
         "rsvp": rsvp_state(session=session, user=request.user),
         "is_organizer": session.series.is_organizer(request.user),
         "can_edit": talk is not None and can_edit_talk(talk, request.user),
         "is_free": talk is None and not session.is_cancelled and not session.is_past,
-        "q": query, "choices": selectors.catalogue_choices(query),
+        "q": query,
+        "choices": selectors.catalogue_choices(query),
     }
 
 
 def paper_choices(request):
     """The catalogue search of the claim form (htmx); without JavaScript the session page does it (?q=)."""
     query = request.GET.get("q", "")
-    return render(request, "seminars/session.html#paper-choices", {"q": query, "choices": selectors.catalogue_choices(query)})
+    return render(
+        request, "seminars/session.html#paper-choices", {"q": query, "choices": selectors.catalogue_choices(query)}
+    )
 
 
 @login_required
@@ -109,8 +133,12 @@ def session_claim(request, pk: int):
     form = ClaimForm(request.POST)
     if form.is_valid():
         try:
-            talk = services.talk_claim(session=session, speaker=request.user, paper=form.cleaned_data["paper_obj"],
-                                       title=form.cleaned_data["title"])
+            talk = services.talk_claim(
+                session=session,
+                speaker=request.user,
+                paper=form.cleaned_data["paper_obj"],
+                title=form.cleaned_data["title"],
+            )
         except services.TalkRefused as refused:
             form.add_error(None, str(refused))
         else:
@@ -135,15 +163,25 @@ def present_paper(request, arxiv_id: str):
     if request.method == "POST" and form.is_valid():
         source = PRESENT_SOURCES.get(request.POST.get("source"), Interaction.Source.SEMINAR)
         try:
-            talk = services.talk_claim(session=form.cleaned_data["session"], speaker=request.user, paper=paper,
-                                       title=form.cleaned_data["title"], source=source)
+            talk = services.talk_claim(
+                session=form.cleaned_data["session"],
+                speaker=request.user,
+                paper=paper,
+                title=form.cleaned_data["title"],
+                source=source,
+            )
         except services.TalkRefused as refused:
             form.add_error("session", str(refused))
         else:
             messages.success(request, _claimed_message(talk))
             return redirect("seminars:session", pk=talk.session_id)
     status = 400 if form.is_bound else 200
-    return render(request, "seminars/present.html", {"paper": paper, "form": form, "source": request.GET.get("source", request.POST.get("source", ""))}, status=status)
+    return render(
+        request,
+        "seminars/present.html",
+        {"paper": paper, "form": form, "source": request.GET.get("source", request.POST.get("source", ""))},
+        status=status,
+    )
 
 
 @login_required
@@ -173,7 +211,9 @@ def talk_edit(request, pk: int):
         raise PermissionDenied("Only the speaker or the organizers can edit this talk.")
     form = TalkForm(request.POST or None, instance=talk)
     if request.method == "POST" and form.is_valid():
-        services.talk_update(talk=talk, by=request.user, **{name: form.cleaned_data[name] for name in TalkForm.Meta.fields})
+        services.talk_update(
+            talk=talk, by=request.user, **{name: form.cleaned_data[name] for name in TalkForm.Meta.fields}
+        )
         messages.success(request, "Talk saved.")
         return redirect("seminars:session", pk=talk.session_id)
     return render(request, "seminars/talk_edit.html", {"talk": talk, "form": form}, status=400 if form.errors else 200)
@@ -199,8 +239,9 @@ def talk_decide(request, pk: int):
     form = DecisionForm(request.POST)
     if form.is_valid():
         try:
-            services.talk_decide(talk=talk, confirm=form.cleaned_data["decision"] == "confirm",
-                                 message=form.cleaned_data["message"])
+            services.talk_decide(
+                talk=talk, confirm=form.cleaned_data["decision"] == "confirm", message=form.cleaned_data["message"]
+            )
             messages.success(request, f"“{talk.title}”: {form.cleaned_data['decision']}ed; the speaker is told.")
         except services.TalkRefused as refused:
             messages.error(request, str(refused))
@@ -218,11 +259,21 @@ def series_manage(request, slug: str):
         sessions = services.term_generate(series=series, **form.cleaned_data)
         messages.success(request, f"{len(sessions)} sessions in the term.")
         return redirect("seminars:manage", slug=slug)
-    proposals = Talk.objects.filter(session__series=series, status=Talk.Status.PROPOSED).select_related("session", "speaker", "paper")
-    return render(request, "seminars/manage.html", {
-        "series": series, "form": form, "sessions": selectors.upcoming_sessions(series=series),
-        "proposals": proposals, "decision_form": DecisionForm(),
-    }, status=400 if form.errors else 200)
+    proposals = Talk.objects.filter(session__series=series, status=Talk.Status.PROPOSED).select_related(
+        "session", "speaker", "paper"
+    )
+    return render(
+        request,
+        "seminars/manage.html",
+        {
+            "series": series,
+            "form": form,
+            "sessions": selectors.upcoming_sessions(series=series),
+            "proposals": proposals,
+            "decision_form": DecisionForm(),
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required
@@ -232,11 +283,18 @@ def session_edit(request, pk: int):
     form = SessionForm(request.POST or None, session=session)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        services.session_update(session=session, start=data["start"], duration=data["minutes"], place=data["place"],
-                                capacity=data["capacity"])
+        services.session_update(
+            session=session,
+            start=data["start"],
+            duration=data["minutes"],
+            place=data["place"],
+            capacity=data["capacity"],
+        )
         messages.success(request, "Session saved; the speaker and attendees are told of any move.")
         return redirect("seminars:manage", slug=session.series.slug)
-    return render(request, "seminars/session_edit.html", {"session": session, "form": form}, status=400 if form.errors else 200)
+    return render(
+        request, "seminars/session_edit.html", {"session": session, "form": form}, status=400 if form.errors else 200
+    )
 
 
 @login_required
@@ -265,10 +323,15 @@ def speaker(request, user_id: int):
 @login_required
 def mine(request):
     token = signing.dumps(request.user.pk, salt=CALENDAR_SALT)
-    return render(request, "seminars/mine.html", {
-        "talks": selectors.speaker_talks(speaker=request.user), "rsvps": selectors.reader_rsvps(user=request.user),
-        "calendar_url": request.build_absolute_uri(reverse("seminars:reader-calendar", args=[token])),
-    })
+    return render(
+        request,
+        "seminars/mine.html",
+        {
+            "talks": selectors.speaker_talks(speaker=request.user),
+            "rsvps": selectors.reader_rsvps(user=request.user),
+            "calendar_url": request.build_absolute_uri(reverse("seminars:reader-calendar", args=[token])),
+        },
+    )
 
 
 def cloud_image(request, name: str):

@@ -1,4 +1,5 @@
 """The private feed link: only the current, well-formed link of an active reader opens a feed."""
+
 import pytest
 from django.core import signing
 from django.urls import reverse
@@ -11,7 +12,9 @@ from tests.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize("payload", [*TOKEN_PAYLOADS, [1], [1, 2, 3], ["1", 0], [1, "0"], [True, 0], [1.0, 0], [2**40, 0]])
+@pytest.mark.parametrize(
+    "payload", [*TOKEN_PAYLOADS, [1], [1, 2, 3], ["1", 0], [1, "0"], [True, 0], [1.0, 0], [2**40, 0]]
+)
 def test_a_signed_token_of_any_unexpected_shape_is_a_404(client, payload):
     UserFactory()
     token = signing.Signer(salt=FEED_SALT).sign_object(payload)
@@ -35,7 +38,10 @@ def test_resetting_the_feed_link_retires_the_old_one(client):
     response = client.post(reverse("accounts:feed_reset"), follow=True)
 
     new = feed_token(user=reader)
-    assert FEED_LINK_RESET in response.content.decode() and reverse("digests:feed", args=[new]) in response.content.decode()
+    assert (
+        FEED_LINK_RESET in response.content.decode()
+        and reverse("digests:feed", args=[new]) in response.content.decode()
+    )
     assert new != old and feed_reader(new) == reader and feed_reader(old) is None
     client.logout()
     assert client.get(reverse("digests:feed", args=[old])).status_code == 404

@@ -13,7 +13,9 @@ pytestmark = pytest.mark.django_db
 def zone_seen(user) -> str:
     request = RequestFactory().get("/")
     request.user = user
-    return ReaderTimeZoneMiddleware(lambda r: HttpResponse(timezone.get_current_timezone_name()))(request).content.decode()
+    return ReaderTimeZoneMiddleware(lambda r: HttpResponse(timezone.get_current_timezone_name()))(
+        request
+    ).content.decode()
 
 
 def test_a_readers_time_zone_is_active_for_their_requests():

@@ -114,17 +114,24 @@ def test_client_ip_trusts_only_the_configured_proxies(settings, proxies, forward
 def test_sign_ups_from_one_address_are_capped_and_the_form_keeps_what_was_typed(client):
     signup = reverse("accounts:signup")
     for i in range(ratelimit.SIGNUP_LIMIT):
-        client.post(signup, {"email": f"reader{i}@example.org", "password": "correct horse battery staple"},
-                    REMOTE_ADDR="192.0.2.7")
+        client.post(
+            signup,
+            {"email": f"reader{i}@example.org", "password": "correct horse battery staple"},
+            REMOTE_ADDR="192.0.2.7",
+        )
         client.logout()
-    response = client.post(signup, {"email": "one.more@example.org", "password": "correct horse battery staple"},
-                           REMOTE_ADDR="192.0.2.7")
+    response = client.post(
+        signup, {"email": "one.more@example.org", "password": "correct horse battery staple"}, REMOTE_ADDR="192.0.2.7"
+    )
     assert response.status_code == 429
     html = response.content.decode()
     assert ratelimit.TOO_MANY_SIGNUPS in html and 'value="one.more@example.org"' in html
     assert not UserFactory._meta.model.objects.filter(email="one.more@example.org").exists()
-    other = client.post(signup, {"email": "elsewhere@example.org", "password": "correct horse battery staple"},
-                        REMOTE_ADDR="198.51.100.9")
+    other = client.post(
+        signup,
+        {"email": "elsewhere@example.org", "password": "correct horse battery staple"},
+        REMOTE_ADDR="198.51.100.9",
+    )
     assert other.status_code == 302  # another network is not held back
 
 

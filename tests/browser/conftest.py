@@ -1,4 +1,5 @@
 """Headless Chromium (Debian's package) driven by Playwright against pytest-django's live server."""
+
 import os
 import shutil
 

@@ -1,4 +1,5 @@
 """Accounts in a real browser: sign up, log out, log in, change the time zone."""
+
 import pytest
 from django.core.cache import cache
 

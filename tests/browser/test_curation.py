@@ -1,6 +1,7 @@
 """An editor's week in a real browser: reject a paper, pick an older one with a Markdown note, publish;
 then a reader sees the pick with its rendered, sanitized note and not the rejected paper. On a desktop
 and at a 390 px phone width."""
+
 import datetime as dt
 
 import pytest
@@ -13,7 +14,7 @@ from apps.digests.models import Digest
 from tests.factories import USER_PASSWORD, PaperFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-NOTE = "A **must read** on [logQ](https://arxiv.org/abs/2507.09331). <img src=x onerror=\"window.pwned=1\"> [x](javascript:window.pwned=1)"
+NOTE = 'A **must read** on [logQ](https://arxiv.org/abs/2507.09331). <img src=x onerror="window.pwned=1"> [x](javascript:window.pwned=1)'
 
 
 def log_in(page, email):

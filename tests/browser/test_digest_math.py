@@ -1,4 +1,5 @@
 """Abstracts' LaTeX is typeset by the vendored KaTeX, on the page and after an htmx swap."""
+
 import datetime as dt
 
 import pytest

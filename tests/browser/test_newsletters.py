@@ -1,5 +1,6 @@
 """The newsletter's pages in a real browser, at a phone's width: unsubscribing from an email's link,
 resubscribing from settings, a forged link, and the editors' preview."""
+
 import re
 
 import pytest
@@ -88,7 +89,9 @@ def test_an_editor_previews_a_readers_email(page, settings):
     frame = page.frame_locator("iframe.email-frame")
     frame.get_by_role("heading", name=re.compile("week of 23 November 2026")).wait_for()
     assert frame.get_by_text("(Asia/Tokyo)").is_visible()
-    assert frame.get_by_role("link", name=week_papers[0].title).get_attribute("href").endswith(
-        f"/papers/{week_papers[0].arxiv_id}/"
+    assert (
+        frame.get_by_role("link", name=week_papers[0].title)
+        .get_attribute("href")
+        .endswith(f"/papers/{week_papers[0].arxiv_id}/")
     )
     assert fits_the_phone(page)

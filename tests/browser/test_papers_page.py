@@ -1,4 +1,5 @@
 """/papers/ in a real browser: the list renders, and htmx pagination swaps pages in place."""
+
 import datetime as dt
 
 import pytest
@@ -10,7 +11,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_papers_page_lists_and_paginates_without_a_reload(page):
-    newest = PaperFactory(announced=dt.date(2026, 6, 30), title="Newest: two-tower retrieval", abstract="We study a < b & c.")
+    newest = PaperFactory(
+        announced=dt.date(2026, 6, 30), title="Newest: two-tower retrieval", abstract="We study a < b & c."
+    )
     PaperFactory.create_batch(PAPERS_PER_PAGE, announced=dt.date(2026, 6, 20))
     oldest = PaperFactory(announced=dt.date(2026, 3, 2), title="Oldest: collaborative filtering")
 

@@ -1,5 +1,6 @@
 """Every page fits the screen from a 320 px phone to a 1280 px laptop, the header wraps, controls are
 visible (WCAG 1.4.11: 3:1 for their borders) and primary buttons look like buttons."""
+
 import datetime as dt
 
 import pytest
@@ -31,8 +32,11 @@ def contrast(a: str, b: str) -> float:
 def site(django_user_model, settings):
     cache.clear()
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    paper = PaperFactory(announced=dt.date(2026, 6, 23), title=f"{LONG}: a two-tower retriever with $\\mathcal{{O}}(n)$ cost",
-                         authors_text=", ".join(f"Author Number{i}" for i in range(40)))
+    paper = PaperFactory(
+        announced=dt.date(2026, 6, 23),
+        title=f"{LONG}: a two-tower retriever with $\\mathcal{{O}}(n)$ cost",
+        authors_text=", ".join(f"Author Number{i}" for i in range(40)),
+    )
     PaperFactory.create_batch(3, announced=dt.date(2026, 6, 24))
     django_user_model.objects.create_user("phone@example.org", "phone@example.org", "correct horse battery")
     return paper
@@ -47,8 +51,15 @@ def log_in(page):
 
 
 def test_no_page_scrolls_sideways_from_320_to_1280_px(page, site):
-    paths = ["/digest/2026-W26/", "/digest/2026-W26/?view=expanded", "/search/?q=retriever&mode=keyword",
-             "/papers/", f"/papers/{site.arxiv_id}/", "/accounts/login/", "/accounts/signup/"]
+    paths = [
+        "/digest/2026-W26/",
+        "/digest/2026-W26/?view=expanded",
+        "/search/?q=retriever&mode=keyword",
+        "/papers/",
+        f"/papers/{site.arxiv_id}/",
+        "/accounts/login/",
+        "/accounts/signup/",
+    ]
     for signed_in in (False, True):
         if signed_in:
             log_in(page)

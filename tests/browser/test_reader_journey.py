@@ -1,5 +1,6 @@
 """A new reader's first week, in a real browser: sign up, onboard, read the digest, like and dismiss
 without a reload, save a paper and find it in the library."""
+
 import datetime as dt
 
 import pytest

@@ -1,5 +1,6 @@
 """/search/ in a real browser: every match mode can be chosen and reruns the search in place; LaTeX in
 snippets is rendered; an arXiv id opens its paper."""
+
 import pytest
 
 from tests.search.conftest import embedded_topical, encoder  # noqa: F401 (fixtures)

@@ -1,5 +1,6 @@
 """The seminar in a real browser, on a desktop and at a 390 px phone width: a reader finds a paper in the
 catalogue search (htmx), claims an open session, and another reader takes the last seat, then gives it up."""
+
 import pytest
 from django.core.cache import cache
 
@@ -71,8 +72,10 @@ def test_no_seminar_page_scrolls_sideways_from_320_to_1280_px(browser, live_serv
     cache.clear()
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     series = SeriesFactory(slug="recsys", description=LONG)
-    given = TalkFactory(session=SessionFactory(series=series, start=timezone.now() - dt.timedelta(days=7)),
-                        title=f"{LONG}: ranking with $\\mathcal{{O}}(n)$ cost")
+    given = TalkFactory(
+        session=SessionFactory(series=series, start=timezone.now() - dt.timedelta(days=7)),
+        title=f"{LONG}: ranking with $\\mathcal{{O}}(n)$ cost",
+    )
     booked = TalkFactory(session=SessionFactory(series=series), title=LONG, abstract=LONG)
     open_session = SessionFactory(series=series, capacity=10)
     reader = UserFactory()
@@ -80,9 +83,17 @@ def test_no_seminar_page_scrolls_sideways_from_320_to_1280_px(browser, live_serv
     context = browser.new_context(base_url=live_server.url)
     page = context.new_page()
     log_in(page, reader)
-    paths = ["/seminars/", "/seminars/recsys/", "/seminars/recsys/archive/", f"/seminars/sessions/{booked.session_id}/",
-             f"/seminars/sessions/{open_session.pk}/?q=ranking", f"/seminars/present/{given.paper.arxiv_id}/",
-             "/seminars/mine/", "/seminars/recsys/manage/", f"/seminars/speakers/{booked.speaker_id}/"]
+    paths = [
+        "/seminars/",
+        "/seminars/recsys/",
+        "/seminars/recsys/archive/",
+        f"/seminars/sessions/{booked.session_id}/",
+        f"/seminars/sessions/{open_session.pk}/?q=ranking",
+        f"/seminars/present/{given.paper.arxiv_id}/",
+        "/seminars/mine/",
+        "/seminars/recsys/manage/",
+        f"/seminars/speakers/{booked.speaker_id}/",
+    ]
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": 800})
         for path in paths:

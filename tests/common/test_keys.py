@@ -1,4 +1,5 @@
 """The registry of names that must not collide: lock keys and cache prefixes."""
+
 import ast
 import re
 from pathlib import Path

@@ -1,4 +1,5 @@
 """The embedded services survive real life: crashes leave stale files, people start things twice."""
+
 import os
 import signal
 import socket

@@ -3,6 +3,7 @@
 A small launch (the real config.devstack machinery: lock, reaper, embedded services, children in their
 own sessions, one of which forks) is ended by each signal; every process it made must be gone.
 """
+
 import json
 import os
 import signal
@@ -37,7 +38,11 @@ def launch(var_dir, *, postgres: bool) -> tuple[subprocess.Popen, dict]:
     if not postgres:
         env["DATABASE_URL"] = "postgresql://unused/unused"  # Redis only: quick
     launcher = subprocess.Popen(
-        [sys.executable, "-c", LAUNCH], cwd=embedded.BASE_DIR, env=env, stdout=subprocess.PIPE, text=True,
+        [sys.executable, "-c", LAUNCH],
+        cwd=embedded.BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
         start_new_session=True,  # as `make run` in a terminal: the launcher leads its own group
     )
     for line in launcher.stdout:

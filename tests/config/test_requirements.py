@@ -1,4 +1,5 @@
 """Every third-party package the code imports directly is pinned in requirements.txt."""
+
 import ast
 import re
 import sys
@@ -34,7 +35,8 @@ def imported_modules() -> set[str]:
 def test_every_directly_imported_package_is_pinned():
     distributions = packages_distributions()
     unpinned = {
-        module for module in imported_modules()
+        module
+        for module in imported_modules()
         if not any(normalised(name) in pinned() for name in distributions.get(module, [module]))
     }
     assert not unpinned, f"imported but not pinned in requirements.txt: {sorted(unpinned)}"

@@ -1,4 +1,5 @@
 """Development installs sign with their own random key, never one written in the code."""
+
 import os
 import subprocess
 import sys

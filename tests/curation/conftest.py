@@ -29,6 +29,4 @@ def superuser(db):
 
 @pytest.fixture
 def week_papers(db):
-    return [
-        PaperFactory(announced=WEEK.monday + dt.timedelta(days=i % 5), title=f"Week paper {i}") for i in range(4)
-    ]
+    return [PaperFactory(announced=WEEK.monday + dt.timedelta(days=i % 5), title=f"Week paper {i}") for i in range(4)]

@@ -1,4 +1,5 @@
 """The admin beside the panel: every model reachable, useful lists, read-only models not addable."""
+
 import pytest
 from django.apps import apps
 from django.contrib import admin
@@ -12,13 +13,28 @@ from apps.recommendations.models import ModelVersion
 
 pytestmark = pytest.mark.django_db
 PROJECT_APPS = ["papers", "accounts", "embeddings", "recommendations", "digests", "curation", "newsletters", "seminars"]
-READ_ONLY = ["papers.IngestRun", "recommendations.ModelVersion", "recommendations.Interaction", "recommendations.ItemVector",
-             "embeddings.EmbeddingModel", "embeddings.PaperEmbedding", "digests.Pin", "digests.Digest", "digests.Decision",
-             "curation.AuditEntry", "curation.Job"]
+READ_ONLY = [
+    "papers.IngestRun",
+    "recommendations.ModelVersion",
+    "recommendations.Interaction",
+    "recommendations.ItemVector",
+    "embeddings.EmbeddingModel",
+    "embeddings.PaperEmbedding",
+    "digests.Pin",
+    "digests.Digest",
+    "digests.Decision",
+    "curation.AuditEntry",
+    "curation.Job",
+]
 
 
 def project_models():
-    return [model for label in PROJECT_APPS if label in apps.app_configs for model in apps.get_app_config(label).get_models()]
+    return [
+        model
+        for label in PROJECT_APPS
+        if label in apps.app_configs
+        for model in apps.get_app_config(label).get_models()
+    ]
 
 
 def test_every_project_model_is_in_the_admin():

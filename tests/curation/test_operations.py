@@ -1,4 +1,5 @@
 """Operations: ingestion runs, coverage, model versions with plots, and jobs followed to their outcome."""
+
 import datetime as dt
 import time
 
@@ -38,8 +39,10 @@ def test_a_running_run_whose_process_holds_the_lock_shows_as_running(client, edi
 @pytest.mark.django_db
 def test_model_versions_show_metrics_with_baselines_and_plots_are_svg(client, editor):
     version = ModelVersion.objects.create(
-        status=ModelVersion.Status.ACTIVE, metrics={"recall@20": 0.1234, "ndcg@20": 0.05, "recall@100": 0.3},
-        baselines={"popularity": {"recall@20": 0.0456}}, history=[{"epoch": 1, "loss": 3.2, "val_hit@20": 0.1}, {"epoch": 2, "loss": 2.9, "val_hit@20": 0.2}],
+        status=ModelVersion.Status.ACTIVE,
+        metrics={"recall@20": 0.1234, "ndcg@20": 0.05, "recall@100": 0.3},
+        baselines={"popularity": {"recall@20": 0.0456}},
+        history=[{"epoch": 1, "loss": 3.2, "val_hit@20": 0.1}, {"epoch": 2, "loss": 2.9, "val_hit@20": 0.2}],
     )
     client.force_login(editor)
     html = client.get(url("operations")).content.decode()
@@ -53,7 +56,11 @@ def test_model_versions_show_metrics_with_baselines_and_plots_are_svg(client, ed
 def test_a_bad_backfill_window_is_a_form_error_and_starts_nothing(client, editor):
     client.force_login(editor)
     tomorrow = timezone.now().date() + dt.timedelta(days=1)
-    for since, until, error in [("2026-05-02", "2026-05-01", "The window is empty"), ("2026-05-01", tomorrow, "in the future"), ("", "", "required")]:
+    for since, until, error in [
+        ("2026-05-02", "2026-05-01", "The window is empty"),
+        ("2026-05-01", tomorrow, "in the future"),
+        ("", "", "required"),
+    ]:
         html = client.post(url("backfill"), {"since": since, "until": until}).content.decode()
         assert error in html
     assert not Job.objects.exists() and not AuditEntry.objects.exists()

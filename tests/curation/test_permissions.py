@@ -1,4 +1,5 @@
 """Who may curate: every curation URL and action, for anonymous visitors, readers, editors and superusers."""
+
 import pytest
 from django.conf import settings
 from django.shortcuts import resolve_url

@@ -1,4 +1,5 @@
 """Editors' accept/reject decisions refit the relevance classifier (manage.py refit_relevance)."""
+
 import datetime as dt
 import json
 from io import StringIO
@@ -24,8 +25,12 @@ def test_the_editors_last_verdict_per_paper_refits_the_classifier(settings, tmp_
     accepted, rejected = PaperFactory(), PaperFactory()
     monday = dt.date(2026, 6, 22)
     Decision.objects.create(week=monday, paper=accepted, verdict=Decision.Verdict.ACCEPT)
-    Decision.objects.create(week=monday - dt.timedelta(days=7), paper=rejected, verdict=Decision.Verdict.ACCEPT,
-                            decided_at=dt.datetime(2026, 6, 16, tzinfo=dt.UTC))
+    Decision.objects.create(
+        week=monday - dt.timedelta(days=7),
+        paper=rejected,
+        verdict=Decision.Verdict.ACCEPT,
+        decided_at=dt.datetime(2026, 6, 16, tzinfo=dt.UTC),
+    )
     Decision.objects.create(week=monday, paper=rejected, verdict=Decision.Verdict.REJECT)
 
     out = StringIO()

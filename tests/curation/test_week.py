@@ -1,4 +1,5 @@
 """The week's workspace: decisions, picks, publishing — each an audit row, htmx and plain POST alike."""
+
 import datetime as dt
 
 import pytest
@@ -18,7 +19,9 @@ def url(name, *args):
 
 
 def test_the_queue_shows_the_weeks_papers_with_the_rule_and_filters(client, editor, week_papers):
-    off_topic = PaperFactory(announced=WEEK.monday, title="Galaxy survey", primary_category="astro-ph", abstract="Stars.")
+    off_topic = PaperFactory(
+        announced=WEEK.monday, title="Galaxy survey", primary_category="astro-ph", abstract="Stars."
+    )
     client.force_login(editor)
     html = client.get(url("week", WEEK.label)).content.decode()
     assert all(paper.title in html for paper in week_papers) and "out by the rule" in html
@@ -41,12 +44,16 @@ def test_bulk_reject_via_htmx_refreshes_the_workspace_and_writes_one_audit_row(c
     assert set(Decision.objects.filter(verdict="reject").values_list("paper_id", flat=True)) == {p.pk for p in rejected}
     entry = AuditEntry.objects.get()
     assert entry.actor == editor and entry.action == "decide:reject" and entry.week == WEEK.monday
-    assert entry.before == {p.arxiv_id: None for p in rejected} and entry.after == {p.arxiv_id: "reject" for p in rejected}
+    assert entry.before == {p.arxiv_id: None for p in rejected} and entry.after == {
+        p.arxiv_id: "reject" for p in rejected
+    }
 
 
 def test_plain_post_redirects_back_with_the_filters(client, editor, week_papers):
     client.force_login(editor)
-    response = client.post(url("decide", WEEK.label), {"paper": [week_papers[0].pk], "verdict": "accept", "status": "undecided"})
+    response = client.post(
+        url("decide", WEEK.label), {"paper": [week_papers[0].pk], "verdict": "accept", "status": "undecided"}
+    )
     assert response.status_code == 302 and response.url == url("week", WEEK.label) + "?status=undecided"
     assert Decision.objects.get().verdict == "accept"
 
@@ -55,7 +62,9 @@ def test_a_pick_with_a_note_is_added_reordered_edited_and_removed_each_with_an_a
     client.force_login(editor)
     classic = PaperFactory(announced=dt.date(2015, 1, 5))
     client.post(url("pick_add", WEEK.label), {"arxiv_id": week_papers[1].arxiv_id, "note": "First"})
-    client.post(url("pick_add", WEEK.label), {"arxiv_id": f"https://arxiv.org/abs/{classic.arxiv_id}v2", "note": "*Classic*"})
+    client.post(
+        url("pick_add", WEEK.label), {"arxiv_id": f"https://arxiv.org/abs/{classic.arxiv_id}v2", "note": "*Classic*"}
+    )
     first, second = Pin.objects.order_by("order")
     assert (first.paper, second.paper) == (week_papers[1], classic)
     client.post(url("pick_move", second.pk), {"direction": "-1"})
@@ -70,14 +79,19 @@ def test_a_pick_with_a_note_is_added_reordered_edited_and_removed_each_with_an_a
     assert edit.before["note"] == "First" and edit.after["note"] == "Edited"
 
 
-@pytest.mark.parametrize("arxiv_id, error", [
-    ("not an id", "Enter an arXiv id"),
-    ("2999.99999", "is not in the catalogue"),
-])
+@pytest.mark.parametrize(
+    "arxiv_id, error",
+    [
+        ("not an id", "Enter an arXiv id"),
+        ("2999.99999", "is not in the catalogue"),
+    ],
+)
 def test_invalid_picks_are_form_errors_and_nothing_is_saved(client, editor, week_papers, arxiv_id, error):
     client.force_login(editor)
     for headers in ({}, HTMX):
-        response = client.post(url("pick_add", WEEK.label), {"arxiv_id": arxiv_id, "note": "Kept note"}, headers=headers)
+        response = client.post(
+            url("pick_add", WEEK.label), {"arxiv_id": arxiv_id, "note": "Kept note"}, headers=headers
+        )
         html = response.content.decode()
         assert response.status_code == 200 and error in html and "Kept note" in html
     assert not Pin.objects.exists() and not AuditEntry.objects.exists()
@@ -88,7 +102,9 @@ def test_a_duplicate_pick_and_an_overlong_note_are_form_errors(client, editor, w
     client.post(url("pick_add", WEEK.label), {"arxiv_id": week_papers[0].arxiv_id})
     html = client.post(url("pick_add", WEEK.label), {"arxiv_id": week_papers[0].arxiv_id}).content.decode()
     assert "already a pick" in html
-    html = client.post(url("pick_add", WEEK.label), {"arxiv_id": week_papers[1].arxiv_id, "note": "x" * 2001}).content.decode()
+    html = client.post(
+        url("pick_add", WEEK.label), {"arxiv_id": week_papers[1].arxiv_id, "note": "x" * 2001}
+    ).content.decode()
     assert "errorlist" in html and Pin.objects.count() == 1
 
 
@@ -100,19 +116,27 @@ def test_publish_and_unpublish_are_audited_and_a_second_publish_is_refused(clien
     assert digest.is_published and digest.published_by == editor
     html = client.post(url("publish", WEEK.label), headers=HTMX).content.decode()
     assert "already published" in html
-    html = client.post(url("pick_add", WEEK.label), {"arxiv_id": week_papers[1].arxiv_id}, headers=HTMX).content.decode()
+    html = client.post(
+        url("pick_add", WEEK.label), {"arxiv_id": week_papers[1].arxiv_id}, headers=HTMX
+    ).content.decode()
     assert Pin.objects.count() == 1  # frozen: the form is not even offered
     client.post(url("unpublish", WEEK.label))
     assert not Digest.objects.get().is_published
     publish, unpublish = AuditEntry.objects.filter(action__startswith="digest:").order_by("id")
-    assert (publish.action, publish.before["status"], publish.after["status"]) == ("digest:publish", "draft", "published")
+    assert (publish.action, publish.before["status"], publish.after["status"]) == (
+        "digest:publish",
+        "draft",
+        "published",
+    )
     assert publish.after["picks"] == [week_papers[0].arxiv_id]
     assert unpublish.action == "digest:unpublish" and unpublish.after["status"] == "draft"
 
 
 def test_the_preview_shows_a_readers_view_with_the_drafts_picks(client, editor, reader, week_papers):
     client.force_login(editor)
-    client.post(url("pick_add", WEEK.label), {"arxiv_id": week_papers[2].arxiv_id, "note": "**Bold** <script>x</script>"})
+    client.post(
+        url("pick_add", WEEK.label), {"arxiv_id": week_papers[2].arxiv_id, "note": "**Bold** <script>x</script>"}
+    )
     html = client.get(url("preview", WEEK.label), {"reader": reader.email}).content.decode()
     assert f"as {reader.email}" in html and "<strong>Bold</strong>" in html and "<script>x" not in html
     html = client.get(url("preview", WEEK.label), {"reader": "nobody@example.org"}).content.decode()

@@ -1,4 +1,5 @@
 """The digest page reads a reader's ranked week from the cache: every change they or the editors make shows at once."""
+
 import datetime as dt
 import re
 
@@ -32,9 +33,15 @@ def week():
     EmbeddingModel.objects.create(name="all-MiniLM-L6-v2", status=EmbeddingModel.Status.ACTIVE)
     return {
         name: PaperEmbeddingFactory(vector=vector, paper__announced=WEEK.monday + dt.timedelta(days=i)).paper
-        for i, (name, vector) in enumerate([
-            ("a", axis(0)), ("a_near", axis(0, 0, 2)), ("b", axis(1)), ("b_near", axis(1, 3)), ("other", axis(5)),
-        ])
+        for i, (name, vector) in enumerate(
+            [
+                ("a", axis(0)),
+                ("a_near", axis(0, 0, 2)),
+                ("b", axis(1)),
+                ("b_near", axis(1, 3)),
+                ("other", axis(5)),
+            ]
+        )
     }
 
 
@@ -63,7 +70,9 @@ def test_a_dismissal_is_gone_at_the_next_load(client, signed_in_reader, week):
     assert week["other"].arxiv_id not in order(client)
 
 
-def test_editors_rejections_and_published_picks_show_at_the_next_load(client, signed_in_reader, week, django_user_model):
+def test_editors_rejections_and_published_picks_show_at_the_next_load(
+    client, signed_in_reader, week, django_user_model
+):
     editor = django_user_model.objects.create_user("editor", "editor@example.org", "pw-123456789")
     act(signed_in_reader, week["a"], Kind.LIKE)
     assert order(client)[0] != week["other"].arxiv_id

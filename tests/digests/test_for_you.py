@@ -1,4 +1,5 @@
 """The "For you" page: the whole archive ranked for a reader, paged without repeats, within a window."""
+
 import datetime as dt
 import re
 
@@ -28,10 +29,13 @@ def archive():
     for i in range(70):
         vector = topic + 1.5 * rng.standard_normal(384)
         categories = ["cs.IR", "cs.LG"] if i % 2 else ["cs.IR"]
-        papers.append(PaperEmbeddingFactory(
-            vector=(vector / np.linalg.norm(vector)).astype(np.float32),
-            paper__announced=START + dt.timedelta(days=i), paper__categories=categories,
-        ).paper)
+        papers.append(
+            PaperEmbeddingFactory(
+                vector=(vector / np.linalg.norm(vector)).astype(np.float32),
+                paper__announced=START + dt.timedelta(days=i),
+                paper__categories=categories,
+            ).paper
+        )
     return papers
 
 
@@ -55,11 +59,15 @@ def test_the_page_asks_anonymous_visitors_to_log_in(client):
     assert response.status_code == 302 and "/accounts/login/" in response.url
 
 
-def test_the_whole_archive_pages_without_repeats_even_when_the_reader_acts_between_pages(client, signed_in_reader, archive):
+def test_the_whole_archive_pages_without_repeats_even_when_the_reader_acts_between_pages(
+    client, signed_in_reader, archive
+):
     act(signed_in_reader, archive[0], Interaction.Kind.LIKE)
     first = shown_ids(client.get(URL).content.decode())
     assert len(first) == PER_PAGE
-    act(signed_in_reader, archive[40], Interaction.Kind.LIKE)  # the ranking moves; the pages already shown must not repeat
+    act(
+        signed_in_reader, archive[40], Interaction.Kind.LIKE
+    )  # the ranking moves; the pages already shown must not repeat
     rest = all_pages(client, start=2)
     everything = first + [arxiv_id for page in rest for arxiv_id in page]
     assert len(everything) == len(set(everything)) == len(archive)
@@ -93,7 +101,9 @@ def test_dismissed_papers_are_gone_at_the_next_load(client, signed_in_reader, ar
     assert dismissed.arxiv_id not in later
 
 
-def test_a_reader_without_history_gets_the_most_liked_then_the_newest(client, signed_in_reader, archive, django_user_model):
+def test_a_reader_without_history_gets_the_most_liked_then_the_newest(
+    client, signed_in_reader, archive, django_user_model
+):
     fan = django_user_model.objects.create_user("fan", "fan@example.org", "pw-123456789")
     act(fan, archive[3], Interaction.Kind.LIKE)
     html = client.get(URL).content.decode()

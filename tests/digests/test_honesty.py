@@ -1,4 +1,5 @@
 """The digest says what was actually done: "for you" only when it is, and how far embedding has got."""
+
 import datetime as dt
 
 import numpy as np
@@ -51,7 +52,10 @@ def test_while_papers_wait_for_vectors_the_digest_says_so_and_shows_progress(cli
     this_week(), this_week()
     body = client.get(URL).content.decode()
     assert "Ranked for you" not in body and "Not ranked for you yet" in body
-    assert "Reading new papers: 1 of 3 done." in body and '<progress id="embedding-progress-bar" max="3" value="1">' in body
+    assert (
+        "Reading new papers: 1 of 3 done." in body
+        and '<progress id="embedding-progress-bar" max="3" value="1">' in body
+    )
     assert 'hx-get="/digest/progress/"' in body and 'hx-trigger="every 5s"' in body
 
 
@@ -61,7 +65,9 @@ def test_the_progress_line_stops_polling_once_every_paper_is_read(client, reader
     progress = reverse("digests:embedding_progress")
     assert "0 of 1 done" in client.get(progress).content.decode()
     PaperEmbeddingFactory(paper=paper)
-    body = client.get(progress, headers={"HX-Request": "true", "HX-Current-URL": f"http://testserver{URL}"}).content.decode()
+    body = client.get(
+        progress, headers={"HX-Request": "true", "HX-Current-URL": f"http://testserver{URL}"}
+    ).content.decode()
     assert "Every paper has been read" in body and "every 5s" not in body and f'href="http://testserver{URL}"' in body
 
 
@@ -79,9 +85,11 @@ def test_the_expanded_view_shows_abstracts_inline_and_the_personal_score(client,
     liked = PaperEmbeddingFactory(vector=np.eye(384, dtype=np.float32)[0], paper__announced=dt.date(2026, 6, 1)).paper
     services.interaction_toggle(user=reader, paper=liked, kind="like", source=Interaction.Source.DIGEST)
     vector = np.eye(384, dtype=np.float32)[0] + np.eye(384, dtype=np.float32)[1]
-    paper = PaperEmbeddingFactory(vector=vector / np.linalg.norm(vector), paper=this_week(abstract="An abstract.")).paper
+    paper = PaperEmbeddingFactory(
+        vector=vector / np.linalg.norm(vector), paper=this_week(abstract="An abstract.")
+    ).paper
     compact = client.get(URL).content.decode()
-    assert "<details class=\"abstract\">" in compact and "Score " not in compact
+    assert '<details class="abstract">' in compact and "Score " not in compact
     expanded = client.get(URL, {"view": "expanded"}).content.decode()
     assert '<p class="abstract-inline math">An abstract.</p>' in expanded and "Score 0.707" in expanded
     assert f'href="/digest/{WEEK.label}/"' in expanded or "Compact view" in expanded

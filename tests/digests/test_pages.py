@@ -117,7 +117,7 @@ def test_trending_counts_this_weeks_likes_and_saves(client, reader, django_user_
     act(other, hot, Interaction.Kind.LIKE)
     Interaction.objects.update(created_at=dt.datetime.combine(WEEK.monday, dt.time(12), tzinfo=dt.UTC))
     html = client.get(reverse("digests:week", args=[WEEK.label])).content.decode()
-    trending = html[html.index("Trending this week"):]
+    trending = html[html.index("Trending this week") :]
     assert hot.title in trending and cold.title not in trending
 
 
@@ -125,7 +125,9 @@ def test_like_without_javascript_posts_and_redirects_back(client, reader):
     paper = week_papers(1)[0]
     client.force_login(reader)
     page = reverse("digests:week", args=[WEEK.label])
-    response = client.post(reverse("recommendations:toggle", args=["like", paper.arxiv_id]), {"next": page, "source": "digest"})
+    response = client.post(
+        reverse("recommendations:toggle", args=["like", paper.arxiv_id]), {"next": page, "source": "digest"}
+    )
     assert response.status_code == 302 and response.url == page
     assert Interaction.objects.get().kind == "like"
 
@@ -134,7 +136,9 @@ def test_like_with_htmx_returns_just_the_buttons(client, reader):
     paper = week_papers(1)[0]
     client.force_login(reader)
     response = client.post(
-        reverse("recommendations:toggle", args=["save", paper.arxiv_id]), {"source": "digest"}, headers={"HX-Request": "true"}
+        reverse("recommendations:toggle", args=["save", paper.arxiv_id]),
+        {"source": "digest"},
+        headers={"HX-Request": "true"},
     )
     html = response.content.decode()
     assert "<html" not in html and f'id="actions-{paper.id}"' in html and "★ Saved" in html
@@ -150,7 +154,9 @@ def test_toggling_needs_a_login_and_a_post(client):
 def test_an_open_redirect_through_next_is_refused(client, reader):
     paper = PaperFactory()
     client.force_login(reader)
-    response = client.post(reverse("recommendations:toggle", args=["like", paper.arxiv_id]), {"next": "https://evil.example/"})
+    response = client.post(
+        reverse("recommendations:toggle", args=["like", paper.arxiv_id]), {"next": "https://evil.example/"}
+    )
     assert response.url == "/"
 
 

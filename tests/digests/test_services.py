@@ -165,6 +165,8 @@ def test_a_pick_outside_its_papers_week_shows_in_the_published_digest_it_is_pinn
 
 
 def test_notes_render_markdown_and_drop_anything_unsafe():
-    html = note_html('**Bold** [ok](https://arxiv.org) [bad](javascript:alert(1)) <script>alert(1)</script> <img src=x onerror=alert(1)>')
+    html = note_html(
+        "**Bold** [ok](https://arxiv.org) [bad](javascript:alert(1)) <script>alert(1)</script> <img src=x onerror=alert(1)>"
+    )
     assert "<strong>Bold</strong>" in html and 'href="https://arxiv.org"' in html
     assert "javascript:" not in html and "<script" not in html and "onerror" not in html and "<img" not in html

@@ -70,7 +70,9 @@ def _embed_from_another_connection() -> Exception | None:
 
 def test_a_second_run_while_one_runs_does_nothing(embedded_topical):
     seen = []
-    embed_papers(refresh_all=True, batch_size=2, on_batch=lambda progress: seen.append(_embed_from_another_connection()))
+    embed_papers(
+        refresh_all=True, batch_size=2, on_batch=lambda progress: seen.append(_embed_from_another_connection())
+    )
     assert seen and all(isinstance(error, EmbeddingAlreadyRunning) for error in seen)
     assert str(seen[0]) == EMBED_ALREADY_RUNNING
 
@@ -86,9 +88,7 @@ def renamed_model(tmp_path, monkeypatch):
     return directory.name
 
 
-def test_a_model_change_rebuilds_in_the_background_while_search_serves_the_old_vectors(
-    embedded_topical, renamed_model
-):
+def test_a_model_change_rebuilds_in_the_background_while_search_serves_the_old_vectors(embedded_topical, renamed_model):
     query = "recommending the next item from a user's history"
     served_mid_build = []
 

@@ -1,4 +1,5 @@
 """paper_vectors_remembered: inside the block each paper's vector is read from the database once."""
+
 import numpy as np
 import pytest
 from django.db import connection
@@ -13,7 +14,9 @@ pytestmark = pytest.mark.django_db
 
 def test_vectors_are_read_once_inside_the_block_and_papers_without_one_stay_absent():
     with_vector, without = PaperFactory(), PaperFactory()
-    PaperEmbedding.objects.create(paper=with_vector, model_name="m", paper_version=1, vector=np.ones(384) / np.sqrt(384))
+    PaperEmbedding.objects.create(
+        paper=with_vector, model_name="m", paper_version=1, vector=np.ones(384) / np.sqrt(384)
+    )
     with paper_vectors_remembered():
         first = paper_vectors(paper_ids=[with_vector.pk, without.pk], model_name="m")
         with CaptureQueriesContext(connection) as queries:

@@ -75,12 +75,13 @@ def test_warming_waits_for_a_first_model_to_serve(encoder):
     from apps.embeddings.selectors import warm_encoder_when_ready
 
     started = time.monotonic()
-    assert warm_encoder_when_ready(poll_seconds=0.05, patience_seconds=0.3) is False   # none came: gives up
+    assert warm_encoder_when_ready(poll_seconds=0.05, patience_seconds=0.3) is False  # none came: gives up
     assert time.monotonic() - started >= 0.3
 
-    def activate():   # as the embedding task does, from another process, while the web process waits
+    def activate():  # as the embedding task does, from another process, while the web process waits
         EmbeddingModel.objects.create(name="all-MiniLM-L6-v2", status=EmbeddingModel.Status.ACTIVE)
         connections.close_all()
+
     timer = threading.Timer(0.3, activate)
     timer.start()
     try:

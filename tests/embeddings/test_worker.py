@@ -1,4 +1,5 @@
 """The chained embedding, run by a real Celery worker on the embedded Redis broker."""
+
 import time
 
 from apps.embeddings.models import PaperEmbedding

@@ -4,6 +4,7 @@ as a visitor, a reader and an editor. Whatever comes, a 4xx or a page; never a 5
 The patterns come from the URL resolver and the parameter names from the code, so pages added later
 are covered as they land.
 """
+
 import re
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -26,8 +27,20 @@ REGEX_GROUP = re.compile(r"\(\?P<(?P<name>\w+)>[^)]*\)")
 # Parameter names the code reads from requests, and the fields its forms declare.
 READ_PARAMETER = re.compile(r"""(?:GET|POST)(?:\.get|\.getlist)?[(\[]["'](\w+)["']""")
 FORM_FIELD = re.compile(r"^\s+(\w+) = forms\.\w+", re.M)
-AUTH_FIELDS = ["username", "email", "password", "password1", "password2", "old_password", "new_password1",
-               "new_password2", "current_password", "next", "page", "source"]
+AUTH_FIELDS = [
+    "username",
+    "email",
+    "password",
+    "password1",
+    "password2",
+    "old_password",
+    "new_password1",
+    "new_password2",
+    "current_password",
+    "next",
+    "page",
+    "source",
+]
 
 
 def routes(patterns=None, prefix="") -> list[tuple[str, list[str]]]:
@@ -110,8 +123,11 @@ def test_every_url_pattern_takes_the_corpus_in_its_path_without_a_5xx(world):
 
 def sample_url(route: str, world) -> str:
     """The route with plausible values, so the page itself answers and reads the corpus from the query."""
-    valid = {"arxiv_id": world["papers"][0].arxiv_id, "label": Week.containing(world["papers"][0].announced).label,
-             "kind": "like"}
+    valid = {
+        "arxiv_id": world["papers"][0].arxiv_id,
+        "label": Week.containing(world["papers"][0].announced).label,
+        "kind": "like",
+    }
     return "/" + re.sub(r"{(\w+)}", lambda match: quote(valid.get(match[1], "x"), safe="/"), route)
 
 

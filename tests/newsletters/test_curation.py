@@ -1,4 +1,5 @@
 """The editors' newsletter pages: the curation check, deliveries with reasons, preview, kept emails."""
+
 import pytest
 from django.contrib.auth.models import Group
 from django.core.mail import EmailMultiAlternatives
@@ -34,7 +35,9 @@ def test_readers_are_refused_and_visitors_sent_to_log_in(client, db, name):
 def test_deliveries_per_week_with_the_reasons_of_failures(client, editor, week_papers, readers):
     tokyo, plain, no_profile = readers["subscribed"]
     NewsletterDelivery.objects.create(user=tokyo, week=WEEK.monday, status=Status.SENT)
-    NewsletterDelivery.objects.create(user=plain, week=WEEK.monday, status=Status.FAILED, error="SMTP 550: no such user")
+    NewsletterDelivery.objects.create(
+        user=plain, week=WEEK.monday, status=Status.FAILED, error="SMTP 550: no such user"
+    )
     NewsletterDelivery.objects.create(user=no_profile, week=WEEK.monday, status=Status.QUEUED)
     html = client.get(reverse("newsletters_curation:deliveries")).content.decode()
     assert "<td>1</td><td>0</td><td>1</td>\n      <td>1</td><td>0</td><td>3</td>" in html

@@ -1,4 +1,5 @@
 """The email's links: paper clicks and unsubscribing (RFC 8058 one-click POST and the footer link)."""
+
 import datetime as dt
 
 import pytest

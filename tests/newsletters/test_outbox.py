@@ -1,4 +1,5 @@
 """With no EMAIL_HOST, each email is kept as its own .eml file that the curation pages can read."""
+
 import pytest
 from django.core.mail import EmailMultiAlternatives, get_connection
 
@@ -14,7 +15,9 @@ def outbox_settings(settings, tmp_path):
 
 def test_each_email_is_a_file_listed_newest_first_and_read_back_whole(outbox_settings):
     for n in range(3):
-        message = EmailMultiAlternatives(f"Subject {n}", f"text {n}", to=[f"r{n}@example.org"], connection=get_connection())
+        message = EmailMultiAlternatives(
+            f"Subject {n}", f"text {n}", to=[f"r{n}@example.org"], connection=get_connection()
+        )
         message.attach_alternative(f"<p>html {n}</p>", "text/html")
         message.send()
     kept = outbox.kept_emails()

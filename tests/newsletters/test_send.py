@@ -1,4 +1,5 @@
 """Sending against a real SMTP server (aiosmtpd): content, headers, links, and each email exactly once."""
+
 import re
 from urllib.parse import urlsplit
 

@@ -1,4 +1,5 @@
 """Publishing to inbox through a real Celery worker, the real Redis broker and a real SMTP server."""
+
 from collections import Counter
 
 import pytest
@@ -16,7 +17,6 @@ from tests.newsletters.conftest import WEEK, publish, wait_for
 
 pytestmark = pytest.mark.usefixtures("newsletter_settings")
 Status = NewsletterDelivery.Status
-
 
 
 def statuses() -> Counter:
@@ -49,7 +49,9 @@ def test_the_start_task_run_twice_sends_each_email_once(celery_worker, smtp_serv
 def test_a_week_unpublished_before_the_worker_starts_it_is_not_sent(celery_worker, smtp_server, week_papers, readers):
     digest = publish()
     # What the worker would find had an editor unpublished between the press and the task's start.
-    Digest.objects.filter(pk=digest.pk).update(status=Digest.Status.DRAFT, published_at=None, newsletters_started_at=None)
+    Digest.objects.filter(pk=digest.pk).update(
+        status=Digest.Status.DRAFT, published_at=None, newsletters_started_at=None
+    )
     NewsletterDelivery.objects.all().delete()
     smtp_server.messages.clear()
     result = start_newsletters_task.delay(WEEK.label, published_only=True).get(timeout=30)

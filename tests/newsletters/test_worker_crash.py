@@ -3,6 +3,7 @@
 The workers are real processes on the real broker, so the kill is a real crash: the message was never
 acknowledged (acks_late) and the broker hands it to the next worker, whose batch skips what is sent.
 """
+
 import os
 import signal
 import subprocess
@@ -39,11 +40,15 @@ def database_url_of_the_tests() -> str:
 
 def start_worker(smtp_port: int) -> subprocess.Popen:
     env = {
-        **os.environ, "DATABASE_URL": database_url_of_the_tests(), "EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(smtp_port),
-        "NEWSLETTER_RATE_LIMIT": "0", "SITE_URL": "http://testserver", "DJANGO_SETTINGS_MODULE": "config.settings",
+        **os.environ,
+        "DATABASE_URL": database_url_of_the_tests(),
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(smtp_port),
+        "NEWSLETTER_RATE_LIMIT": "0",
+        "SITE_URL": "http://testserver",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
     }
     return subprocess.Popen([sys.executable, "-c", WORKER], env=env, start_new_session=True)
-
 
 
 def stop(worker: subprocess.Popen, signum=signal.SIGTERM) -> None:

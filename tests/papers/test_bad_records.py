@@ -1,5 +1,6 @@
 """Bad records through both ingestion paths: each is skipped and recorded on its run, the good ones
 beside it are stored, and the run always ends with a status and a reason."""
+
 import dataclasses
 import datetime as dt
 import json
@@ -72,7 +73,7 @@ def test_bad_snapshot_rows_are_rejected_with_their_line_and_reason(tmp_path, rea
         {**rows[0], "arxiv_id": "2601.00007", "announced_date": "9999-12-31"},
         ["not", "an", "object"],
         b"\xff\xfe not utf-8\n",
-        b'[' * 100000 + b"\n",
+        b"[" * 100000 + b"\n",
     ]
     path = _write(tmp_path, rows[:2] + bad + rows[2:])
 
@@ -95,7 +96,9 @@ def test_bad_snapshot_rows_are_rejected_with_their_line_and_reason(tmp_path, rea
     assert "line 3:" in run.error_message
 
 
-@pytest.mark.parametrize("field", ["arxiv_id", "title", "abstract", "authors", "categories", "comment", "announced_date"])
+@pytest.mark.parametrize(
+    "field", ["arxiv_id", "title", "abstract", "authors", "categories", "comment", "announced_date"]
+)
 def test_any_wrong_value_in_any_field_is_an_invalid_record_or_a_clean_one(field, real_rows):
     for value in JSON_VALUES:
         try:
@@ -107,7 +110,9 @@ def test_any_wrong_value_in_any_field_is_an_invalid_record_or_a_clean_one(field,
 
 def test_nul_and_control_characters_in_a_snapshot_are_stripped(tmp_path, real_rows):
     row = next(row for row in real_rows if "cs.IR" in row["categories"])
-    path = _write(tmp_path, [{**row, "title": "A\x00 title\x01", "abstract": "An\x00 abstract\n", "authors": ["N\x00ame"]}])
+    path = _write(
+        tmp_path, [{**row, "title": "A\x00 title\x01", "abstract": "An\x00 abstract\n", "authors": ["N\x00ame"]}]
+    )
     run = import_snapshot(path)
     paper = Paper.objects.get()
     assert run.status == IngestRun.Status.SUCCEEDED
@@ -121,7 +126,9 @@ def test_a_record_the_database_refuses_costs_only_itself(tmp_path, real_rows, mo
     path = _write(tmp_path, [rows[0], {**rows[1], "authors": ["C" * 400]}, rows[2]])
     run = import_snapshot(path)
     assert run.status == IngestRun.Status.PARTIAL
-    assert sorted(Paper.objects.values_list("arxiv_id", flat=True)) == sorted([rows[0]["arxiv_id"], rows[2]["arxiv_id"]])
+    assert sorted(Paper.objects.values_list("arxiv_id", flat=True)) == sorted(
+        [rows[0]["arxiv_id"], rows[2]["arxiv_id"]]
+    )
     assert run.rejected == [{"id": rows[1]["arxiv_id"], "reason": run.rejected[0]["reason"]}]
     assert "refused by the database" in run.rejected[0]["reason"]
 

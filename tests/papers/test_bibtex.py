@@ -1,4 +1,5 @@
 """BibTeX that compiles: LaTeX specials escaped, the TeX already in arXiv metadata kept."""
+
 import pytest
 
 from apps.papers.bibtex import bibtex_entry
@@ -23,4 +24,4 @@ def test_math_macros_and_groups_already_in_the_metadata_are_kept():
 
 def test_accented_names_become_latex():
     entry = bibtex_entry(PaperFactory(authors_text="Jörg Müller, Łukasz Kaiser"))
-    assert field(entry, "author") == r'  author = {J\"org M\"uller and {\L}ukasz Kaiser},'
+    assert field(entry, "author") == r"  author = {J\"org M\"uller and {\L}ukasz Kaiser},"

@@ -23,7 +23,8 @@ def test_import_papers_is_idempotent():
 def test_import_papers_applies_the_relevance_rule_of_the_api_path(real_rows):
     call_command("import_papers", str(SAMPLE), verbosity=0, stdout=StringIO())
     accepted = {
-        row["arxiv_id"] for row in real_rows
+        row["arxiv_id"]
+        for row in real_rows
         if relevance_reason(title=row["title"], abstract=row["abstract"], categories=row["categories"])
     }
     assert 0 < len(accepted) < len(real_rows)
@@ -36,8 +37,12 @@ def test_import_papers_applies_the_relevance_rule_of_the_api_path(real_rows):
 def test_import_papers_reports_bad_lines_and_keeps_the_good_ones(tmp_path, real_rows):
     path = tmp_path / "papers.jsonl"
     path.write_text(
-        json.dumps(real_rows[0]) + "\n{not json\n" + json.dumps({**real_rows[1], "title": ""}) + "\n"
-        + json.dumps(real_rows[2]) + "\n"
+        json.dumps(real_rows[0])
+        + "\n{not json\n"
+        + json.dumps({**real_rows[1], "title": ""})
+        + "\n"
+        + json.dumps(real_rows[2])
+        + "\n"
     )
     out = StringIO()
     call_command("import_papers", str(path), verbosity=0, stdout=out)
@@ -69,11 +74,14 @@ def test_ingest_arxiv_command_explains_a_failure(arxiv_feed, recsys_entries):
     assert Paper.objects.count() == 10
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--since", "yesterday"], "Not a date"),
-    (["--max", "0"], "--max must be a positive number"),
-    (["--since", "2026-02-01", "--until", "2026-01-01"], "--since must be before --until"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--since", "yesterday"], "Not a date"),
+        (["--max", "0"], "--max must be a positive number"),
+        (["--since", "2026-02-01", "--until", "2026-01-01"], "--since must be before --until"),
+    ],
+)
 def test_ingest_arxiv_command_rejects_bad_arguments(arxiv_feed, args, message):
     with pytest.raises(CommandError, match=message):
         call_command("ingest_arxiv", *args, verbosity=0)

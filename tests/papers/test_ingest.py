@@ -1,4 +1,5 @@
 """Ingestion against a local replay of the arXiv API, into the real PostgreSQL."""
+
 import dataclasses
 import datetime as dt
 
@@ -63,7 +64,10 @@ def test_a_new_version_updates_the_row_and_keeps_the_history(arxiv_feed, recsys_
     ingest()
     announced = Paper.objects.get(arxiv_id=first.arxiv_id).announced
     revised = dataclasses.replace(
-        first, version=2, title=first.title + " (revised)", authors=first.authors[:1],
+        first,
+        version=2,
+        title=first.title + " (revised)",
+        authors=first.authors[:1],
         updated=first.published + dt.timedelta(days=20),
     )
     arxiv_feed.entries = [revised]
@@ -73,7 +77,8 @@ def test_a_new_version_updates_the_row_and_keeps_the_history(arxiv_feed, recsys_
     assert paper.announced == announced  # still the first version's announcement
     assert list(paper.ordered_authors().values_list("name", flat=True)) == first.authors[:1]
     assert list(PaperVersion.objects.filter(paper=paper).values_list("version", "title")) == [
-        (1, first.title), (2, revised.title),
+        (1, first.title),
+        (2, revised.title),
     ]
 
 

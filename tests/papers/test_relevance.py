@@ -1,4 +1,5 @@
 """The relevance rule on real titles and abstracts from the bundled sample."""
+
 from apps.papers.relevance import relevance_reason
 
 
@@ -72,7 +73,9 @@ def test_without_the_classifier_the_keyword_rule_decides(real_rows, settings):
     assert kept(real_rows, MEDICAL_RAG_IN_CS_IR, *RECOMMENDATION) == {MEDICAL_RAG_IN_CS_IR, *RECOMMENDATION}
 
 
-def test_a_classifier_for_another_text_model_gives_way_to_the_rule(real_rows, classifier_on, settings, tmp_path, caplog):
+def test_a_classifier_for_another_text_model_gives_way_to_the_rule(
+    real_rows, classifier_on, settings, tmp_path, caplog
+):
     settings.VAR_DIR = tmp_path
     shipped = RelevanceClassifier.load(relevance.SHIPPED_CLASSIFIER)
     RelevanceClassifier("some-other-model", shipped.weights, shipped.bias).save(relevance.refit_path())
@@ -82,7 +85,9 @@ def test_a_classifier_for_another_text_model_gives_way_to_the_rule(real_rows, cl
 
 
 @pytest.mark.django_db
-def test_refit_learns_from_peoples_verdicts_and_serves_at_once(real_rows, classifier_on, settings, tmp_path, monkeypatch):
+def test_refit_learns_from_peoples_verdicts_and_serves_at_once(
+    real_rows, classifier_on, settings, tmp_path, monkeypatch
+):
     """The refit entry point takes (paper, accepted) pairs; a small shipped set keeps the test quick."""
     from tests.factories import PaperFactory
 

@@ -58,7 +58,8 @@ def test_finishing_needs_enough_ratings(client, reader):
     for paper in papers:
         response = client.post(
             reverse("recommendations:toggle", args=["like", paper.arxiv_id]),
-            {"source": "onboarding"}, headers={"HX-Request": "true"},
+            {"source": "onboarding"},
+            headers={"HX-Request": "true"},
         )
     assert f'<span id="rated-count" hx-swap-oob="true">{MIN_RATINGS}</span>' in response.content.decode()
     assert Interaction.objects.filter(source="onboarding").count() == MIN_RATINGS

@@ -1,4 +1,5 @@
 """Ranking falls back from the model to content similarity to popularity, never failing a page."""
+
 import numpy as np
 import pytest
 from django.contrib.auth.models import AnonymousUser

@@ -1,4 +1,5 @@
 """Training on stored interactions, activation, and serving with the two-tower model."""
+
 from pathlib import Path
 
 import numpy as np
@@ -115,7 +116,9 @@ def test_the_archive_is_ranked_by_the_active_model_through_the_item_vector_index
     assert method == "two_tower"
     vector = reader_vector(user=reader, version=version, text_model="all-MiniLM-L6-v2")
     dismissed = set(dismissed_paper_ids(user=reader).values_list("paper_id", flat=True))
-    items = {pid: np.asarray(v) for pid, v in ItemVector.objects.values_list("paper_id", "vector") if pid not in dismissed}
+    items = {
+        pid: np.asarray(v) for pid, v in ItemVector.objects.values_list("paper_id", "vector") if pid not in dismissed
+    }
     exact = sorted(items, key=lambda pid: -float(np.dot(vector, items[pid])))[:20]
     assert ranked == exact  # 60 papers: the HNSW walk at ef_search 100 sees them all
 

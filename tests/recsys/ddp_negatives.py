@@ -1,5 +1,6 @@
 """Run by test_distributed.py under torchrun: two ranks with half a batch each, in-batch negatives
 gathered across ranks, must train exactly as one process with the whole batch (loss and gradients)."""
+
 import copy
 
 import torch
@@ -12,14 +13,17 @@ from recsys.sampling import ExactFrequency
 
 dist.init_process_group("gloo")
 rank, world = dist.get_rank(), dist.get_world_size()
-torch.manual_seed(0)   # the same model and data on every rank
+torch.manual_seed(0)  # the same model and data on every rank
 n_items, B, T = 30, 8, 6
 catalogue = ItemFeatures(torch.arange(n_items), torch.randn(n_items, 16))
 model = TwoTower(ModelConfig(text_dim=16, dim=8, hidden=16, max_len=T, dropout=0.0))
 # every event a positive ("view"), no padding: each rank has the same number of targets, so the
 # average of the ranks' mean losses is the whole batch's mean loss
-batch = {"items": torch.randint(n_items, (B, T + 1)), "events": torch.full((B, T + 1), 2),
-         "gaps": torch.randint(1, 5, (B, T + 1))}
+batch = {
+    "items": torch.randint(n_items, (B, T + 1)),
+    "events": torch.full((B, T + 1), 2),
+    "gaps": torch.randint(1, 5, (B, T + 1)),
+}
 frequency = ExactFrequency(torch.bincount(batch["items"][:, 1:].flatten(), minlength=n_items) + 1)
 local = {k: v[rank::world] for k, v in batch.items()}
 
@@ -44,6 +48,8 @@ for loss in ("in_batch", "logq", "corrected_logq"):
 
     # the control: negatives from this rank only are a different objective, and the check sees it
     sequence_loss(alone, local, catalogue, loss, frequency).backward()
-    assert any(not torch.allclose(have, want, rtol=1e-4, atol=1e-6)
-               for want, have in zip(gradients(reference), gradients(alone.module))), f"{loss}: control"
+    assert any(
+        not torch.allclose(have, want, rtol=1e-4, atol=1e-6)
+        for want, have in zip(gradients(reference), gradients(alone.module))
+    ), f"{loss}: control"
 dist.destroy_process_group()

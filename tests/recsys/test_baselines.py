@@ -1,4 +1,5 @@
 """user_logreg's batched solver against scikit-learn's LogisticRegression, reader by reader."""
+
 import numpy as np
 import pytest
 import torch
@@ -19,7 +20,7 @@ def catalogue_and_readers(n_items=40, dim=16, seed=0):
         picked = rng.choice(n_items, n_read + n_dismissed, replace=False)
         rows += [(f"u{reader}", f"p{i}", t, "view") for t, i in enumerate(picked[:n_read])]
         rows += [(f"u{reader}", f"p{i}", 100 + t, "dismiss") for t, i in enumerate(picked[n_read:])]
-    rows.append(("u4", rows[-4][1], 200, "dismiss"))   # u4 dismisses its last read: a positive and a negative
+    rows.append(("u4", rows[-4][1], 200, "dismiss"))  # u4 dismisses its last read: a positive and a negative
     return items, Interactions.from_rows(rows, items)
 
 
@@ -45,13 +46,13 @@ def test_reader_with_both_labels_on_one_item_counts_it_twice():
     items, train = catalogue_and_readers()
     index, labels = _training_sets(train, len(items), 7)(4)
     both = np.intersect1d(index[labels == 1], index[labels == 0])
-    assert len(both) == 1   # the fixture's read-then-dismissed item
+    assert len(both) == 1  # the fixture's read-then-dismissed item
 
 
 def test_reader_without_positives_gets_zeros_and_chunks_do_not_matter():
     items, train = catalogue_and_readers()
     readers = np.array([3, 0, 3, 2, 1, 4])
     together = fit_user_logreg(train, items, seed=7)(readers)
-    one_by_one = fit_user_logreg(train, items, seed=7, cells=len(items))(readers)   # chunks of one reader
+    one_by_one = fit_user_logreg(train, items, seed=7, cells=len(items))(readers)  # chunks of one reader
     assert torch.equal(together[0], torch.zeros(len(items))) and torch.equal(together[2], torch.zeros(len(items)))
     torch.testing.assert_close(together, one_by_one, rtol=1e-5, atol=1e-5)

@@ -1,4 +1,5 @@
 """item_knn and EASE against hand-checked and brute-force computations on small data."""
+
 import numpy as np
 import pytest
 import torch
@@ -15,7 +16,7 @@ def interactions_from(matrix: np.ndarray, extra=()) -> tuple[ItemTable, Interact
 
 def random_library(n_readers=30, n_items=12, density=0.3, seed=0) -> np.ndarray:
     x = (np.random.default_rng(seed).random((n_readers, n_items)) < density).astype(np.float64)
-    x[:, 0] = 1   # every reader has an item, so reader indices match rows
+    x[:, 0] = 1  # every reader has an item, so reader indices match rows
     return x
 
 
@@ -52,7 +53,7 @@ def test_ease_lambda_is_validated_on_the_grid_and_reported():
 
 def test_item_knn_matches_brute_force_cosine():
     x = random_library()
-    items, train = interactions_from(x, extra=[("u1", "p3", 999, "dismiss")])   # a dismissal is no positive
+    items, train = interactions_from(x, extra=[("u1", "p3", 999, "dismiss")])  # a dismissal is no positive
     counts = x.sum(0)
     similarity = (x.T @ x) / np.sqrt(np.outer(counts, counts)).clip(1)
     np.fill_diagonal(similarity, 0.0)

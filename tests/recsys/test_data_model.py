@@ -1,4 +1,5 @@
 """Sequences, the model's shapes and causality, checkpoints, splits, metrics, and no Django."""
+
 import subprocess
 import sys
 
@@ -16,7 +17,7 @@ def toy_interactions(n_users=3, per_user=7, n_items=20):
     rng = np.random.default_rng(0)
     users = np.repeat(np.arange(n_users), per_user)
     items = rng.integers(0, n_items, len(users))
-    times = rng.permutation(len(users)) * 100          # shuffled: the code must sort
+    times = rng.permutation(len(users)) * 100  # shuffled: the code must sort
     events = np.full(len(users), EVENT_CODE["view"])
     events[::5] = EVENT_CODE["present"]
     return Interactions(users, items, times, events, [f"u{u}" for u in range(n_users)])
@@ -53,7 +54,7 @@ def test_user_tower_is_causal_and_checkpoint_round_trips(tmp_path):
         events, gaps = torch.full((2, 6), 2), torch.zeros(2, 6, dtype=torch.long)
         q1, _, _ = model(items, events, gaps, catalogue)
         changed = items.clone()
-        changed[:, -2] = (changed[:, -2] + 1) % 16            # alter the last input step only
+        changed[:, -2] = (changed[:, -2] + 1) % 16  # alter the last input step only
         q2, _, _ = model(changed, events, gaps, catalogue)
         assert torch.allclose(q1[:, :-1], q2[:, :-1], atol=1e-6) and not torch.allclose(q1[:, -1], q2[:, -1])
         history = History(catalogue[items[0, :3]], events[0, :3], torch.tensor([0, 50, 4000]))
@@ -76,7 +77,7 @@ def test_unseen_items_score_from_text_alone():
 
 def test_items_without_an_id_row_score_from_text_alone_in_a_trained_hybrid():
     model = TwoTower(ModelConfig(text_dim=8, id_buckets=5, dim=8)).eval()
-    torch.nn.init.normal_(model.item_tower.ids.weight)                      # as after training
+    torch.nn.init.normal_(model.item_tower.ids.weight)  # as after training
     text = torch.randn(3, 8)
     text_only = TwoTower(ModelConfig(text_dim=8, id_buckets=0, dim=8)).eval()
     text_only.item_tower.text.load_state_dict(model.item_tower.text.state_dict())
@@ -112,9 +113,13 @@ def test_splits_hold_out_positives_and_never_leak():
 def test_cold_recall_counts_only_items_nobody_read_in_training():
     scores = torch.tensor([[0.9, 0.8, 0.7, 0.1, 0.0]])
     # relevant 1 (warm, ranked 1st) and 3 (cold, ranked 3rd of the unseen); item 0 seen
-    m = ranking_metrics(lambda r: scores, np.array([0]), [np.array([1, 3])], [np.array([0])], 5, ks=(1, 3), cold=np.array([3, 4]))
+    m = ranking_metrics(
+        lambda r: scores, np.array([0]), [np.array([1, 3])], [np.array([0])], 5, ks=(1, 3), cold=np.array([3, 4])
+    )
     assert m["recall@1"] == 1.0 and m["cold_recall@1"] == 0.0 and m["cold_recall@3"] == 1.0
-    none = ranking_metrics(lambda r: scores, np.array([0]), [np.array([1])], [np.array([0])], 5, ks=(1,), cold=np.array([4]))
+    none = ranking_metrics(
+        lambda r: scores, np.array([0]), [np.array([1])], [np.array([0])], 5, ks=(1,), cold=np.array([4])
+    )
     assert np.isnan(none["cold_recall@1"])
 
 
@@ -131,9 +136,11 @@ def test_ranking_metrics_by_hand():
 
 
 def test_no_module_imports_django():
-    code = ("import sys, importlib, pkgutil, recsys\n"
-            "for m in pkgutil.iter_modules(recsys.__path__): importlib.import_module('recsys.' + m.name)\n"
-            "assert not [n for n in sys.modules if n == 'django' or n.startswith('django.')], 'django imported'\n")
+    code = (
+        "import sys, importlib, pkgutil, recsys\n"
+        "for m in pkgutil.iter_modules(recsys.__path__): importlib.import_module('recsys.' + m.name)\n"
+        "assert not [n for n in sys.modules if n == 'django' or n.startswith('django.')], 'django imported'\n"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
@@ -141,12 +148,19 @@ def test_a_trained_hybrid_scores_items_nobody_read_from_their_text():
     from recsys.data import ItemTable
     from recsys.train import TrainConfig, train
 
-    inter = toy_interactions(n_users=6, per_user=8, n_items=12)           # items 12-15 never read
+    inter = toy_interactions(n_users=6, per_user=8, n_items=12)  # items 12-15 never read
     text = torch.nn.functional.normalize(torch.randn(16, 8), dim=1).numpy()
-    config = TrainConfig(model=ModelConfig(item_ids=True, id_init_std=0.05, dim=8, hidden=16, max_len=6),
-                         epochs=1, val_fraction=0.0, device="cpu", progress=False)
+    config = TrainConfig(
+        model=ModelConfig(item_ids=True, id_init_std=0.05, dim=8, hidden=16, max_len=6),
+        epochs=1,
+        val_fraction=0.0,
+        device="cpu",
+        progress=False,
+    )
     model, _ = train(ItemTable([f"p{i}" for i in range(16)], text), inter, config)
     rows = model.item_tower.ids.weight
     assert rows.shape[0] == 16 and torch.all(rows[12:] == 0) and torch.all(rows[:12].abs().sum(1) > 0)
     unread = ItemFeatures(torch.arange(12, 16), torch.as_tensor(text[12:]))
-    assert torch.allclose(model.item_vectors(unread), model.item_vectors(ItemFeatures(torch.full((4,), -1), unread.text)))
+    assert torch.allclose(
+        model.item_vectors(unread), model.item_vectors(ItemFeatures(torch.full((4,), -1), unread.text))
+    )

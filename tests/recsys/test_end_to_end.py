@@ -1,4 +1,5 @@
 """The whole harness on simulated readers of real papers, with strong popularity skew."""
+
 import json
 import subprocess
 import sys
@@ -30,7 +31,9 @@ def papers():
 @pytest.fixture(scope="module")
 def skewed(papers):
     items, release = papers
-    return simulate(items.embeddings, release, SimulationConfig(readers=800, reads_per_reader=25, popularity_skew=1.2, seed=0))
+    return simulate(
+        items.embeddings, release, SimulationConfig(readers=800, reads_per_reader=25, popularity_skew=1.2, seed=0)
+    )
 
 
 def gini(counts):
@@ -42,7 +45,7 @@ def gini(counts):
 def test_every_two_tower_variant_beats_random_and_popularity(papers, skewed):
     items, _ = papers
     reads = np.bincount(skewed.items[skewed.positive], minlength=len(items))
-    assert gini(reads) > 0.5   # strong popularity skew: the simulated data must really have it
+    assert gini(reads) > 0.5  # strong popularity skew: the simulated data must really have it
     base = TrainConfig(model=ModelConfig(max_len=30), epochs=6, batch_size=64, uniform_negatives=256, progress=False)
     report = evaluate(items, skewed, "leave-one-out", ("random", "popularity") + TWO_TOWER, 1, base, log=lambda m: None)
     recall = {r["method"]: r["mean"] for r in report["results"] if r["metric"] == "recall@20"}
@@ -56,10 +59,27 @@ def test_command_line_writes_the_report(papers, skewed, tmp_path):
     items, _ = papers
     write_dataset(tmp_path, items, skewed, with_embeddings=True)
     out = tmp_path / "report.json"
-    cmd = [sys.executable, "-m", "recsys.evaluate", "--items", str(tmp_path / "items.jsonl"),
-           "--interactions", str(tmp_path / "interactions.csv"), "--split", "random",
-           "--methods", "corrected_logq,popularity,tfidf_svm", "--seeds", "2", "--epochs", "1",
-           "--max-readers", "100", "--out", str(out)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "recsys.evaluate",
+        "--items",
+        str(tmp_path / "items.jsonl"),
+        "--interactions",
+        str(tmp_path / "interactions.csv"),
+        "--split",
+        "random",
+        "--methods",
+        "corrected_logq,popularity,tfidf_svm",
+        "--seeds",
+        "2",
+        "--epochs",
+        "1",
+        "--max-readers",
+        "100",
+        "--out",
+        str(out),
+    ]
     printed = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=ROOT).stdout
     report = json.loads(out.read_text())
     assert report["split"] == "random"

@@ -1,5 +1,6 @@
 """The corrected loss's expected gradient approaches the full softmax's as k grows; the
 uncorrected in-batch one's does not (curves: bench/logq_bias.py, docs/benchmarks.md)."""
+
 from recsys.bias import gradient_error
 
 KS = (4, 64, 1024)

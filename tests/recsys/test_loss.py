@@ -1,4 +1,5 @@
 """Each loss against values worked out by hand, gradient checks, masking, and bias as k grows."""
+
 import math
 
 import pytest
@@ -32,8 +33,9 @@ def test_sampled_softmax_by_hand_and_masking():
 def test_logq_by_hand():
     # s_p = 1, Q(p) = 0.5; negatives s = (0, 2), Q = (0.25, 0.125)
     # L = -(1 - log .5) + log(e^{1 - log .5} + e^{0 - log .25} + e^{2 - log .125}) = -(1 + log 2) + log(2e + 4 + 8e^2)
-    loss = logq_loss(t(1.0), t(0.0, 2.0)[None], torch.tensor([[True, True]]),
-                     torch.log(t(0.5)), torch.log(t(0.25, 0.125))[None])
+    loss = logq_loss(
+        t(1.0), t(0.0, 2.0)[None], torch.tensor([[True, True]]), torch.log(t(0.5)), torch.log(t(0.25, 0.125))[None]
+    )
     assert loss.item() == pytest.approx(-(1 + math.log(2)) + math.log(2 * math.e + 4 + 8 * math.e**2), abs=1e-12)
 
 
@@ -64,10 +66,10 @@ def test_gradcheck_all_losses():
     pos = torch.randn(4, dtype=f64, generator=g, requires_grad=True)
     neg = torch.randn(4, 5, dtype=f64, generator=g, requires_grad=True)
     valid = torch.rand(4, 5, generator=g) > 0.3
-    valid[0] = False   # a row with no valid negative must not break the gradient
+    valid[0] = False  # a row with no valid negative must not break the gradient
     log_q = torch.log(torch.rand(4, 5, dtype=f64, generator=g) + 0.1)
     logits = torch.randn(4, 7, dtype=f64, generator=g, requires_grad=True)
-    weight = torch.rand(4, dtype=f64, generator=g)   # w is a constant in the gradient by design
+    weight = torch.rand(4, dtype=f64, generator=g)  # w is a constant in the gradient by design
     assert torch.autograd.gradcheck(lambda x: full_softmax_loss(x, torch.tensor([0, 3, 6, 2])), (logits,))
     assert torch.autograd.gradcheck(lambda p, n: sampled_softmax_loss(p, n, valid), (pos, neg))
     assert torch.autograd.gradcheck(lambda p, n: logq_loss(p, n, valid, log_q[:, 0], log_q), (pos, neg))
@@ -82,7 +84,7 @@ def test_all_masked_row_is_finite_and_contributes_nothing(dtype):
     log_q = torch.zeros(2, 2)
     loss = corrected_logq_loss(pos, neg, valid, log_q)
     loss.backward()
-    assert loss.dtype == torch.float32   # computed wide even from half-precision scores
+    assert loss.dtype == torch.float32  # computed wide even from half-precision scores
     assert torch.isfinite(loss) and torch.isfinite(pos.grad).all() and torch.isfinite(neg.grad).all()
     assert pos.grad[0] == 0 and (neg.grad[0] == 0).all()
     only_second = corrected_logq_loss(pos[1:].detach(), neg[1:].detach(), valid[1:], log_q[1:])
@@ -94,14 +96,14 @@ def test_all_masked_row_is_finite_and_contributes_nothing(dtype):
 def test_in_batch_proposal_is_conditioned_on_the_positive():
     # batch of 3 rows with positives (a, b, a); q(a) = 0.5, q(b) = 0.25, N = 10
     q_pos = t(0.5, 0.25, 0.5)
-    cand = torch.tensor([0, 1, 0])   # item ids of the candidates (the batch's own positives)
+    cand = torch.tensor([0, 1, 0])  # item ids of the candidates (the batch's own positives)
     valid = cand[None, :] != cand[:, None]
     p = mixed_proposal(q_pos, q_pos, torch.ones(3, dtype=torch.bool), valid, 10)
     # row 0 (positive a): candidate b has Q(b | != a) = 0.25 / (1 - 0.5) = 0.5
     assert p.log_q_cond[0, 1].exp().item() == pytest.approx(0.5)
     # row 1 (positive b): candidate a has Q(a | != b) = 0.5 / 0.75
     assert p.log_q_cond[1, 0].exp().item() == pytest.approx(2 / 3)
-    assert torch.allclose(p.log_q_neg[0].exp(), q_pos)   # Yi et al.: unconditional q
+    assert torch.allclose(p.log_q_neg[0].exp(), q_pos)  # Yi et al.: unconditional q
 
 
 def test_mixed_proposal_is_the_mixture():
@@ -126,7 +128,7 @@ def test_frequency_estimators_agree_on_a_stream():
     for batch in stream.split(1000):
         sketch.update(batch)
     items = torch.arange(200)
-    assert (sketch.q(items) >= exact.q(items) - 1e-7).all()   # count-min never underestimates
+    assert (sketch.q(items) >= exact.q(items) - 1e-7).all()  # count-min never underestimates
     assert torch.allclose(sketch.q(items[:20]), exact.q(items[:20]), rtol=0.05)
 
 

@@ -1,4 +1,5 @@
 """The int8 ONNX Runtime text model: every vector within 0.99 cosine of torch fp32, and served by default on a CPU."""
+
 import json
 from pathlib import Path
 

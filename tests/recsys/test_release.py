@@ -1,4 +1,5 @@
 """Catalogue-wide negatives kept to the items already out at each prediction's time."""
+
 import pytest
 import torch
 
@@ -16,8 +17,12 @@ def setup(seed=0):
     torch.manual_seed(seed)
     model = TwoTower(ModelConfig(text_dim=6, dim=4, hidden=8, max_len=T, dropout=0.0))
     catalogue = ItemFeatures(torch.arange(N), torch.randn(N, 6, requires_grad=True))
-    batch = {"items": torch.randint(8, (4, T + 1)), "events": torch.full((4, T + 1), 2),
-             "gaps": torch.ones(4, T + 1, dtype=torch.long), "times": torch.arange(4 * (T + 1)).view(4, T + 1) * 10}
+    batch = {
+        "items": torch.randint(8, (4, T + 1)),
+        "events": torch.full((4, T + 1), 2),
+        "gaps": torch.ones(4, T + 1, dtype=torch.long),
+        "times": torch.arange(4 * (T + 1)).view(4, T + 1) * 10,
+    }
     release = Release(torch.tensor([0] * 8 + [1000] * 4))
     frequency = ExactFrequency(torch.bincount(batch["items"][:, 1:].flatten(), minlength=N) + 1)
     return model, catalogue, batch, release, frequency
@@ -29,17 +34,21 @@ def test_full_softmax_leaves_items_not_yet_out_alone():
     assert (catalogue.text.grad[8:] == 0).all() and (catalogue.text.grad[:8] != 0).any()
     catalogue.text.grad = None
     sequence_loss(model, batch, catalogue, "full_softmax", frequency).backward()
-    assert (catalogue.text.grad[8:] != 0).any()   # without release times they are pushed down
+    assert (catalogue.text.grad[8:] != 0).any()  # without release times they are pushed down
 
 
 def test_uniform_draws_not_yet_out_leave_the_loss():
     model, catalogue, batch, _, frequency = setup()
     in_batch_only = sequence_loss(model, batch, catalogue, "corrected_logq", frequency)
     nothing_out = Release(torch.full((N,), 10**9))
-    mixed = sequence_loss(model, batch, catalogue, "corrected_logq", frequency, uniform_negatives=64, release=nothing_out)
+    mixed = sequence_loss(
+        model, batch, catalogue, "corrected_logq", frequency, uniform_negatives=64, release=nothing_out
+    )
     assert mixed.item() == pytest.approx(in_batch_only.item(), rel=1e-5)
     all_out = Release(torch.zeros(N, dtype=torch.long))
-    with_draws = sequence_loss(model, batch, catalogue, "corrected_logq", frequency, uniform_negatives=64, release=all_out)
+    with_draws = sequence_loss(
+        model, batch, catalogue, "corrected_logq", frequency, uniform_negatives=64, release=all_out
+    )
     assert with_draws.item() != pytest.approx(in_batch_only.item(), rel=1e-3)
 
 
@@ -51,7 +60,7 @@ def test_uniform_part_of_the_proposal_counts_only_items_out_at_the_row_time():
     p = mixed_proposal(q_pos, q_cand, from_batch, valid, torch.tensor([4, 9]))
     assert p.log_q_cond[0, 0].exp().item() == pytest.approx((0.4 + 1 / 3) / 2)
     assert p.log_q_cond[1, 0].exp().item() == pytest.approx((0.4 + 1 / 8) / 2)
-    assert p.log_q_neg[0, 1].exp().item() == pytest.approx((0.2 + 1 / 4) / 2)   # Yi et al.: unconditional, 1/N_t
+    assert p.log_q_neg[0, 1].exp().item() == pytest.approx((0.2 + 1 / 4) / 2)  # Yi et al.: unconditional, 1/N_t
 
 
 def test_release_counts_and_sequences_carry_event_times(tmp_path):
@@ -68,4 +77,4 @@ def test_items_file_release_times_are_optional_and_parsed(tmp_path):
     path.write_text('{"item_id": "a", "released": 100}\n{"item_id": "b", "released": "1970-01-01T00:02:00"}\n')
     assert read_items_jsonl(path).released.tolist() == [100, 120]
     path.write_text('{"item_id": "a", "released": 100}\n{"item_id": "b"}\n')
-    assert read_items_jsonl(path).released is None   # all or nothing
+    assert read_items_jsonl(path).released is None  # all or nothing

@@ -1,4 +1,5 @@
 """Factories for search and embedding tests. Papers from the bundled sample keep their real text."""
+
 import datetime as dt
 
 import factory
@@ -34,9 +35,13 @@ def sample_papers(*arxiv_ids: str) -> list[Paper]:
     """Real papers from the bundled sample, stored through the factory."""
     return [
         PaperFactory(
-            arxiv_id=row["arxiv_id"], title=row["title"], abstract=row["abstract"],
-            authors_text=", ".join(row["authors"]), primary_category=row["categories"][0],
-            categories=row["categories"], announced=dt.date.fromisoformat(row["announced_date"]),
+            arxiv_id=row["arxiv_id"],
+            title=row["title"],
+            abstract=row["abstract"],
+            authors_text=", ".join(row["authors"]),
+            primary_category=row["categories"][0],
+            categories=row["categories"],
+            announced=dt.date.fromisoformat(row["announced_date"]),
         )
         for row in sample_rows(*arxiv_ids)
     ]

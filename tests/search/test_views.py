@@ -120,7 +120,10 @@ def test_the_match_mode_is_a_radio_group_with_the_running_mode_checked(client):
     assert 'value="semantic" id="id_mode_2" checked' in body and 'value="hybrid" id="id_mode_0" checked' not in body
 
 
-@pytest.mark.parametrize("query", ["2601.00051", "arXiv:2601.00051v2", "https://arxiv.org/abs/2601.00051", "https://arxiv.org/pdf/2601.00051v1"])
+@pytest.mark.parametrize(
+    "query",
+    ["2601.00051", "arXiv:2601.00051v2", "https://arxiv.org/abs/2601.00051", "https://arxiv.org/pdf/2601.00051v1"],
+)
 def test_an_arxiv_id_or_url_goes_straight_to_the_paper(client, query):
     PaperFactory(arxiv_id="2601.00051")
     paper_url = reverse("paper-detail", args=["2601.00051"])
@@ -161,7 +164,9 @@ def test_visitors_are_invited_to_log_in_once_per_page(client, embedded_topical):
 
 
 def test_snippets_render_latex_and_marks_stay_out_of_math(client):
-    PaperFactory(title="Bandits in $\\mathcal{O}(\\log T)$", abstract="Regret of bandits is $\\tilde{O}(\\sqrt{T})$ for bandits.")
+    PaperFactory(
+        title="Bandits in $\\mathcal{O}(\\log T)$", abstract="Regret of bandits is $\\tilde{O}(\\sqrt{T})$ for bandits."
+    )
     body = client.get(SEARCH, {"q": "bandits", "mode": "keyword"}).content.decode()
     assert 'class="snippet math"' in body and "katex.min.js" in body
     assert "$\\tilde{O}(\\sqrt{T})$" in body and "<mark>bandits</mark>" in body

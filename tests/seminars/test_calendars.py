@@ -1,4 +1,5 @@
 """The iCalendar feeds, parsed back with icalendar: stable UIDs, SEQUENCE bumps, cancellations kept."""
+
 import datetime as dt
 
 import icalendar

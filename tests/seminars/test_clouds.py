@@ -1,4 +1,5 @@
 """Word clouds: terms from real titles, the cached image and its alt text, rebuilt only on change."""
+
 import datetime as dt
 
 import pytest
@@ -23,8 +24,14 @@ def test_the_real_sample_titles_give_the_expected_top_terms(real_rows):
 
 
 def test_a_phrase_needs_to_recur_to_stay_whole():
-    terms = title_terms(["Graph neural networks for ranking", "Graph neural networks at scale",
-                         "Scalable graph neural networks", "Neural ranking via distillation"])
+    terms = title_terms(
+        [
+            "Graph neural networks for ranking",
+            "Graph neural networks at scale",
+            "Scalable graph neural networks",
+            "Neural ranking via distillation",
+        ]
+    )
     assert terms["graph neural networks"] == 3 and terms["ranking"] == 2
     assert "neural ranking" not in terms and "via" not in terms
 
@@ -34,8 +41,14 @@ def test_the_archive_cloud_is_drawn_once_per_set_of_titles_and_redrawn_when_they
     settings.RETRIEVER_CLOUDS_DIR = tmp_path
     series = SeriesFactory(slug="recsys")
     past = timezone.now() - dt.timedelta(days=7)
-    for day, title in enumerate(["Sequential recommendation with transformers", "Sequential recommendation at scale",
-                                 "Sequential recommendation for cold items", "Debiasing implicit feedback"]):
+    for day, title in enumerate(
+        [
+            "Sequential recommendation with transformers",
+            "Sequential recommendation at scale",
+            "Sequential recommendation for cold items",
+            "Debiasing implicit feedback",
+        ]
+    ):
         TalkFactory(session=SessionFactory(series=series, start=past - dt.timedelta(weeks=day)), title=title)
     TalkFactory(session=SessionFactory(series=series), title="Not given yet")  # upcoming: not in the archive
 
@@ -55,8 +68,9 @@ def test_the_archive_cloud_is_drawn_once_per_set_of_titles_and_redrawn_when_they
 
 
 @pytest.mark.django_db
-def test_a_digest_week_has_its_own_cloud_shown_on_the_digest_page(client, settings, tmp_path,
-                                                                   django_capture_on_commit_callbacks):
+def test_a_digest_week_has_its_own_cloud_shown_on_the_digest_page(
+    client, settings, tmp_path, django_capture_on_commit_callbacks
+):
     settings.RETRIEVER_CLOUDS_DIR = tmp_path
     cache.clear()
     assert "word-cloud" not in client.get("/digest/2026-W26/").content.decode()  # none yet: queued, nothing shown
@@ -67,7 +81,10 @@ def test_a_digest_week_has_its_own_cloud_shown_on_the_digest_page(client, settin
         cloud = cloud_rebuild("week:2026-W26")  # drops the page's cached "no cloud"
     assert cloud.titles == 3 and cloud.terms[0] == ["retrieval", 3]
     html = client.get("/digest/2026-W26/").content.decode()
-    assert f'src="/seminars/clouds/{cloud.image}"' in html and 'alt="Word cloud of 3 titles; most frequent terms: retrieval' in html
+    assert (
+        f'src="/seminars/clouds/{cloud.image}"' in html
+        and 'alt="Word cloud of 3 titles; most frequent terms: retrieval' in html
+    )
     image = client.get(f"/seminars/clouds/{cloud.image}")
     assert image.status_code == 200 and image["Content-Type"] == "image/png"
     assert client.get("/seminars/clouds/..%2Fsecret.png").status_code == 404

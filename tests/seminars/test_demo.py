@@ -1,4 +1,5 @@
 """`make run`'s demo seminar, seeded from the bundled sample: an archive with its cloud, and open slots."""
+
 import pytest
 from django.core.management import call_command
 

@@ -1,4 +1,5 @@
 """Reminders and other emails: a row first, sent once whatever retries, redeliveries or repeats."""
+
 import datetime as dt
 import smtplib
 import time

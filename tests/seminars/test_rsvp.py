@@ -1,4 +1,5 @@
 """Seats and the waitlist: capacity holds, cancellations promote in order, also when they race."""
+
 import datetime as dt
 import threading
 

@@ -1,4 +1,5 @@
 """Speaker sign-up: claiming a session, the one-talk constraint under a race, approval, editing."""
+
 import datetime as dt
 import threading
 
@@ -101,8 +102,17 @@ def test_followers_get_the_announcement_and_attendees_hear_when_slides_appear():
     talk = talk_claim(session=session, speaker=speaker, paper=PaperFactory())
     assert set(Notice.objects.filter(kind="announcement").values_list("user", flat=True)) == {follower.pk}
 
-    talk_update(talk=talk, by=speaker, title=talk.title, abstract="", slides_url="https://slides.example.org/1", video_url="")
-    talk_update(talk=talk, by=speaker, title="A better title", abstract="", slides_url="https://slides.example.org/1", video_url="")
+    talk_update(
+        talk=talk, by=speaker, title=talk.title, abstract="", slides_url="https://slides.example.org/1", video_url=""
+    )
+    talk_update(
+        talk=talk,
+        by=speaker,
+        title="A better title",
+        abstract="",
+        slides_url="https://slides.example.org/1",
+        video_url="",
+    )
     assert list(Notice.objects.filter(kind="materials").values_list("user", flat=True)) == [attendee.pk]
     with pytest.raises(TalkRefused):
         talk_update(talk=talk, by=attendee, title="Mine now", abstract="", slides_url="", video_url="")

@@ -1,4 +1,5 @@
 """Sessions live on the series' wall clock and show on the reader's."""
+
 import datetime as dt
 import zoneinfo
 
@@ -19,17 +20,23 @@ def test_a_term_keeps_the_wall_clock_time_across_a_dst_change():
     sessions = term_generate(series=series, first_day=dt.date(2026, 10, 12), weeks=4)  # DST ends 25 Oct
     local = [timezone.localtime(session.start, series.zone) for session in sessions]
     assert [(day.date(), day.hour) for day in local] == [
-        (dt.date(2026, 10, 15), 18), (dt.date(2026, 10, 22), 18), (dt.date(2026, 10, 29), 18), (dt.date(2026, 11, 5), 18),
+        (dt.date(2026, 10, 15), 18),
+        (dt.date(2026, 10, 22), 18),
+        (dt.date(2026, 10, 29), 18),
+        (dt.date(2026, 11, 5), 18),
     ]
     assert [session.start.astimezone(UTC).hour for session in sessions] == [17, 17, 18, 18]
     assert len(term_generate(series=series, first_day=dt.date(2026, 10, 12), weeks=4)) == 4  # idempotent
     assert series.sessions.count() == 4
 
 
-@pytest.mark.parametrize("day, lisbon_clock, zone_abbr", [
-    (dt.date(2026, 7, 8), "16:00", "WEST"),   # summer: Lisbon is UTC+1, Moscow UTC+3
-    (dt.date(2026, 12, 9), "15:00", "WET"),   # winter: Lisbon is UTC+0, Moscow still UTC+3
-])
+@pytest.mark.parametrize(
+    "day, lisbon_clock, zone_abbr",
+    [
+        (dt.date(2026, 7, 8), "16:00", "WEST"),  # summer: Lisbon is UTC+1, Moscow UTC+3
+        (dt.date(2026, 12, 9), "15:00", "WET"),  # winter: Lisbon is UTC+0, Moscow still UTC+3
+    ],
+)
 def test_a_moscow_session_shows_in_lisbon_time_to_a_lisbon_reader(client, day, lisbon_clock, zone_abbr):
     series = SeriesFactory(time_zone="Europe/Moscow")
     start = dt.datetime.combine(day, dt.time(18, 0), tzinfo=zoneinfo.ZoneInfo("Europe/Moscow"))
@@ -52,8 +59,10 @@ def test_an_organizer_moves_a_session_on_the_series_clock_whatever_their_own_zon
     client.force_login(organizer)
     form_html = client.get(f"/seminars/sessions/{session.pk}/edit/").content.decode()
     assert 'value="2026-12-09T18:00"' in form_html
-    response = client.post(f"/seminars/sessions/{session.pk}/edit/",
-                           {"start": "2026-12-09T19:30", "minutes": 90, "place": "Room 5", "capacity": ""})
+    response = client.post(
+        f"/seminars/sessions/{session.pk}/edit/",
+        {"start": "2026-12-09T19:30", "minutes": 90, "place": "Room 5", "capacity": ""},
+    )
     assert response.status_code == 302
     session.refresh_from_db()
     assert session.start == dt.datetime(2026, 12, 9, 16, 30, tzinfo=UTC)

@@ -1,4 +1,5 @@
 """The seminar's pages: what readers, speakers and organizers see and may do, and clear 4xx for the rest."""
+
 import datetime as dt
 
 import pytest
@@ -64,11 +65,18 @@ def test_ill_present_this_from_a_paper_page_and_a_digest_card(client):
     TalkFactory(session=SessionFactory())  # taken: not offered
     reader = UserFactory()
     client.force_login(reader)
-    assert f'href="/seminars/present/{paper.arxiv_id}/?source=paper"' in client.get(f"/papers/{paper.arxiv_id}/").content.decode()
-    assert f'href="/seminars/present/{paper.arxiv_id}/?source=digest"' in client.get("/digest/2026-W26/").content.decode()
+    assert (
+        f'href="/seminars/present/{paper.arxiv_id}/?source=paper"'
+        in client.get(f"/papers/{paper.arxiv_id}/").content.decode()
+    )
+    assert (
+        f'href="/seminars/present/{paper.arxiv_id}/?source=digest"' in client.get("/digest/2026-W26/").content.decode()
+    )
     picker = client.get(f"/seminars/present/{paper.arxiv_id}/?source=digest").content.decode()
     assert picker.count('name="session"') == 1 and f'value="{free.pk}"' in picker
-    response = client.post(f"/seminars/present/{paper.arxiv_id}/", {"session": free.pk, "source": "digest", "title": "My take"})
+    response = client.post(
+        f"/seminars/present/{paper.arxiv_id}/", {"session": free.pk, "source": "digest", "title": "My take"}
+    )
     assert response.status_code == 302 and response["Location"] == f"/seminars/sessions/{free.pk}/"
     assert Talk.objects.get(session=free).title == "My take"
     assert Interaction.objects.get(kind="present").source == "digest"
@@ -126,7 +134,10 @@ def test_speakers_edit_their_own_talk_and_have_a_page(client):
     client.force_login(talk.speaker)
     bad = client.post(f"/seminars/talks/{talk.pk}/edit/", {"title": "T", "slides_url": "not a url"})
     assert bad.status_code == 400
-    client.post(f"/seminars/talks/{talk.pk}/edit/", {"title": "Nanoseconds", "abstract": "$O(n)$", "slides_url": "https://s.example.org/x", "video_url": ""})
+    client.post(
+        f"/seminars/talks/{talk.pk}/edit/",
+        {"title": "Nanoseconds", "abstract": "$O(n)$", "slides_url": "https://s.example.org/x", "video_url": ""},
+    )
     talk.refresh_from_db()
     assert (talk.title, talk.slides_url) == ("Nanoseconds", "https://s.example.org/x")
     speaker_page = client.get(f"/seminars/speakers/{talk.speaker_id}/").content.decode()
@@ -137,8 +148,11 @@ def test_speakers_edit_their_own_talk_and_have_a_page(client):
 def test_the_archive_counts_talks_per_year_in_the_series_zone(client):
     series = SeriesFactory(slug="recsys", time_zone="Europe/Moscow")
     # 31 Dec 2025 22:00 UTC is already 2026 in Moscow.
-    for start in [dt.datetime(2025, 12, 31, 22, tzinfo=dt.UTC), dt.datetime(2025, 6, 1, 15, tzinfo=dt.UTC),
-                  dt.datetime(2024, 6, 1, 15, tzinfo=dt.UTC)]:
+    for start in [
+        dt.datetime(2025, 12, 31, 22, tzinfo=dt.UTC),
+        dt.datetime(2025, 6, 1, 15, tzinfo=dt.UTC),
+        dt.datetime(2024, 6, 1, 15, tzinfo=dt.UTC),
+    ]:
         TalkFactory(session=SessionFactory(series=series, start=start))
     TalkFactory(session=SessionFactory(series=series, start=dt.datetime(2024, 7, 1, tzinfo=dt.UTC), status="cancelled"))
     html = client.get("/seminars/recsys/archive/").content.decode()

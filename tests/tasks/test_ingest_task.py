@@ -1,4 +1,5 @@
 """The ingestion task through a real worker and the real Redis broker."""
+
 import pytest
 
 from apps.papers.models import IngestRun, Paper

@@ -23,18 +23,26 @@ def backfill(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_profile_feed_generation'),
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("accounts", "0002_profile_feed_generation"),
+        ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AccountEmail',
+            name="AccountEmail",
             fields=[
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='account_email', serialize=False, to=settings.AUTH_USER_MODEL)),
-                ('normalized', models.CharField(max_length=1024, unique=True)),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="account_email",
+                        serialize=False,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                ("normalized", models.CharField(max_length=1024, unique=True)),
             ],
         ),
         migrations.RunPython(backfill, migrations.RunPython.noop),

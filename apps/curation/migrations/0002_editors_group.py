@@ -2,6 +2,7 @@
 
 The demo setup of earlier versions made an "Editors" group; it is renamed, keeping its members.
 """
+
 from django.db import migrations
 
 EDITORS_GROUP = "editors"

@@ -1,4 +1,5 @@
 """What the operations page shows: ingestion runs, embedding coverage, model versions, jobs."""
+
 from dataclasses import dataclass
 
 from celery.result import AsyncResult
@@ -131,7 +132,9 @@ def _progress(job: Job) -> str:
         if version is None:
             return "waiting for the worker"
         metric = version.metrics.get(PRIMARY_METRIC)
-        return f"model #{version.pk}: {version.get_status_display()}" + (f", {PRIMARY_METRIC} {metric:.4f}" if metric is not None else "")
+        return f"model #{version.pk}: {version.get_status_display()}" + (
+            f", {PRIMARY_METRIC} {metric:.4f}" if metric is not None else ""
+        )
     if job.kind == Job.Kind.SERVE:
         version = ModelVersion.objects.filter(pk=job.params.get("version_id")).first()
         return f"model #{version.pk}: {version.get_status_display()}" if version else "unknown version"

@@ -1,4 +1,5 @@
 """The review queue: a week's papers with what the rule, the readers and the model say about them."""
+
 from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
@@ -40,7 +41,9 @@ def week_papers(week: Week) -> QuerySet[Paper]:
     return Paper.objects.visible().filter(announced__range=(week.monday, week.sunday))
 
 
-def review_queue(*, week: Week, category: str = "", status: str = "", q: str = "", sort: str = "newest") -> list[QueueRow]:
+def review_queue(
+    *, week: Week, category: str = "", status: str = "", q: str = "", sort: str = "newest"
+) -> list[QueueRow]:
     """The week's papers, filtered and sorted. One query for the papers with their counts and verdicts,
     one for the picks, one for the model's scores."""
     verdicts = Decision.objects.filter(week=week.monday)
@@ -51,7 +54,9 @@ def review_queue(*, week: Week, category: str = "", status: str = "", q: str = "
     if category:
         papers = papers.filter(categories__contains=[category])
     if q:
-        papers = papers.filter(Q(title__icontains=q) | Q(abstract__icontains=q) | Q(arxiv_id=q) | Q(authors_text__icontains=q))
+        papers = papers.filter(
+            Q(title__icontains=q) | Q(abstract__icontains=q) | Q(arxiv_id=q) | Q(authors_text__icontains=q)
+        )
     if status == UNDECIDED:
         papers = papers.exclude(id__in=verdicts.values("paper_id"))
     elif status in Decision.Verdict.values:
@@ -64,9 +69,13 @@ def review_queue(*, week: Week, category: str = "", status: str = "", q: str = "
     rule = current_rule()
     rows = [
         QueueRow(
-            paper=paper, verdict=decided.get(paper.id, UNDECIDED),
+            paper=paper,
+            verdict=decided.get(paper.id, UNDECIDED),
             rule=relevance_reason(title=paper.title, abstract=paper.abstract, categories=paper.categories, rule=rule),
-            likes=paper.likes, saves=paper.saves, score=scores.get(paper.id), picked=paper.id in picked,
+            likes=paper.likes,
+            saves=paper.saves,
+            score=scores.get(paper.id),
+            picked=paper.id in picked,
         )
         for paper in papers
     ]
@@ -107,4 +116,3 @@ def week_summary(week: Week) -> WeekSummary:
         rejected=counts["rejected"],
         picks=list(Pin.objects.filter(week=week.monday).select_related("paper").order_by("order", "id")),
     )
-

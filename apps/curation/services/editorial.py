@@ -1,4 +1,5 @@
 """The editors' actions on a week: each is the digests' write plus its audit row, in one transaction."""
+
 from django.db import transaction
 
 from apps.curation.services.audit import audit_record
@@ -28,7 +29,9 @@ def papers_decide(*, week: Week, paper_ids: list[int], verdict: str | None, by) 
     if changes:
         arxiv_ids = dict(Paper.objects.filter(pk__in=changes).values_list("pk", "arxiv_id"))
         audit_record(
-            actor=by, action=f"decide:{verdict or 'undecided'}", week=week,
+            actor=by,
+            action=f"decide:{verdict or 'undecided'}",
+            week=week,
             target=", ".join(sorted(arxiv_ids.values())),
             before={arxiv_ids[pid]: old for pid, (old, _) in changes.items()},
             after={arxiv_ids[pid]: new for pid, (_, new) in changes.items()},
@@ -47,7 +50,14 @@ def pick_add(*, week: Week, paper: Paper, note: str, by) -> Pin:
 def pick_edit(*, pin: Pin, note: str, by) -> Pin:
     before = _pick_state(pin)
     pin = digests.pin_update(pin=pin, note=note, by=by)
-    audit_record(actor=by, action="pick:edit", week=Week(pin.week), target=pin.paper.arxiv_id, before=before, after=_pick_state(pin))
+    audit_record(
+        actor=by,
+        action="pick:edit",
+        week=Week(pin.week),
+        target=pin.paper.arxiv_id,
+        before=before,
+        after=_pick_state(pin),
+    )
     return pin
 
 
@@ -68,8 +78,14 @@ def pick_move(*, pin: Pin, offset: int, by) -> list[Pin]:
     target = min(max(index + offset, 0), len(order) - 1)
     order.insert(target, order.pop(index))
     pins = digests.pins_reorder(week=week, pin_ids=[p.pk for p in order], by=by)
-    audit_record(actor=by, action="pick:reorder", week=week, target=pin.paper.arxiv_id, before=before,
-                 after=[p.paper.arxiv_id for p in order])
+    audit_record(
+        actor=by,
+        action="pick:reorder",
+        week=week,
+        target=pin.paper.arxiv_id,
+        before=before,
+        after=[p.paper.arxiv_id for p in order],
+    )
     return pins
 
 

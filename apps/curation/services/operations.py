@@ -3,6 +3,7 @@
 The task id is chosen here, so the page can follow the task from the first poll; the task is sent only
 on commit, so it never runs for a job the database does not have.
 """
+
 import uuid
 
 from django.db import transaction
@@ -45,8 +46,11 @@ def ingest_now(*, by) -> Job:
 def backfill(*, since, until, by) -> Job:
     """Ingest what arXiv updated in [since, until] (aware datetimes), whatever was fetched before."""
     return job_start(
-        kind=Job.Kind.BACKFILL, by=by, target=f"{since:%Y-%m-%d} – {until:%Y-%m-%d}",
-        since=since.isoformat(), until=until.isoformat(),
+        kind=Job.Kind.BACKFILL,
+        by=by,
+        target=f"{since:%Y-%m-%d} – {until:%Y-%m-%d}",
+        since=since.isoformat(),
+        until=until.isoformat(),
     )
 
 

@@ -1,4 +1,5 @@
 """Operations: ingestion runs, embedding coverage, model versions, and the long jobs started here."""
+
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render

@@ -3,6 +3,7 @@
 Every action answers an htmx request with the refreshed workspace (filters kept) and a plain POST with
 a redirect back to the page and a message, or the page with the form's errors.
 """
+
 import datetime as dt
 from urllib.parse import urlencode
 
@@ -96,9 +97,13 @@ def decide(request, label: str):
     form = DecideForm(request.POST)
     if not form.is_valid():
         return _done(request, week, " ".join(e for errors in form.errors.values() for e in errors), messages.ERROR)
-    changed = editorial.papers_decide(week=week, paper_ids=[p.pk for p in form.cleaned_data["paper"]], verdict=form.chosen_verdict, by=request.user)
+    changed = editorial.papers_decide(
+        week=week, paper_ids=[p.pk for p in form.cleaned_data["paper"]], verdict=form.chosen_verdict, by=request.user
+    )
     label_text = {"accept": "accepted", "reject": "rejected", None: "undecided"}[form.chosen_verdict]
-    return _done(request, week, f"{changed} paper{'s'[:changed != 1]} marked {label_text}." if changed else "Nothing changed.")
+    return _done(
+        request, week, f"{changed} paper{'s'[: changed != 1]} marked {label_text}." if changed else "Nothing changed."
+    )
 
 
 @require_POST
@@ -108,7 +113,9 @@ def pick_add(request, label: str):
     form = PickForm(request.POST)
     if form.is_valid():
         try:
-            editorial.pick_add(week=week, paper=form.cleaned_data["arxiv_id"], note=form.cleaned_data["note"], by=request.user)
+            editorial.pick_add(
+                week=week, paper=form.cleaned_data["arxiv_id"], note=form.cleaned_data["note"], by=request.user
+            )
         except ValidationError as error:
             for field, errors in error.message_dict.items():
                 form.add_error("arxiv_id" if field == "paper" else field if field in form.fields else None, errors)
@@ -161,7 +168,9 @@ def pick_move(request, pk: int):
         editorial.pick_move(pin=pin, offset=form.cleaned_data["direction"], by=request.user)
     except (DigestStateError, ValidationError) as error:
         return _done(request, Week(pin.week), " ".join(getattr(error, "messages", [str(error)])), messages.ERROR)
-    return _done(request, Week(pin.week), f"Moved {pin.paper.arxiv_id} {'up' if form.cleaned_data['direction'] < 0 else 'down'}.")
+    return _done(
+        request, Week(pin.week), f"Moved {pin.paper.arxiv_id} {'up' if form.cleaned_data['direction'] < 0 else 'down'}."
+    )
 
 
 PUBLISHED = "{week} is published: readers see its picks from now on."

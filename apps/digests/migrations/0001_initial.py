@@ -6,29 +6,36 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('papers', '0002_daily_ingest_schedule'),
+        ("papers", "0002_daily_ingest_schedule"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Pin',
+            name="Pin",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('week', models.DateField(db_index=True, help_text='The Monday of the ISO week the pick belongs to.')),
-                ('note', models.TextField(blank=True, max_length=2000)),
-                ('order', models.PositiveSmallIntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
-                ('paper', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='papers.paper')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("week", models.DateField(db_index=True, help_text="The Monday of the ISO week the pick belongs to.")),
+                ("note", models.TextField(blank=True, max_length=2000)),
+                ("order", models.PositiveSmallIntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "paper",
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="+", to="papers.paper"),
+                ),
             ],
             options={
-                'ordering': ['week', 'order', 'id'],
-                'constraints': [models.UniqueConstraint(fields=('week', 'paper'), name='pin_once_a_week')],
+                "ordering": ["week", "order", "id"],
+                "constraints": [models.UniqueConstraint(fields=("week", "paper"), name="pin_once_a_week")],
             },
         ),
     ]

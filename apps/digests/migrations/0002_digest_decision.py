@@ -7,52 +7,114 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('digests', '0001_initial'),
-        ('papers', '0002_daily_ingest_schedule'),
+        ("digests", "0001_initial"),
+        ("papers", "0002_daily_ingest_schedule"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='pin',
-            name='note',
-            field=models.TextField(blank=True, help_text='Markdown; rendered sanitized.', max_length=2000),
+            model_name="pin",
+            name="note",
+            field=models.TextField(blank=True, help_text="Markdown; rendered sanitized.", max_length=2000),
         ),
         migrations.CreateModel(
-            name='Decision',
+            name="Decision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('week', models.DateField(help_text='The Monday of the ISO week.')),
-                ('verdict', models.CharField(choices=[('accept', 'accepted'), ('reject', 'rejected')], max_length=16)),
-                ('decided_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('paper', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='editor_decisions', to='papers.paper')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("week", models.DateField(help_text="The Monday of the ISO week.")),
+                ("verdict", models.CharField(choices=[("accept", "accepted"), ("reject", "rejected")], max_length=16)),
+                ("decided_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "paper",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="editor_decisions", to="papers.paper"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-week', '-decided_at'],
-                'indexes': [models.Index(fields=['week', 'verdict'], name='decision_week_verdict')],
-                'constraints': [models.UniqueConstraint(fields=('week', 'paper'), name='decision_once_a_week'), models.CheckConstraint(condition=models.Q(('week__iso_week_day', 1)), name='decision_week_is_a_monday')],
+                "ordering": ["-week", "-decided_at"],
+                "indexes": [models.Index(fields=["week", "verdict"], name="decision_week_verdict")],
+                "constraints": [
+                    models.UniqueConstraint(fields=("week", "paper"), name="decision_once_a_week"),
+                    models.CheckConstraint(
+                        condition=models.Q(("week__iso_week_day", 1)), name="decision_week_is_a_monday"
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Digest',
+            name="Digest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('week', models.DateField(help_text='The Monday of the ISO week.', unique=True)),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('published', 'Published')], db_index=True, default='draft', max_length=16)),
-                ('picks', models.JSONField(blank=True, default=list, help_text='Frozen at publish: [{"paper": id, "note": markdown}, ...] in order.')),
-                ('revision', models.PositiveIntegerField(default=0, help_text='Bumped whenever picks, decisions or publishing change what readers see.')),
-                ('published_at', models.DateTimeField(blank=True, null=True)),
-                ('newsletters_started_at', models.DateTimeField(blank=True, help_text='Set by the newsletters when sending starts; unpublishing is refused after.', null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('published_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("week", models.DateField(help_text="The Monday of the ISO week.", unique=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "Draft"), ("published", "Published")],
+                        db_index=True,
+                        default="draft",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "picks",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text='Frozen at publish: [{"paper": id, "note": markdown}, ...] in order.',
+                    ),
+                ),
+                (
+                    "revision",
+                    models.PositiveIntegerField(
+                        default=0, help_text="Bumped whenever picks, decisions or publishing change what readers see."
+                    ),
+                ),
+                ("published_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "newsletters_started_at",
+                    models.DateTimeField(
+                        blank=True,
+                        help_text="Set by the newsletters when sending starts; unpublishing is refused after.",
+                        null=True,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "published_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-week'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('week__iso_week_day', 1)), name='digest_week_is_a_monday'), models.CheckConstraint(condition=models.Q(('status', 'draft'), ('published_at__isnull', False), _connector='OR'), name='digest_published_has_a_time')],
+                "ordering": ["-week"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("week__iso_week_day", 1)), name="digest_week_is_a_monday"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("status", "draft"), ("published_at__isnull", False), _connector="OR"),
+                        name="digest_published_has_a_time",
+                    ),
+                ],
             },
         ),
     ]

@@ -1,4 +1,5 @@
 """Editors' verdicts on papers for a week: accept, reject, or back to undecided. Reversible, kept as data."""
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -12,7 +13,9 @@ UNKNOWN_PAPERS = "Unknown papers: {ids}."
 
 
 @transaction.atomic
-def decisions_set(*, week: Week, paper_ids: list[int], verdict: str | None, by) -> dict[int, tuple[str | None, str | None]]:
+def decisions_set(
+    *, week: Week, paper_ids: list[int], verdict: str | None, by
+) -> dict[int, tuple[str | None, str | None]]:
     """Give each paper `verdict` for `week` (None: undecided again). Returns {paper id: (before, after)}
     for the papers whose verdict changed; unchanged ones cost nothing and send nothing.
 
@@ -25,7 +28,9 @@ def decisions_set(*, week: Week, paper_ids: list[int], verdict: str | None, by) 
     if missing:
         raise ValidationError(UNKNOWN_PAPERS.format(ids=", ".join(map(str, sorted(missing)))))
     current = dict(
-        Decision.objects.select_for_update().filter(week=week.monday, paper_id__in=paper_ids).values_list("paper_id", "verdict")
+        Decision.objects.select_for_update()
+        .filter(week=week.monday, paper_id__in=paper_ids)
+        .values_list("paper_id", "verdict")
     )
     changes = {pid: (current.get(pid), verdict) for pid in paper_ids if current.get(pid) != verdict}
     if not changes:
@@ -35,7 +40,10 @@ def decisions_set(*, week: Week, paper_ids: list[int], verdict: str | None, by) 
     else:
         now = timezone.now()
         Decision.objects.bulk_create(
-            [Decision(week=week.monday, paper_id=pid, verdict=verdict, decided_by=by, decided_at=now) for pid in changes],
+            [
+                Decision(week=week.monday, paper_id=pid, verdict=verdict, decided_by=by, decided_at=now)
+                for pid in changes
+            ],
             update_conflicts=True,
             unique_fields=["week", "paper"],
             update_fields=["verdict", "decided_by", "decided_at"],

@@ -3,6 +3,7 @@
 A published week's picks are frozen: these refuse with DigestStateError until it is unpublished. The
 week's Digest row is locked first, so a pick never slips in beside a publish that is freezing the list.
 """
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max

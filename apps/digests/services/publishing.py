@@ -3,6 +3,7 @@
 The Digest row is locked (SELECT ... FOR UPDATE) for the whole check-and-write, so a second publish
 waits for the first to commit, then sees it published and is refused: `digest_published` is sent once.
 """
+
 from django.db import transaction
 from django.utils import timezone
 

@@ -1,4 +1,5 @@
 """A week's Digest row and its revision: the one place that says "what readers see of this week changed"."""
+
 from django.db import transaction
 from django.db.models import F
 

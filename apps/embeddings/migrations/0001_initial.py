@@ -7,43 +7,68 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('papers', '0002_daily_ingest_schedule'),
+        ("papers", "0002_daily_ingest_schedule"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='EmbeddingModel',
+            name="EmbeddingModel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True)),
-                ('path', models.TextField(blank=True)),
-                ('dimensions', models.PositiveSmallIntegerField(default=384)),
-                ('status', models.CharField(choices=[('building', 'Building'), ('active', 'Active'), ('retired', 'Retired')], default='building', max_length=16)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('activated_at', models.DateTimeField(blank=True, null=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=200, unique=True)),
+                ("path", models.TextField(blank=True)),
+                ("dimensions", models.PositiveSmallIntegerField(default=384)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("building", "Building"), ("active", "Active"), ("retired", "Retired")],
+                        default="building",
+                        max_length=16,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("activated_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['-created_at'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('status', 'active')), fields=('status',), name='one_active_embedding_model')],
+                "ordering": ["-created_at"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("status", "active")), fields=("status",), name="one_active_embedding_model"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='PaperEmbedding',
+            name="PaperEmbedding",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('model_name', models.CharField(max_length=200)),
-                ('paper_version', models.PositiveSmallIntegerField()),
-                ('vector', pgvector.django.vector.VectorField(dimensions=384)),
-                ('created_at', models.DateTimeField(auto_now=True)),
-                ('paper', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='embeddings', to='papers.paper')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("model_name", models.CharField(max_length=200)),
+                ("paper_version", models.PositiveSmallIntegerField()),
+                ("vector", pgvector.django.vector.VectorField(dimensions=384)),
+                ("created_at", models.DateTimeField(auto_now=True)),
+                (
+                    "paper",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="embeddings", to="papers.paper"
+                    ),
+                ),
             ],
             options={
-                'indexes': [pgvector.django.indexes.HnswIndex(ef_construction=64, fields=['vector'], m=16, name='paperembedding_hnsw_cosine', opclasses=['vector_cosine_ops'])],
-                'constraints': [models.UniqueConstraint(fields=('paper', 'model_name'), name='paperembedding_unique_paper_model')],
+                "indexes": [
+                    pgvector.django.indexes.HnswIndex(
+                        ef_construction=64,
+                        fields=["vector"],
+                        m=16,
+                        name="paperembedding_hnsw_cosine",
+                        opclasses=["vector_cosine_ops"],
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(fields=("paper", "model_name"), name="paperembedding_unique_paper_model")
+                ],
             },
         ),
     ]

@@ -1,4 +1,5 @@
 """The newsletters' safety net, as a django-celery-beat entry editors can change in the admin."""
+
 import json
 
 from django.db import migrations

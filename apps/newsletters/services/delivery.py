@@ -5,6 +5,7 @@ lock (select_for_update) from the status check until "sent" is committed, so a d
 and then finds it sent, and a worker killed mid-send rolls back to a sendable row for the redelivered
 task. (The one gap no SMTP client can close: the server accepts and the worker dies before committing.)
 """
+
 import enum
 import functools
 import logging
@@ -87,7 +88,9 @@ def is_transient(error: BaseException) -> bool:
 
 def describe(error: BaseException) -> str:
     if isinstance(error, smtplib.SMTPRecipientsRefused):
-        return "; ".join(f"{addr}: {code} {reply.decode(errors='replace')}" for addr, (code, reply) in error.recipients.items())
+        return "; ".join(
+            f"{addr}: {code} {reply.decode(errors='replace')}" for addr, (code, reply) in error.recipients.items()
+        )
     if isinstance(error, smtplib.SMTPResponseException):
         message = error.smtp_error.decode(errors="replace") if isinstance(error.smtp_error, bytes) else error.smtp_error
         return f"SMTP {error.smtp_code}: {message}"
@@ -98,8 +101,10 @@ def delivery_send(*, delivery_id: int, connection, edition: Callable[[Week], Edi
     """Sends one row if it is still sendable; returns the outcome and, on failure, the reason."""
     with transaction.atomic():
         delivery = (
-            NewsletterDelivery.objects.select_for_update(of=("self",)).select_related("user", "user__profile")
-            .filter(pk=delivery_id).first()
+            NewsletterDelivery.objects.select_for_update(of=("self",))
+            .select_related("user", "user__profile")
+            .filter(pk=delivery_id)
+            .first()
         )
         if delivery is None or delivery.status not in NewsletterDelivery.SENDABLE:
             return Outcome.SKIPPED, ""

@@ -1,4 +1,5 @@
 """Who gets the weekly email: the switch in the reader's settings (on by default)."""
+
 from django.contrib.auth import get_user_model
 
 from apps.accounts.models import EmailFrequency
@@ -8,13 +9,17 @@ from apps.accounts.services import profile_get_or_create
 def subscribers():
     """Active readers with an address whose switch is on; readers without a profile yet get the default (on)."""
     return (
-        get_user_model().objects.filter(is_active=True).exclude(email="")
+        get_user_model()
+        .objects.filter(is_active=True)
+        .exclude(email="")
         .exclude(profile__email_frequency=EmailFrequency.OFF)
     )
 
 
 def unsubscribed():
-    return get_user_model().objects.filter(is_active=True, profile__email_frequency=EmailFrequency.OFF).exclude(email="")
+    return (
+        get_user_model().objects.filter(is_active=True, profile__email_frequency=EmailFrequency.OFF).exclude(email="")
+    )
 
 
 def is_subscribed(user) -> bool:

@@ -9,119 +9,169 @@ from pgvector.django import VectorExtension
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         VectorExtension(),
         migrations.CreateModel(
-            name='Author',
+            name="Author",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=300, unique=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=300, unique=True)),
             ],
         ),
         migrations.CreateModel(
-            name='IngestRun',
+            name="IngestRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.CharField(choices=[('arxiv_api', 'arXiv API'), ('snapshot', 'JSONL snapshot')], max_length=16)),
-                ('status', models.CharField(choices=[('running', 'Running'), ('succeeded', 'Succeeded'), ('failed', 'Failed')], db_index=True, default='running', max_length=16)),
-                ('query', models.TextField(blank=True)),
-                ('window_start', models.DateTimeField(blank=True, null=True)),
-                ('window_end', models.DateTimeField(blank=True, null=True)),
-                ('pages_fetched', models.PositiveIntegerField(default=0)),
-                ('seen', models.PositiveIntegerField(default=0, help_text='Entries received, before the relevance rule.')),
-                ('created', models.PositiveIntegerField(default=0)),
-                ('updated', models.PositiveIntegerField(default=0)),
-                ('skipped', models.PositiveIntegerField(default=0, help_text='Unchanged, older or off-topic entries.')),
-                ('errors', models.PositiveIntegerField(default=0)),
-                ('error_message', models.TextField(blank=True)),
-                ('started_at', models.DateTimeField(auto_now_add=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('fetch_seconds', models.FloatField(default=0)),
-                ('store_seconds', models.FloatField(default=0)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[("arxiv_api", "arXiv API"), ("snapshot", "JSONL snapshot")], max_length=16
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("running", "Running"), ("succeeded", "Succeeded"), ("failed", "Failed")],
+                        db_index=True,
+                        default="running",
+                        max_length=16,
+                    ),
+                ),
+                ("query", models.TextField(blank=True)),
+                ("window_start", models.DateTimeField(blank=True, null=True)),
+                ("window_end", models.DateTimeField(blank=True, null=True)),
+                ("pages_fetched", models.PositiveIntegerField(default=0)),
+                (
+                    "seen",
+                    models.PositiveIntegerField(default=0, help_text="Entries received, before the relevance rule."),
+                ),
+                ("created", models.PositiveIntegerField(default=0)),
+                ("updated", models.PositiveIntegerField(default=0)),
+                ("skipped", models.PositiveIntegerField(default=0, help_text="Unchanged, older or off-topic entries.")),
+                ("errors", models.PositiveIntegerField(default=0)),
+                ("error_message", models.TextField(blank=True)),
+                ("started_at", models.DateTimeField(auto_now_add=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("fetch_seconds", models.FloatField(default=0)),
+                ("store_seconds", models.FloatField(default=0)),
             ],
             options={
-                'ordering': ['-started_at'],
-                'get_latest_by': 'started_at',
+                "ordering": ["-started_at"],
+                "get_latest_by": "started_at",
             },
         ),
         migrations.CreateModel(
-            name='Authorship',
+            name="Authorship",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField()),
-                ('author', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='papers.author')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("position", models.PositiveSmallIntegerField()),
+                ("author", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="papers.author")),
             ],
             options={
-                'ordering': ['position'],
+                "ordering": ["position"],
             },
         ),
         migrations.CreateModel(
-            name='Paper',
+            name="Paper",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('arxiv_id', models.CharField(help_text='Without version.', max_length=32, unique=True, verbose_name='arXiv id')),
-                ('version', models.PositiveSmallIntegerField(default=1)),
-                ('title', models.TextField()),
-                ('abstract', models.TextField()),
-                ('authors_text', models.TextField(blank=True)),
-                ('primary_category', models.CharField(db_index=True, max_length=32)),
-                ('categories', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=32), default=list, size=None)),
-                ('published', models.DateTimeField(help_text="First version's submission time.")),
-                ('updated', models.DateTimeField(help_text="Current version's submission time.")),
-                ('announced', models.DateField(db_index=True, help_text='When arXiv announced it (approximate for API records).')),
-                ('comment', models.TextField(blank=True)),
-                ('journal_ref', models.TextField(blank=True)),
-                ('doi', models.CharField(blank=True, max_length=200, verbose_name='DOI')),
-                ('withdrawn', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('modified_at', models.DateTimeField(auto_now=True)),
-                ('search_vector', models.GeneratedField(db_persist=True, expression=django.contrib.postgres.search.CombinedSearchVector(django.contrib.postgres.search.CombinedSearchVector(django.contrib.postgres.search.SearchVector('title', config='english', weight='A'), '||', django.contrib.postgres.search.SearchVector('abstract', config='english', weight='B'), django.contrib.postgres.search.SearchConfig('english')), '||', django.contrib.postgres.search.SearchVector('authors_text', config='simple', weight='C'), django.contrib.postgres.search.SearchConfig('english')), output_field=django.contrib.postgres.search.SearchVectorField())),
-                ('authors', models.ManyToManyField(related_name='papers', through='papers.Authorship', to='papers.author')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "arxiv_id",
+                    models.CharField(help_text="Without version.", max_length=32, unique=True, verbose_name="arXiv id"),
+                ),
+                ("version", models.PositiveSmallIntegerField(default=1)),
+                ("title", models.TextField()),
+                ("abstract", models.TextField()),
+                ("authors_text", models.TextField(blank=True)),
+                ("primary_category", models.CharField(db_index=True, max_length=32)),
+                (
+                    "categories",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=32), default=list, size=None
+                    ),
+                ),
+                ("published", models.DateTimeField(help_text="First version's submission time.")),
+                ("updated", models.DateTimeField(help_text="Current version's submission time.")),
+                (
+                    "announced",
+                    models.DateField(db_index=True, help_text="When arXiv announced it (approximate for API records)."),
+                ),
+                ("comment", models.TextField(blank=True)),
+                ("journal_ref", models.TextField(blank=True)),
+                ("doi", models.CharField(blank=True, max_length=200, verbose_name="DOI")),
+                ("withdrawn", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("modified_at", models.DateTimeField(auto_now=True)),
+                (
+                    "search_vector",
+                    models.GeneratedField(
+                        db_persist=True,
+                        expression=django.contrib.postgres.search.CombinedSearchVector(
+                            django.contrib.postgres.search.CombinedSearchVector(
+                                django.contrib.postgres.search.SearchVector("title", config="english", weight="A"),
+                                "||",
+                                django.contrib.postgres.search.SearchVector("abstract", config="english", weight="B"),
+                                django.contrib.postgres.search.SearchConfig("english"),
+                            ),
+                            "||",
+                            django.contrib.postgres.search.SearchVector("authors_text", config="simple", weight="C"),
+                            django.contrib.postgres.search.SearchConfig("english"),
+                        ),
+                        output_field=django.contrib.postgres.search.SearchVectorField(),
+                    ),
+                ),
+                (
+                    "authors",
+                    models.ManyToManyField(related_name="papers", through="papers.Authorship", to="papers.author"),
+                ),
             ],
             options={
-                'ordering': ['-announced', '-arxiv_id'],
+                "ordering": ["-announced", "-arxiv_id"],
             },
         ),
         migrations.AddField(
-            model_name='authorship',
-            name='paper',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='papers.paper'),
+            model_name="authorship",
+            name="paper",
+            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="papers.paper"),
         ),
         migrations.CreateModel(
-            name='PaperVersion',
+            name="PaperVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveSmallIntegerField()),
-                ('title', models.TextField()),
-                ('abstract', models.TextField()),
-                ('updated', models.DateTimeField()),
-                ('seen_at', models.DateTimeField(auto_now_add=True)),
-                ('paper', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='versions', to='papers.paper')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("version", models.PositiveSmallIntegerField()),
+                ("title", models.TextField()),
+                ("abstract", models.TextField()),
+                ("updated", models.DateTimeField()),
+                ("seen_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "paper",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="versions", to="papers.paper"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['paper', 'version'],
+                "ordering": ["paper", "version"],
             },
         ),
         migrations.AddIndex(
-            model_name='paper',
-            index=django.contrib.postgres.indexes.GinIndex(fields=['search_vector'], name='paper_search_gin'),
+            model_name="paper",
+            index=django.contrib.postgres.indexes.GinIndex(fields=["search_vector"], name="paper_search_gin"),
         ),
         migrations.AddIndex(
-            model_name='paper',
-            index=django.contrib.postgres.indexes.GinIndex(fields=['categories'], name='paper_categories_gin'),
+            model_name="paper",
+            index=django.contrib.postgres.indexes.GinIndex(fields=["categories"], name="paper_categories_gin"),
         ),
         migrations.AddConstraint(
-            model_name='authorship',
-            constraint=models.UniqueConstraint(fields=('paper', 'position'), name='authorship_unique_position'),
+            model_name="authorship",
+            constraint=models.UniqueConstraint(fields=("paper", "position"), name="authorship_unique_position"),
         ),
         migrations.AddConstraint(
-            model_name='paperversion',
-            constraint=models.UniqueConstraint(fields=('paper', 'version'), name='paperversion_unique'),
+            model_name="paperversion",
+            constraint=models.UniqueConstraint(fields=("paper", "version"), name="paperversion_unique"),
         ),
     ]

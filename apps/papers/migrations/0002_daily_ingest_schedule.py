@@ -1,4 +1,5 @@
 """The daily arXiv ingestion, as a django-celery-beat entry editors can change in the admin."""
+
 import json
 
 from django.db import migrations
@@ -14,9 +15,7 @@ def add_schedule(apps, schema_editor):
     crontab, _ = CrontabSchedule.objects.get_or_create(
         minute="30", hour="2", day_of_week="*", day_of_month="*", month_of_year="*", timezone="UTC"
     )
-    PeriodicTask.objects.get_or_create(
-        name=NAME, defaults={"task": TASK, "crontab": crontab, "kwargs": json.dumps({})}
-    )
+    PeriodicTask.objects.get_or_create(name=NAME, defaults={"task": TASK, "crontab": crontab, "kwargs": json.dumps({})})
 
 
 def remove_schedule(apps, schema_editor):

@@ -4,30 +4,43 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('papers', '0002_daily_ingest_schedule'),
+        ("papers", "0002_daily_ingest_schedule"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='ingestrun',
-            name='rejected',
-            field=models.JSONField(blank=True, default=list, help_text="The rejected records, [{'id': arXiv id or 'line N', 'reason': ...}], the first 1000."),
+            model_name="ingestrun",
+            name="rejected",
+            field=models.JSONField(
+                blank=True,
+                default=list,
+                help_text="The rejected records, [{'id': arXiv id or 'line N', 'reason': ...}], the first 1000.",
+            ),
         ),
         migrations.AlterField(
-            model_name='ingestrun',
-            name='error_message',
-            field=models.TextField(blank=True, help_text='Why the run failed, or which records it rejected.'),
+            model_name="ingestrun",
+            name="error_message",
+            field=models.TextField(blank=True, help_text="Why the run failed, or which records it rejected."),
         ),
         migrations.AlterField(
-            model_name='ingestrun',
-            name='errors',
-            field=models.PositiveIntegerField(default=0, help_text='Records rejected as invalid (see rejected).'),
+            model_name="ingestrun",
+            name="errors",
+            field=models.PositiveIntegerField(default=0, help_text="Records rejected as invalid (see rejected)."),
         ),
         migrations.AlterField(
-            model_name='ingestrun',
-            name='status',
-            field=models.CharField(choices=[('running', 'Running'), ('succeeded', 'Succeeded'), ('partial', 'partial (some records rejected)'), ('failed', 'Failed')], db_index=True, default='running', max_length=16),
+            model_name="ingestrun",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("running", "Running"),
+                    ("succeeded", "Succeeded"),
+                    ("partial", "partial (some records rejected)"),
+                    ("failed", "Failed"),
+                ],
+                db_index=True,
+                default="running",
+                max_length=16,
+            ),
         ),
     ]

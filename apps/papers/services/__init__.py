@@ -4,5 +4,11 @@ from apps.papers.services.snapshot import import_snapshot
 from apps.papers.services.upsert import UpsertCounts, upsert_records
 
 __all__ = [
-    "IngestAlreadyRunning", "PaperUnavailable", "UpsertCounts", "import_snapshot", "ingest_arxiv", "paper_by_arxiv_id", "upsert_records",
+    "IngestAlreadyRunning",
+    "PaperUnavailable",
+    "UpsertCounts",
+    "import_snapshot",
+    "ingest_arxiv",
+    "paper_by_arxiv_id",
+    "upsert_records",
 ]

@@ -1,4 +1,5 @@
 """One paper by arXiv id, from the catalogue or, when it is not there yet, fetched from arXiv on demand."""
+
 from django.conf import settings
 
 from apps.papers.arxiv_client import ArxivClient, FeedError
@@ -20,8 +21,12 @@ def paper_by_arxiv_id(raw_id: str) -> Paper:
     paper = Paper.objects.filter(arxiv_id=arxiv_id).first()
     if paper is not None:
         return paper
-    client = ArxivClient(api_url=settings.ARXIV_API_URL, page_size=1, delay_seconds=settings.ARXIV_DELAY_SECONDS,
-                         num_retries=settings.ARXIV_NUM_RETRIES)
+    client = ArxivClient(
+        api_url=settings.ARXIV_API_URL,
+        page_size=1,
+        delay_seconds=settings.ARXIV_DELAY_SECONDS,
+        num_retries=settings.ARXIV_NUM_RETRIES,
+    )
     import arxiv
 
     try:

@@ -1,4 +1,5 @@
 """Incremental arXiv ingestion: one IngestRun per call, stored page by page, single-flight."""
+
 import datetime as dt
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -89,9 +90,7 @@ def ingest_arxiv(
             num_retries=settings.ARXIV_NUM_RETRIES,
         )
         query = build_query(categories=current_rule().categories, since=since, until=until)
-        with recorded_run(
-            source=IngestRun.Source.ARXIV_API, query=query, window_start=since, window_end=until
-        ) as run:
+        with recorded_run(source=IngestRun.Source.ARXIV_API, query=query, window_start=since, window_end=until) as run:
             last_updated = None
             try:
                 for page in _timed_batches(client.search(query, max_results=max_results), client.page_size, run):

@@ -4,6 +4,7 @@ While a run works, its process holds a two-key advisory lock (INGEST_RUN_ALIVE_L
 goes with the process's database connection, so a run still marked running whose lock is free was left
 by a process that died (killed, out of memory, machine restarted): the next run marks it failed.
 """
+
 from collections.abc import Iterator
 from contextlib import contextmanager
 

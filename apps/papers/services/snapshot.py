@@ -1,4 +1,5 @@
 """Import a JSONL snapshot of papers (the bundled sample) through the same upsert path."""
+
 import json
 from collections.abc import Callable, Iterator
 from itertools import islice

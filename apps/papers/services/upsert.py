@@ -1,4 +1,5 @@
 """The one write path into the catalogue: upsert by arXiv id, newest version wins, history kept."""
+
 import time
 from dataclasses import dataclass
 
@@ -10,8 +11,19 @@ from apps.papers.models import Author, Authorship, IngestRun, Paper, PaperVersio
 from apps.papers.records import PaperRecord
 
 PAPER_FIELDS = [
-    "version", "title", "abstract", "authors_text", "primary_category", "categories",
-    "published", "updated", "announced", "comment", "journal_ref", "doi", "withdrawn",
+    "version",
+    "title",
+    "abstract",
+    "authors_text",
+    "primary_category",
+    "categories",
+    "published",
+    "updated",
+    "announced",
+    "comment",
+    "journal_ref",
+    "doi",
+    "withdrawn",
 ]
 
 
@@ -56,11 +68,15 @@ def upsert_records(records: list[PaperRecord]) -> UpsertCounts:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CATALOGUE_WRITE_LOCK])
     newest = _newest_per_paper(records)
     counts = UpsertCounts(skipped=len(records) - len(newest))
-    stored = {paper.arxiv_id: paper for paper in Paper.objects.filter(arxiv_id__in=newest).only("id", "arxiv_id", "version", "announced")}
+    stored = {
+        paper.arxiv_id: paper
+        for paper in Paper.objects.filter(arxiv_id__in=newest).only("id", "arxiv_id", "version", "announced")
+    }
 
     to_create = [record for arxiv_id, record in newest.items() if arxiv_id not in stored]
     to_update = [
-        record for arxiv_id, record in newest.items()
+        record
+        for arxiv_id, record in newest.items()
         if arxiv_id in stored and record.version > stored[arxiv_id].version
     ]
     counts.skipped += len(newest) - len(to_create) - len(to_update)
@@ -77,7 +93,7 @@ def upsert_records(records: list[PaperRecord]) -> UpsertCounts:
         for name, value in values.items():
             setattr(paper, name, value)
         changed.append(paper)
-    Paper.objects.bulk_update(changed[len(created):], PAPER_FIELDS)
+    Paper.objects.bulk_update(changed[len(created) :], PAPER_FIELDS)
 
     by_id = {paper.arxiv_id: paper for paper in changed}
     changed_records = to_create + to_update
@@ -93,8 +109,11 @@ def upsert_records(records: list[PaperRecord]) -> UpsertCounts:
     PaperVersion.objects.bulk_create(
         [
             PaperVersion(
-                paper=by_id[record.arxiv_id], version=record.version, title=record.title,
-                abstract=record.abstract, updated=record.updated,
+                paper=by_id[record.arxiv_id],
+                version=record.version,
+                title=record.title,
+                abstract=record.abstract,
+                updated=record.updated,
             )
             for record in changed_records
         ],

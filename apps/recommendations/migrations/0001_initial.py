@@ -9,75 +9,167 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('papers', '0002_daily_ingest_schedule'),
+        ("papers", "0002_daily_ingest_schedule"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ModelVersion',
+            name="ModelVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('training', 'Training'), ('ready', 'trained, not better than the active one'), ('active', 'Active'), ('retired', 'Retired'), ('failed', 'Failed')], db_index=True, default='training', max_length=16)),
-                ('config', models.JSONField(default=dict)),
-                ('data_start', models.DateTimeField(blank=True, null=True)),
-                ('data_end', models.DateTimeField(blank=True, null=True)),
-                ('interactions', models.PositiveIntegerField(default=0)),
-                ('readers', models.PositiveIntegerField(default=0)),
-                ('metrics', models.JSONField(default=dict, help_text='Offline metrics from the evaluation harness.')),
-                ('checkpoint', models.CharField(blank=True, max_length=500)),
-                ('error', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('activated_at', models.DateTimeField(blank=True, null=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("training", "Training"),
+                            ("ready", "trained, not better than the active one"),
+                            ("active", "Active"),
+                            ("retired", "Retired"),
+                            ("failed", "Failed"),
+                        ],
+                        db_index=True,
+                        default="training",
+                        max_length=16,
+                    ),
+                ),
+                ("config", models.JSONField(default=dict)),
+                ("data_start", models.DateTimeField(blank=True, null=True)),
+                ("data_end", models.DateTimeField(blank=True, null=True)),
+                ("interactions", models.PositiveIntegerField(default=0)),
+                ("readers", models.PositiveIntegerField(default=0)),
+                ("metrics", models.JSONField(default=dict, help_text="Offline metrics from the evaluation harness.")),
+                ("checkpoint", models.CharField(blank=True, max_length=500)),
+                ("error", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("activated_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['-created_at'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('status', 'active')), fields=('status',), name='one_active_model_version')],
+                "ordering": ["-created_at"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("status", "active")), fields=("status",), name="one_active_model_version"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ReaderVector',
+            name="ReaderVector",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('vector', pgvector.django.vector.VectorField(dimensions=64)),
-                ('history_until', models.DateTimeField(help_text='The newest interaction it has seen.')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('model_version', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='recommendations.modelversion')),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("vector", pgvector.django.vector.VectorField(dimensions=64)),
+                ("history_until", models.DateTimeField(help_text="The newest interaction it has seen.")),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "model_version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="recommendations.modelversion"
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Interaction',
+            name="Interaction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('view', 'View'), ('open', 'opened on arXiv'), ('like', 'Like'), ('save', 'Save'), ('dismiss', 'Dismiss'), ('present', 'presented at the seminar')], max_length=16)),
-                ('source', models.CharField(choices=[('digest', 'Digest'), ('search', 'Search'), ('email', 'Email'), ('paper', 'paper page'), ('onboarding', 'Onboarding'), ('library', 'Library')], max_length=16)),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('paper', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='interactions', to='papers.paper')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='interactions', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("view", "View"),
+                            ("open", "opened on arXiv"),
+                            ("like", "Like"),
+                            ("save", "Save"),
+                            ("dismiss", "Dismiss"),
+                            ("present", "presented at the seminar"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("digest", "Digest"),
+                            ("search", "Search"),
+                            ("email", "Email"),
+                            ("paper", "paper page"),
+                            ("onboarding", "Onboarding"),
+                            ("library", "Library"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                (
+                    "paper",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="interactions", to="papers.paper"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="interactions",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
-                'indexes': [models.Index(fields=['user', '-created_at'], name='interaction_user_recent'), models.Index(fields=['paper', 'kind'], name='interaction_paper_kind')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('kind__in', ['like', 'save', 'dismiss'])), fields=('user', 'paper', 'kind'), name='interaction_one_state_per_kind')],
+                "ordering": ["-created_at"],
+                "indexes": [
+                    models.Index(fields=["user", "-created_at"], name="interaction_user_recent"),
+                    models.Index(fields=["paper", "kind"], name="interaction_paper_kind"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("kind__in", ["like", "save", "dismiss"])),
+                        fields=("user", "paper", "kind"),
+                        name="interaction_one_state_per_kind",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ItemVector',
+            name="ItemVector",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('vector', pgvector.django.vector.VectorField(dimensions=64)),
-                ('paper', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='papers.paper')),
-                ('model_version', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='item_vectors', to='recommendations.modelversion')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("vector", pgvector.django.vector.VectorField(dimensions=64)),
+                (
+                    "paper",
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="+", to="papers.paper"),
+                ),
+                (
+                    "model_version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="item_vectors",
+                        to="recommendations.modelversion",
+                    ),
+                ),
             ],
             options={
-                'indexes': [pgvector.django.indexes.HnswIndex(ef_construction=64, fields=['vector'], m=16, name='itemvector_hnsw_ip', opclasses=['vector_ip_ops'])],
-                'constraints': [models.UniqueConstraint(fields=('model_version', 'paper'), name='itemvector_unique')],
+                "indexes": [
+                    pgvector.django.indexes.HnswIndex(
+                        ef_construction=64,
+                        fields=["vector"],
+                        m=16,
+                        name="itemvector_hnsw_ip",
+                        opclasses=["vector_ip_ops"],
+                    )
+                ],
+                "constraints": [models.UniqueConstraint(fields=("model_version", "paper"), name="itemvector_unique")],
             },
         ),
     ]

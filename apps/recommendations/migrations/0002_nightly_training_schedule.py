@@ -1,4 +1,5 @@
 """Nightly retraining, as a django-celery-beat entry editors can change in the admin."""
+
 import json
 
 from django.db import migrations

@@ -4,20 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('recommendations', '0002_nightly_training_schedule'),
+        ("recommendations", "0002_nightly_training_schedule"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='modelversion',
-            name='baselines',
-            field=models.JSONField(blank=True, default=dict, help_text="The harness's baselines on the same split: {method: {metric: mean}}."),
+            model_name="modelversion",
+            name="baselines",
+            field=models.JSONField(
+                blank=True,
+                default=dict,
+                help_text="The harness's baselines on the same split: {method: {metric: mean}}.",
+            ),
         ),
         migrations.AddField(
-            model_name='modelversion',
-            name='history',
-            field=models.JSONField(blank=True, default=list, help_text='Per epoch: loss and validation hit@20.'),
+            model_name="modelversion",
+            name="history",
+            field=models.JSONField(blank=True, default=list, help_text="Per epoch: loss and validation hit@20."),
         ),
     ]

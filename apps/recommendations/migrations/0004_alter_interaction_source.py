@@ -4,15 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('recommendations', '0003_model_version_baselines_history'),
+        ("recommendations", "0003_model_version_baselines_history"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='interaction',
-            name='source',
-            field=models.CharField(choices=[('digest', 'Digest'), ('search', 'Search'), ('email', 'Email'), ('paper', 'paper page'), ('onboarding', 'Onboarding'), ('library', 'Library'), ('seminar', 'Seminar')], max_length=16),
+            model_name="interaction",
+            name="source",
+            field=models.CharField(
+                choices=[
+                    ("digest", "Digest"),
+                    ("search", "Search"),
+                    ("email", "Email"),
+                    ("paper", "paper page"),
+                    ("onboarding", "Onboarding"),
+                    ("library", "Library"),
+                    ("seminar", "Seminar"),
+                ],
+                max_length=16,
+            ),
         ),
     ]

@@ -4,6 +4,7 @@ The active two-tower model (reader vector x item vectors), else content similari
 liked or saved, else popularity and recency. A ranker that has nothing to say returns None, and one that
 fails is logged and skipped: a reader always gets a page, never a 500.
 """
+
 import logging
 from collections.abc import Callable
 

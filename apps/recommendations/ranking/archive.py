@@ -6,6 +6,7 @@ text vectors, else popularity then recency. The first two are one `ORDER BY dist
 pgvector's HNSW index answers by walking the graph, so 100,000 or 1,000,000 papers cost about what a
 thousand do; a filter on the papers (a window) is checked during the walk (iterative scan).
 """
+
 import logging
 from collections.abc import Callable
 
@@ -47,7 +48,8 @@ def two_tower_archive(*, user, paper_filter: Q, depth: int) -> list[int] | None:
     rows = (
         ItemVector.objects.filter(model_version=version, paper_id__in=_candidates(user=user, paper_filter=paper_filter))
         .annotate(distance=MaxInnerProduct("vector", reader))  # pgvector's <#>: the negated inner product
-        .order_by("distance").values_list("paper_id", "distance")
+        .order_by("distance")
+        .values_list("paper_id", "distance")
     )
     return _nearest(rows, depth=depth)
 
@@ -63,9 +65,12 @@ def content_archive(*, user, paper_filter: Q, depth: int) -> list[int] | None:
         return None
     profile = np.stack(list(liked.values())).mean(axis=0)
     rows = (
-        PaperEmbedding.objects.filter(model_name=model.name, paper_id__in=_candidates(user=user, paper_filter=paper_filter))
+        PaperEmbedding.objects.filter(
+            model_name=model.name, paper_id__in=_candidates(user=user, paper_filter=paper_filter)
+        )
         .annotate(distance=CosineDistance("vector", profile / (np.linalg.norm(profile) or 1.0)))
-        .order_by("distance").values_list("paper_id", "distance")
+        .order_by("distance")
+        .values_list("paper_id", "distance")
     )
     return _nearest(rows, depth=depth)
 
@@ -75,12 +80,16 @@ def popular_archive(*, user, paper_filter: Q, depth: int) -> list[int]:
     candidates = _candidates(user=user, paper_filter=paper_filter)
     liked = list(
         Interaction.objects.filter(kind__in=[Interaction.Kind.LIKE, Interaction.Kind.SAVE], paper_id__in=candidates)
-        .values("paper_id").annotate(score=Count("id")).order_by("-score", "-paper_id")
+        .values("paper_id")
+        .annotate(score=Count("id"))
+        .order_by("-score", "-paper_id")
         .values_list("paper_id", flat=True)[:depth]
     )
     newest = (
-        Paper.objects.filter(id__in=candidates).exclude(id__in=liked)
-        .order_by("-announced", "-id").values_list("id", flat=True)[: depth - len(liked)]
+        Paper.objects.filter(id__in=candidates)
+        .exclude(id__in=liked)
+        .order_by("-announced", "-id")
+        .values_list("id", flat=True)[: depth - len(liked)]
     )
     return liked + list(newest)
 

@@ -19,7 +19,9 @@ def _history_matrix(history: dict[int, str], vectors: dict[int, np.ndarray]) -> 
     return liked, (np.stack([vectors[pid] for pid in liked]) if liked else None)  # (m, d), unit rows
 
 
-def _reasons(candidates: list[int], liked: list[int], history: dict[int, str], similarity: np.ndarray) -> dict[int, str]:
+def _reasons(
+    candidates: list[int], liked: list[int], history: dict[int, str], similarity: np.ndarray
+) -> dict[int, str]:
     """'Similar to X, which you saved': the liked paper that best explains each candidate, if one does.
 
     similarity: (n candidates, m liked) cosines. A paper never explains itself. One broad paper the
@@ -81,6 +83,8 @@ def content_ranking(*, user, paper_ids: list[int]) -> list[Ranked] | None:
         profile = liked_matrix.mean(axis=0)
         scores = candidate_matrix @ (profile / (np.linalg.norm(profile) or 1.0))  # (n,)
         reasons = _reasons(candidates, liked, history, candidate_matrix @ liked_matrix.T)
-        ranked = [Ranked(candidates[i], float(scores[i]), reasons[candidates[i]]) for i in np.argsort(-scores, kind="stable")]
+        ranked = [
+            Ranked(candidates[i], float(scores[i]), reasons[candidates[i]]) for i in np.argsort(-scores, kind="stable")
+        ]
     # Papers not embedded yet still show, after the rest, rather than vanish from the digest.
     return ranked + [Ranked(pid, float("-inf")) for pid in paper_ids if pid not in vectors]

@@ -1,4 +1,5 @@
 """Ranking with the active two-tower model: the reader's vector against the papers' item vectors."""
+
 from functools import lru_cache
 
 import numpy as np
@@ -37,7 +38,8 @@ def reader_vector(*, user, version: ModelVersion, text_model: str) -> np.ndarray
     model, index = _model(version.pk, version.checkpoint)
     rows = list(
         Interaction.objects.filter(user=user, kind__in=HISTORY_KINDS)
-        .order_by("-created_at").values_list("paper_id", "kind", "created_at")[: model.config.max_len]
+        .order_by("-created_at")
+        .values_list("paper_id", "kind", "created_at")[: model.config.max_len]
     )[::-1]  # oldest first, as the user tower reads them
     if not rows:
         return None
@@ -76,7 +78,9 @@ def two_tower_ranking(*, user, paper_ids: list[int]) -> list[Ranked] | None:
     if (serving := serving_reader(user=user)) is None:
         return None
     version, text_model, reader = serving
-    items = dict(ItemVector.objects.filter(model_version=version, paper_id__in=paper_ids).values_list("paper_id", "vector"))
+    items = dict(
+        ItemVector.objects.filter(model_version=version, paper_id__in=paper_ids).values_list("paper_id", "vector")
+    )
     missing = [pid for pid in paper_ids if pid not in items]
     if missing:  # papers that arrived after training: the item tower reads their text alone
         texts = paper_vectors(paper_ids=missing, model_name=text_model.name)

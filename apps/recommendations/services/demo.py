@@ -3,6 +3,7 @@
 Their interactions come from recsys.simulate (readers with a few interest topics, popularity bias,
 time order) over the real papers' text vectors. They are ordinary accounts that cannot log in.
 """
+
 import datetime as dt
 import math
 
@@ -29,7 +30,8 @@ def demo_readers_seed(*, readers: int = 500, seed: int = 0) -> int:
         return 0
     rows = (
         PaperEmbedding.objects.filter(model_name=model.name, paper__withdrawn=False)
-        .order_by("paper_id").values_list("paper_id", "vector", "paper__announced")
+        .order_by("paper_id")
+        .values_list("paper_id", "vector", "paper__announced")
     )
     paper_ids, vectors, released = [], [], []
     for paper_id, vector, announced in rows:
@@ -38,16 +40,24 @@ def demo_readers_seed(*, readers: int = 500, seed: int = 0) -> int:
         released.append(dt.datetime.combine(announced, dt.time(20), tzinfo=dt.UTC).timestamp())
     if len(paper_ids) < 10:
         return 0
-    simulated = simulate(np.stack(vectors), np.asarray(released, dtype=np.int64), SimulationConfig(readers=readers, seed=seed))
+    simulated = simulate(
+        np.stack(vectors), np.asarray(released, dtype=np.int64), SimulationConfig(readers=readers, seed=seed)
+    )
     # The simulator reads up to two weeks past the newest paper; the demo's history ends now.
     overshoot = max(0, math.ceil(simulated.timestamps.max() - timezone.now().timestamp()))
     users = User.objects.bulk_create(
-        [User(username=f"{DEMO_PREFIX}{i}", email=f"{DEMO_PREFIX}{i}@example.org", password="!") for i in range(readers)]
+        [
+            User(username=f"{DEMO_PREFIX}{i}", email=f"{DEMO_PREFIX}{i}@example.org", password="!")
+            for i in range(readers)
+        ]
     )
     Interaction.objects.bulk_create(
         [
             Interaction(
-                user=users[u], paper_id=paper_ids[i], kind=EVENTS[e - 1], source=Interaction.Source.DIGEST,
+                user=users[u],
+                paper_id=paper_ids[i],
+                kind=EVENTS[e - 1],
+                source=Interaction.Source.DIGEST,
                 created_at=dt.datetime.fromtimestamp(int(t) - overshoot, tz=dt.UTC),
             )
             for u, i, t, e in zip(simulated.users, simulated.items, simulated.timestamps, simulated.events)
@@ -55,6 +65,3 @@ def demo_readers_seed(*, readers: int = 500, seed: int = 0) -> int:
         ignore_conflicts=True,  # a simulated reader may like the same paper twice; one row stands
     )
     return len(simulated)
-
-
-

@@ -1,4 +1,5 @@
 """Writes of readers' interactions."""
+
 from django.db import transaction
 
 from apps.common.generations import bump, reader_scope

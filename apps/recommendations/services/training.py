@@ -4,6 +4,7 @@ Each run is a ModelVersion: its config, data window, offline metrics from the ev
 (leave-one-out) and a checkpoint. It becomes active only when its recall@20 matches or beats the
 active version's; activation writes every paper's item vector to pgvector in the same transaction.
 """
+
 import dataclasses
 import datetime as dt
 import logging
@@ -47,7 +48,9 @@ class TrainingAlreadyRunning(Exception):
 def train_config(overrides: dict | None = None) -> TrainConfig:
     """recsys.app's config (what the harness's `app` method evaluates), with this deployment's
     settings and the run's overrides."""
-    return app_train_config(model=settings.RETRIEVER_MODEL, **{**settings.RETRIEVER_TRAIN, **(overrides or {}), "progress": False})
+    return app_train_config(
+        model=settings.RETRIEVER_MODEL, **{**settings.RETRIEVER_TRAIN, **(overrides or {}), "progress": False}
+    )
 
 
 def training_data() -> tuple[ItemTable, Interactions, list[int]]:
@@ -87,13 +90,19 @@ def _train(config: TrainConfig) -> ModelVersion:
         items, interactions, paper_ids = training_data()
         version.interactions, version.readers = len(interactions), interactions.n_users
         if len(interactions) < settings.RETRIEVER_MIN_INTERACTIONS or interactions.n_users < 2:
-            raise ValueError(TOO_LITTLE_DATA.format(
-                interactions=len(interactions), readers=interactions.n_users, need=settings.RETRIEVER_MIN_INTERACTIONS))
+            raise ValueError(
+                TOO_LITTLE_DATA.format(
+                    interactions=len(interactions),
+                    readers=interactions.n_users,
+                    need=settings.RETRIEVER_MIN_INTERACTIONS,
+                )
+            )
         if len(interactions):
             version.data_start = _moment(interactions.timestamps.min())
             version.data_end = _moment(interactions.timestamps.max())
-        report = evaluate(items, interactions, "leave-one-out", ["app", *BASELINES], seeds=1, base=config,
-                          log=logger.info, app=config)
+        report = evaluate(
+            items, interactions, "leave-one-out", ["app", *BASELINES], seeds=1, base=config, log=logger.info, app=config
+        )
         version.metrics, version.baselines = evaluation_metrics(report)
         model, history = train(items, interactions, config)
         version.history = _plain(history.get("history", []))
@@ -126,8 +135,9 @@ def beats_active(version: ModelVersion) -> bool:
 
 
 @transaction.atomic
-def model_version_activate(*, version: ModelVersion, model, items: ItemTable, paper_ids: list[int],
-                           trained_ids: list[int] | None = None) -> None:
+def model_version_activate(
+    *, version: ModelVersion, model, items: ItemTable, paper_ids: list[int], trained_ids: list[int] | None = None
+) -> None:
     """Item vectors for the whole catalogue, then the switch; readers' cached vectors start over."""
     ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).update(status=ModelVersion.Status.RETIRED)
     ItemVector.objects.exclude(model_version=version).delete()
@@ -139,7 +149,9 @@ def model_version_activate(*, version: ModelVersion, model, items: ItemTable, pa
     for start in range(0, len(paper_ids), ITEM_VECTOR_BATCH):
         ItemVector.objects.bulk_create(
             ItemVector(model_version=version, paper_id=pid, vector=vec)
-            for pid, vec in zip(paper_ids[start:start + ITEM_VECTOR_BATCH], vectors[start:start + ITEM_VECTOR_BATCH])
+            for pid, vec in zip(
+                paper_ids[start : start + ITEM_VECTOR_BATCH], vectors[start : start + ITEM_VECTOR_BATCH]
+            )
         )
     version.status, version.activated_at = ModelVersion.Status.ACTIVE, timezone.now()
     version.save(update_fields=["status", "activated_at"])
@@ -164,8 +176,9 @@ def model_version_serve(*, version: ModelVersion) -> ModelVersion:
         with transaction.atomic():
             # A retired version's item vectors predate today's catalogue: all of them are made anew.
             ItemVector.objects.filter(model_version=version).delete()
-            model_version_activate(version=version, model=model, items=items, paper_ids=paper_ids,
-                                   trained_ids=extra.get("paper_ids", []))
+            model_version_activate(
+                version=version, model=model, items=items, paper_ids=paper_ids, trained_ids=extra.get("paper_ids", [])
+            )
         return version
 
 
@@ -173,7 +186,9 @@ def rollback_target() -> ModelVersion | None:
     """The version that served before the active one (the most recently activated retired one)."""
     return (
         ModelVersion.objects.filter(status=ModelVersion.Status.RETIRED, activated_at__isnull=False)
-        .exclude(checkpoint="").order_by("-activated_at").first()
+        .exclude(checkpoint="")
+        .order_by("-activated_at")
+        .first()
     )
 
 

@@ -1,4 +1,5 @@
 """Reads behind /search/ and the paper page: keyword, semantic, hybrid (RRF), similar papers."""
+
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
@@ -57,7 +58,10 @@ def semantic_ranking(
         return [], [str(error)]
     vector = encoder.encode([text])[0]
     rows = nearest_papers(
-        vector=vector, model_name=model.name, limit=limit, paper_filter=paper_filter,
+        vector=vector,
+        model_name=model.name,
+        limit=limit,
+        paper_filter=paper_filter,
         exclude_paper_id=exclude_paper_id,
     )
     # Cached briefly: counting the catalogue on every keystroke would cost more than the search.
@@ -75,7 +79,9 @@ def hydrate(ids: list[int], *, query: str = "") -> list[Paper]:
     return [by_id[pk] for pk in ids if pk in by_id]
 
 
-def search_papers(*, query: str, mode: str, filters: SearchFilters, page_number=1, per_page: int = PER_PAGE) -> SearchOutcome:
+def search_papers(
+    *, query: str, mode: str, filters: SearchFilters, page_number=1, per_page: int = PER_PAGE
+) -> SearchOutcome:
     paper_filter = filters.as_q()
     notices: list[str] = []
     exact = None
@@ -99,7 +105,11 @@ def search_papers(*, query: str, mode: str, filters: SearchFilters, page_number=
     page.object_list = hydrate(list(page.object_list), query=query)
     total = page.paginator.count
     return SearchOutcome(
-        page=page, mode=mode, total=total, capped=mode != KEYWORD and total >= CANDIDATES, exact=exact,
+        page=page,
+        mode=mode,
+        total=total,
+        capped=mode != KEYWORD and total >= CANDIDATES,
+        exact=exact,
         notices=notices,
     )
 

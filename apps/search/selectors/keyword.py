@@ -1,4 +1,5 @@
 """Full-text search over Paper.search_vector (GIN): weighted title > abstract > authors."""
+
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db.models import F, Q, QuerySet
 
@@ -38,7 +39,13 @@ def with_highlights(papers: QuerySet[Paper], query: str) -> QuerySet[Paper]:
     return papers.annotate(
         title_highlight=SearchHeadline("title", tsquery, config="english", highlight_all=True, **marks),
         abstract_highlight=SearchHeadline(
-            "abstract", tsquery, config="english", max_words=40, min_words=20, max_fragments=2,
-            fragment_delimiter=" … ", **marks,
+            "abstract",
+            tsquery,
+            config="english",
+            max_words=40,
+            min_words=20,
+            max_fragments=2,
+            fragment_delimiter=" … ",
+            **marks,
         ),
     )

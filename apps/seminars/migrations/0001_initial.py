@@ -9,138 +9,285 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('papers', '0002_daily_ingest_schedule'),
+        ("papers", "0002_daily_ingest_schedule"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='WordCloud',
+            name="WordCloud",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(help_text='series:<slug> or week:<2026-W48>.', max_length=100, unique=True)),
-                ('titles_digest', models.CharField(help_text='SHA-256 of the titles it was drawn from.', max_length=64)),
-                ('titles', models.PositiveIntegerField(default=0)),
-                ('terms', models.JSONField(default=list, help_text='[[term, count], ...], most frequent first.')),
-                ('image', models.CharField(blank=True, help_text='File name under the clouds directory.', max_length=300)),
-                ('built_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("key", models.CharField(help_text="series:<slug> or week:<2026-W48>.", max_length=100, unique=True)),
+                (
+                    "titles_digest",
+                    models.CharField(help_text="SHA-256 of the titles it was drawn from.", max_length=64),
+                ),
+                ("titles", models.PositiveIntegerField(default=0)),
+                ("terms", models.JSONField(default=list, help_text="[[term, count], ...], most frequent first.")),
+                (
+                    "image",
+                    models.CharField(blank=True, help_text="File name under the clouds directory.", max_length=300),
+                ),
+                ("built_at", models.DateTimeField(auto_now=True)),
             ],
         ),
         migrations.CreateModel(
-            name='SeminarSeries',
+            name="SeminarSeries",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('slug', models.SlugField(max_length=80, unique=True)),
-                ('description', models.TextField(blank=True)),
-                ('time_zone', models.CharField(default='UTC', help_text="Sessions are planned on this zone's wall clock (DST included).", max_length=64, validators=[apps.accounts.models.validate_time_zone])),
-                ('weekday', models.PositiveSmallIntegerField(choices=[(0, 'Monday'), (1, 'Tuesday'), (2, 'Wednesday'), (3, 'Thursday'), (4, 'Friday'), (5, 'Saturday'), (6, 'Sunday')], default=2, help_text='Usual day.')),
-                ('start_time', models.TimeField(default=datetime.time(18, 0), help_text="Usual start, in the series' zone.")),
-                ('duration', models.DurationField(default=datetime.timedelta(seconds=3600))),
-                ('place', models.CharField(blank=True, max_length=200)),
-                ('video_link', models.URLField(blank=True)),
-                ('talks_need_approval', models.BooleanField(default=False)),
-                ('followers', models.ManyToManyField(blank=True, help_text="Readers who get each talk's announcement.", related_name='followed_series', to=settings.AUTH_USER_MODEL)),
-                ('organizers', models.ManyToManyField(blank=True, related_name='organized_series', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=200)),
+                ("slug", models.SlugField(max_length=80, unique=True)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "time_zone",
+                    models.CharField(
+                        default="UTC",
+                        help_text="Sessions are planned on this zone's wall clock (DST included).",
+                        max_length=64,
+                        validators=[apps.accounts.models.validate_time_zone],
+                    ),
+                ),
+                (
+                    "weekday",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (0, "Monday"),
+                            (1, "Tuesday"),
+                            (2, "Wednesday"),
+                            (3, "Thursday"),
+                            (4, "Friday"),
+                            (5, "Saturday"),
+                            (6, "Sunday"),
+                        ],
+                        default=2,
+                        help_text="Usual day.",
+                    ),
+                ),
+                (
+                    "start_time",
+                    models.TimeField(default=datetime.time(18, 0), help_text="Usual start, in the series' zone."),
+                ),
+                ("duration", models.DurationField(default=datetime.timedelta(seconds=3600))),
+                ("place", models.CharField(blank=True, max_length=200)),
+                ("video_link", models.URLField(blank=True)),
+                ("talks_need_approval", models.BooleanField(default=False)),
+                (
+                    "followers",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Readers who get each talk's announcement.",
+                        related_name="followed_series",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organizers",
+                    models.ManyToManyField(blank=True, related_name="organized_series", to=settings.AUTH_USER_MODEL),
+                ),
             ],
             options={
-                'verbose_name_plural': 'seminar series',
-                'ordering': ['name'],
+                "verbose_name_plural": "seminar series",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Session',
+            name="Session",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('start', models.DateTimeField(db_index=True)),
-                ('duration', models.DurationField(default=datetime.timedelta(seconds=3600))),
-                ('place', models.CharField(blank=True, max_length=200)),
-                ('status', models.CharField(choices=[('scheduled', 'Scheduled'), ('cancelled', 'Cancelled')], default='scheduled', max_length=16)),
-                ('capacity', models.PositiveIntegerField(blank=True, help_text='Empty: no limit.', null=True)),
-                ('sequence', models.PositiveIntegerField(default=0)),
-                ('modified_at', models.DateTimeField(auto_now=True)),
-                ('series', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sessions', to='seminars.seminarseries')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("start", models.DateTimeField(db_index=True)),
+                ("duration", models.DurationField(default=datetime.timedelta(seconds=3600))),
+                ("place", models.CharField(blank=True, max_length=200)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("scheduled", "Scheduled"), ("cancelled", "Cancelled")],
+                        default="scheduled",
+                        max_length=16,
+                    ),
+                ),
+                ("capacity", models.PositiveIntegerField(blank=True, help_text="Empty: no limit.", null=True)),
+                ("sequence", models.PositiveIntegerField(default=0)),
+                ("modified_at", models.DateTimeField(auto_now=True)),
+                (
+                    "series",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sessions",
+                        to="seminars.seminarseries",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['start'],
+                "ordering": ["start"],
             },
         ),
         migrations.CreateModel(
-            name='RSVP',
+            name="RSVP",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('going', 'Going'), ('waitlisted', 'Waitlisted'), ('cancelled', 'Cancelled')], max_length=16)),
-                ('requested_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('modified_at', models.DateTimeField(auto_now=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='rsvps', to=settings.AUTH_USER_MODEL)),
-                ('session', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='rsvps', to='seminars.session')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("going", "Going"), ("waitlisted", "Waitlisted"), ("cancelled", "Cancelled")],
+                        max_length=16,
+                    ),
+                ),
+                ("requested_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("modified_at", models.DateTimeField(auto_now=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="rsvps", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "session",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="rsvps", to="seminars.session"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'RSVP',
-                'ordering': ['requested_at', 'id'],
+                "verbose_name": "RSVP",
+                "ordering": ["requested_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Talk',
+            name="Talk",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=500)),
-                ('abstract', models.TextField(blank=True)),
-                ('slides_url', models.URLField(blank=True, verbose_name='slides')),
-                ('video_url', models.URLField(blank=True, verbose_name='video')),
-                ('status', models.CharField(choices=[('proposed', 'proposed, awaiting an organizer'), ('confirmed', 'Confirmed'), ('cancelled', 'Cancelled')], default='proposed', max_length=16)),
-                ('decision_message', models.TextField(blank=True, help_text="The organizers' word on a proposal.")),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('modified_at', models.DateTimeField(auto_now=True)),
-                ('paper', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='papers.paper')),
-                ('session', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='talks', to='seminars.session')),
-                ('speaker', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='talks', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("title", models.CharField(max_length=500)),
+                ("abstract", models.TextField(blank=True)),
+                ("slides_url", models.URLField(blank=True, verbose_name="slides")),
+                ("video_url", models.URLField(blank=True, verbose_name="video")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("proposed", "proposed, awaiting an organizer"),
+                            ("confirmed", "Confirmed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="proposed",
+                        max_length=16,
+                    ),
+                ),
+                ("decision_message", models.TextField(blank=True, help_text="The organizers' word on a proposal.")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("modified_at", models.DateTimeField(auto_now=True)),
+                (
+                    "paper",
+                    models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to="papers.paper"),
+                ),
+                (
+                    "session",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="talks", to="seminars.session"
+                    ),
+                ),
+                (
+                    "speaker",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="talks", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'ordering': ['session__start'],
+                "ordering": ["session__start"],
             },
         ),
         migrations.CreateModel(
-            name='Notice',
+            name="Notice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('reminder', 'Reminder'), ('announcement', 'Announcement'), ('promoted', 'off the waitlist'), ('materials', 'slides or video added'), ('decision', 'proposal confirmed or declined'), ('change', 'session moved or cancelled')], max_length=16)),
-                ('key', models.CharField(max_length=200)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('sent', 'Sent'), ('skipped', 'skipped: no longer true'), ('failed', 'Failed')], db_index=True, default='pending', max_length=16)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('error', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='seminar_notices', to=settings.AUTH_USER_MODEL)),
-                ('session', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notices', to='seminars.session')),
-                ('talk', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='notices', to='seminars.talk')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("reminder", "Reminder"),
+                            ("announcement", "Announcement"),
+                            ("promoted", "off the waitlist"),
+                            ("materials", "slides or video added"),
+                            ("decision", "proposal confirmed or declined"),
+                            ("change", "session moved or cancelled"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("key", models.CharField(max_length=200)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("sent", "Sent"),
+                            ("skipped", "skipped: no longer true"),
+                            ("failed", "Failed"),
+                        ],
+                        db_index=True,
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("error", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="seminar_notices",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "session",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="notices", to="seminars.session"
+                    ),
+                ),
+                (
+                    "talk",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notices",
+                        to="seminars.talk",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.AddConstraint(
-            model_name='session',
-            constraint=models.UniqueConstraint(fields=('series', 'start'), name='session_once_per_start'),
+            model_name="session",
+            constraint=models.UniqueConstraint(fields=("series", "start"), name="session_once_per_start"),
         ),
         migrations.AddIndex(
-            model_name='rsvp',
-            index=models.Index(fields=['session', 'status', 'requested_at'], name='rsvp_waitlist'),
+            model_name="rsvp",
+            index=models.Index(fields=["session", "status", "requested_at"], name="rsvp_waitlist"),
         ),
         migrations.AddConstraint(
-            model_name='rsvp',
-            constraint=models.UniqueConstraint(fields=('session', 'user'), name='rsvp_once_per_reader'),
+            model_name="rsvp",
+            constraint=models.UniqueConstraint(fields=("session", "user"), name="rsvp_once_per_reader"),
         ),
         migrations.AddConstraint(
-            model_name='talk',
-            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ['proposed', 'confirmed'])), fields=('session',), name='one_talk_per_session'),
+            model_name="talk",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status__in", ["proposed", "confirmed"])),
+                fields=("session",),
+                name="one_talk_per_session",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='notice',
-            constraint=models.UniqueConstraint(fields=('user', 'key'), name='notice_once_per_key'),
+            model_name="notice",
+            constraint=models.UniqueConstraint(fields=("user", "key"), name="notice_once_per_key"),
         ),
     ]

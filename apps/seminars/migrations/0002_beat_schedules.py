@@ -1,4 +1,5 @@
 """The seminar's beat entries (editable in the admin): reminders every 15 minutes, word clouds hourly."""
+
 import json
 
 from django.db import migrations
@@ -16,11 +17,15 @@ def add_schedules(apps, schema_editor):
         crontab, _ = CrontabSchedule.objects.get_or_create(
             minute=minute, hour="*", day_of_week="*", day_of_month="*", month_of_year="*", timezone="UTC"
         )
-        PeriodicTask.objects.get_or_create(name=name, defaults={"task": task, "crontab": crontab, "kwargs": json.dumps({})})
+        PeriodicTask.objects.get_or_create(
+            name=name, defaults={"task": task, "crontab": crontab, "kwargs": json.dumps({})}
+        )
 
 
 def remove_schedules(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name__in=[name for name, *_ in ENTRIES]).delete()
+    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(
+        name__in=[name for name, *_ in ENTRIES]
+    ).delete()
 
 
 class Migration(migrations.Migration):

@@ -4,6 +4,7 @@ Each session is one VEVENT whose UID never changes; SEQUENCE is the session's ow
 every change a calendar shows, and a cancelled session stays in the feed as STATUS:CANCELLED so
 subscribed calendars strike it rather than silently keep it.
 """
+
 from collections.abc import Iterable
 
 import icalendar

@@ -5,6 +5,7 @@ phrases that recur across titles ("large language models") stay whole, and a plu
 singular when both occur. The image is drawn by `wordcloud` into a file named after its content, so a
 page can cache it for ever; the row keeps the top terms for the alt text.
 """
+
 import hashlib
 import re
 from collections import Counter
@@ -20,13 +21,15 @@ from apps.papers.models import Paper
 from apps.papers.weeks import Week
 from apps.seminars.models import SeminarSeries, Session, Talk, WordCloud
 
-TITLE_STOPWORDS = frozenset("""
+TITLE_STOPWORDS = frozenset(
+    """
     a an and are as at be beyond by can do does for from how in into is it its of on or our the their this
     to toward towards under via vs we what when where which while why with without using use based
     approach approaches method methods new novel study paper work framework frameworks toward
     rethinking revisiting improving enhancing leveraging boosting exploring understanding
     case one two all more not than through over between across about against s
-""".split())
+""".split()
+)
 MIN_PHRASE_TITLES = 3  # a pair or triple of words recurring in this many titles is one term
 MAX_TERMS = 120
 TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-]*[A-Za-z0-9]|[A-Za-z0-9]")
@@ -44,7 +47,7 @@ def _phrases(titles: list[list[str]]) -> set[tuple[str, ...]]:
         grams = set()
         for size in (2, 3):
             for start in range(len(tokens) - size + 1):
-                gram = tuple(tokens[start:start + size])
+                gram = tuple(tokens[start : start + size])
                 if not any(word in TITLE_STOPWORDS or word.isdigit() for word in gram):
                     grams.add(gram)
         seen.update(grams)
@@ -60,8 +63,8 @@ def title_terms(titles: Iterable[str]) -> Counter:
         at = 0
         while at < len(tokens):
             for size in (3, 2):  # longest phrase first
-                if tuple(tokens[at:at + size]) in phrases:
-                    counts[" ".join(tokens[at:at + size])] += 1
+                if tuple(tokens[at : at + size]) in phrases:
+                    counts[" ".join(tokens[at : at + size])] += 1
                     at += size
                     break
             else:
@@ -87,13 +90,17 @@ def cloud_titles(key: str) -> list[str]:
     kind, _, name = key.partition(":")
     if kind == "series":
         return list(
-            Talk.objects.filter(session__series__slug=name, status=Talk.Status.CONFIRMED,
-                                session__in=Session.objects.past().exclude(status=Session.Status.CANCELLED))
-            .values_list("title", flat=True)
+            Talk.objects.filter(
+                session__series__slug=name,
+                status=Talk.Status.CONFIRMED,
+                session__in=Session.objects.past().exclude(status=Session.Status.CANCELLED),
+            ).values_list("title", flat=True)
         )
     if kind == "week":
         week = Week.from_label(name)
-        return list(Paper.objects.visible().filter(announced__range=(week.monday, week.sunday)).values_list("title", flat=True))
+        return list(
+            Paper.objects.visible().filter(announced__range=(week.monday, week.sunday)).values_list("title", flat=True)
+        )
     raise ValueError(f"Unknown word cloud {key!r}: use series:<slug> or week:<2026-W48>.")
 
 
@@ -135,8 +142,16 @@ def _draw(key: str, digest: str, frequencies: dict[str, int]) -> str:
     name = f"{re.sub(r'[^a-z0-9]+', '-', key.lower()).strip('-')}-{digest[:12]}.png"
     directory = clouds_dir()
     directory.mkdir(parents=True, exist_ok=True)
-    drawing = Drawing(width=960, height=420, background_color="white", colormap="viridis", random_state=7,
-                      prefer_horizontal=0.95, max_words=MAX_TERMS, margin=4)
+    drawing = Drawing(
+        width=960,
+        height=420,
+        background_color="white",
+        colormap="viridis",
+        random_state=7,
+        prefer_horizontal=0.95,
+        max_words=MAX_TERMS,
+        margin=4,
+    )
     partial = directory / f".{name}.tmp.png"
     drawing.generate_from_frequencies(frequencies).to_file(str(partial))
     partial.replace(directory / name)  # atomic: a page never links a half-written file

@@ -1,4 +1,5 @@
 """The demo seminar `make run` shows: a series with a year of past talks on sample papers and a term ahead."""
+
 import datetime as dt
 
 from django.contrib.auth import get_user_model
@@ -24,16 +25,22 @@ def demo_seminar_seed() -> SeminarSeries | None:
     if SeminarSeries.objects.filter(slug=SLUG).exists():
         return None
     papers = list(
-        Paper.objects.visible().filter(categories__contains=["cs.IR"], title__iregex=RECSYS_TITLES)
-        .order_by("announced", "arxiv_id")[:PAST_WEEKS + BOOKED_AHEAD]
+        Paper.objects.visible()
+        .filter(categories__contains=["cs.IR"], title__iregex=RECSYS_TITLES)
+        .order_by("announced", "arxiv_id")[: PAST_WEEKS + BOOKED_AHEAD]
     )
     if len(papers) < PAST_WEEKS + BOOKED_AHEAD:
         return None
     series = SeminarSeries.objects.create(
-        name="RecSys Reading Group", slug=SLUG, time_zone="Europe/Moscow", weekday=3, start_time=dt.time(18, 0),
-        place="Room 404 and online", video_link="https://meet.example.org/recsys-reading-group",
+        name="RecSys Reading Group",
+        slug=SLUG,
+        time_zone="Europe/Moscow",
+        weekday=3,
+        start_time=dt.time(18, 0),
+        place="Room 404 and online",
+        video_link="https://meet.example.org/recsys-reading-group",
         description="Every Thursday a reader presents a recent recommender-systems paper. Pick an open session "
-                    "and present one you liked; everyone is welcome to attend.",
+        "and present one you liked; everyone is welcome to attend.",
     )
     User = get_user_model()
     series.organizers.add(*User.objects.filter(username=DEMO_EDITOR_USERNAME))
@@ -41,26 +48,40 @@ def demo_seminar_seed() -> SeminarSeries | None:
     for name in SPEAKERS:
         first, last = name.split()
         email = f"{first.lower()}@seminar.example.org"
-        user, _ = User.objects.get_or_create(username=email, defaults={"email": email, "first_name": first,
-                                                                        "last_name": last, "password": "!"})
+        user, _ = User.objects.get_or_create(
+            username=email, defaults={"email": email, "first_name": first, "last_name": last, "password": "!"}
+        )
         speakers.append(user)
 
     today = timezone.localdate(timezone.now(), series.zone)
     this_week = today - dt.timedelta(days=(today.weekday() - series.weekday) % 7)  # the latest seminar day
-    past = Session.objects.bulk_create([
-        Session(series=series, start=local_start(series, this_week - dt.timedelta(weeks=week)), duration=series.duration,
-                place=series.place, sequence=1)
-        for week in range(PAST_WEEKS, 0, -1)
-    ])
+    past = Session.objects.bulk_create(
+        [
+            Session(
+                series=series,
+                start=local_start(series, this_week - dt.timedelta(weeks=week)),
+                duration=series.duration,
+                place=series.place,
+                sequence=1,
+            )
+            for week in range(PAST_WEEKS, 0, -1)
+        ]
+    )
     upcoming = term_generate(series=series, first_day=this_week + dt.timedelta(days=1), weeks=TERM_WEEKS, capacity=30)
     talks = [
-        Talk(session=session, speaker=speakers[i % len(speakers)], paper=paper, title=paper.title,
-             abstract=paper.abstract, status=Talk.Status.CONFIRMED,
-             slides_url=f"https://slides.example.org/{paper.arxiv_id}" if i % 3 == 0 else "")
+        Talk(
+            session=session,
+            speaker=speakers[i % len(speakers)],
+            paper=paper,
+            title=paper.title,
+            abstract=paper.abstract,
+            status=Talk.Status.CONFIRMED,
+            slides_url=f"https://slides.example.org/{paper.arxiv_id}" if i % 3 == 0 else "",
+        )
         for i, (session, paper) in enumerate(zip(past + upcoming[:BOOKED_AHEAD], papers))
     ]
     Talk.objects.bulk_create(talks)
-    RSVP.objects.bulk_create([
-        RSVP(session=upcoming[0], user=speaker, status=RSVP.Status.GOING) for speaker in speakers[1:]
-    ])
+    RSVP.objects.bulk_create(
+        [RSVP(session=upcoming[0], user=speaker, status=RSVP.Status.GOING) for speaker in speakers[1:]]
+    )
     return series

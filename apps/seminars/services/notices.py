@@ -4,6 +4,7 @@ Queueing writes the rows (a reader gets each key once, whatever retries or races
 sending when the transaction commits. Sending locks the row, so a task delivered twice (acks_late) or
 retried after a crash sends nothing more than once.
 """
+
 import datetime as dt
 import logging
 import smtplib
@@ -46,8 +47,11 @@ def notices_queue(*, kind: str, key: str, session: Session, users, talk: Talk | 
         [Notice(user_id=pk, kind=kind, key=key, session=session, talk=talk) for pk in users if pk not in already],
         ignore_conflicts=True,  # a concurrent queuer won the row: it sends it
     )
-    ids = list(Notice.objects.filter(key=key, user__in=[n.user_id for n in created], status=Notice.Status.PENDING)
-               .values_list("id", flat=True))
+    ids = list(
+        Notice.objects.filter(key=key, user__in=[n.user_id for n in created], status=Notice.Status.PENDING).values_list(
+            "id", flat=True
+        )
+    )
     if ids:
         from tasks.seminars import send_notice_task
 
@@ -135,6 +139,11 @@ def reminders_queue(*, now: dt.datetime | None = None) -> int:
         attendees = [rsvp.user for rsvp in session.rsvps.filter(status=RSVP.Status.GOING).select_related("user")]
         recipients = attendees + ([talk.speaker] if talk else [])
         with transaction.atomic():
-            queued += notices_queue(kind=Notice.Kind.REMINDER, key=f"reminder:session:{session.pk}",
-                                    session=session, talk=talk, users=recipients)
+            queued += notices_queue(
+                kind=Notice.Kind.REMINDER,
+                key=f"reminder:session:{session.pk}",
+                session=session,
+                talk=talk,
+                users=recipients,
+            )
     return queued

@@ -3,6 +3,7 @@
 Every change locks the session row first, so concurrent RSVPs and cancellations queue one behind the
 other and the count of readers going never passes the capacity.
 """
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -58,14 +59,20 @@ def waitlist_promote(*, session: Session) -> list[RSVP]:
     if session.is_cancelled or session.is_past:
         return promoted
     while _has_room(session):
-        head = session.rsvps.filter(status=Status.WAITLISTED).select_related("user").order_by("requested_at", "id").first()
+        head = (
+            session.rsvps.filter(status=Status.WAITLISTED).select_related("user").order_by("requested_at", "id").first()
+        )
         if head is None:
             break
         head.status = Status.GOING
         head.save(update_fields=["status", "modified_at"])
         promoted.append(head)
-        notices_queue(kind=Notice.Kind.PROMOTED, key=f"promoted:rsvp:{head.pk}:{head.requested_at.timestamp():.6f}",
-                      session=session, users=[head.user])
+        notices_queue(
+            kind=Notice.Kind.PROMOTED,
+            key=f"promoted:rsvp:{head.pk}:{head.requested_at.timestamp():.6f}",
+            session=session,
+            users=[head.user],
+        )
     return promoted
 
 
@@ -81,6 +88,11 @@ def rsvp_state(*, session: Session, user) -> dict:
     place = None
     if mine and mine.status == Status.WAITLISTED:
         place = waiting.filter(requested_at__lt=mine.requested_at).count() + 1
-    return {"status": mine.status if mine else None, "going": going, "waiting": waiting.count(),
-            "capacity": session.capacity, "place": place,
-            "full": session.capacity is not None and going >= session.capacity}
+    return {
+        "status": mine.status if mine else None,
+        "going": going,
+        "waiting": waiting.count(),
+        "capacity": session.capacity,
+        "place": place,
+        "full": session.capacity is not None and going >= session.capacity,
+    }

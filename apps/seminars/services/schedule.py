@@ -1,4 +1,5 @@
 """Organizers' side of the schedule: a term of weekly sessions, and edits or cancellations of single ones."""
+
 import datetime as dt
 
 from django.db import transaction
@@ -17,14 +18,21 @@ def local_start(series: SeminarSeries, day: dt.date, at: dt.time | None = None) 
 
 
 @transaction.atomic
-def term_generate(*, series: SeminarSeries, first_day: dt.date, weeks: int, capacity: int | None = None) -> list[Session]:
+def term_generate(
+    *, series: SeminarSeries, first_day: dt.date, weeks: int, capacity: int | None = None
+) -> list[Session]:
     """Weekly sessions on the series' usual weekday from `first_day`; days that already have one are kept."""
     if not 1 <= weeks <= MAX_TERM_WEEKS:
         raise ValueError(f"A term is 1 to {MAX_TERM_WEEKS} weeks.")
     day = first_day + dt.timedelta(days=(series.weekday - first_day.weekday()) % 7)
     sessions = [
-        Session(series=series, start=local_start(series, day + dt.timedelta(weeks=week)), duration=series.duration,
-                place=series.place, capacity=capacity)
+        Session(
+            series=series,
+            start=local_start(series, day + dt.timedelta(weeks=week)),
+            duration=series.duration,
+            place=series.place,
+            capacity=capacity,
+        )
         for week in range(weeks)
     ]
     Session.objects.bulk_create(sessions, ignore_conflicts=True)
@@ -32,8 +40,9 @@ def term_generate(*, series: SeminarSeries, first_day: dt.date, weeks: int, capa
 
 
 @transaction.atomic
-def session_update(*, session: Session, start: dt.datetime, duration: dt.timedelta, place: str,
-                   capacity: int | None) -> Session:
+def session_update(
+    *, session: Session, start: dt.datetime, duration: dt.timedelta, place: str, capacity: int | None
+) -> Session:
     """Move or resize one session; the speaker and attendees hear when it moves."""
     session = Session.objects.select_for_update().select_related("series").get(pk=session.pk)
     moved = start != session.start or place != session.place or duration != session.duration
@@ -63,5 +72,6 @@ def session_cancel(*, session: Session) -> Session:
 def _tell_everyone(session: Session, *, key: str) -> None:
     talk = session.talks.filter(status__in=Talk.HOLDING).select_related("speaker").first()
     users = [rsvp.user for rsvp in session.rsvps.exclude(status=RSVP.Status.CANCELLED).select_related("user")]
-    notices_queue(kind=Notice.Kind.CHANGE, key=key, session=session, talk=talk,
-                  users=users + ([talk.speaker] if talk else []))
+    notices_queue(
+        kind=Notice.Kind.CHANGE, key=key, session=session, talk=talk, users=users + ([talk.speaker] if talk else [])
+    )

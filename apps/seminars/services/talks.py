@@ -1,4 +1,5 @@
 """Speakers and their talks: claiming a session, approval, editing, cancelling."""
+
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
@@ -20,8 +21,15 @@ class TalkRefused(Exception):
 
 
 @transaction.atomic
-def talk_claim(*, session: Session, speaker, paper: Paper, title: str = "", abstract: str = "",
-               source: str = Interaction.Source.SEMINAR) -> Talk:
+def talk_claim(
+    *,
+    session: Session,
+    speaker,
+    paper: Paper,
+    title: str = "",
+    abstract: str = "",
+    source: str = Interaction.Source.SEMINAR,
+) -> Talk:
     """Claim a free session to present `paper`: confirmed at once, or proposed where the series asks for approval.
 
     The database's one-talk-per-session constraint decides between two readers claiming at once.
@@ -34,7 +42,10 @@ def talk_claim(*, session: Session, speaker, paper: Paper, title: str = "", abst
     try:
         with transaction.atomic():
             talk = Talk.objects.create(
-                session=session, speaker=speaker, paper=paper, title=(title or paper.title)[:500],
+                session=session,
+                speaker=speaker,
+                paper=paper,
+                title=(title or paper.title)[:500],
                 abstract=abstract or paper.abstract,
                 status=Talk.Status.PROPOSED if needs_approval else Talk.Status.CONFIRMED,
             )
@@ -54,8 +65,9 @@ def talk_decide(*, talk: Talk, confirm: bool, message: str = "") -> Talk:
     talk.status = Talk.Status.CONFIRMED if confirm else Talk.Status.CANCELLED
     talk.decision_message = message
     talk.save(update_fields=["status", "decision_message", "modified_at"])
-    notices_queue(kind=Notice.Kind.DECISION, key=f"decision:talk:{talk.pk}", session=talk.session, talk=talk,
-                  users=[talk.speaker])
+    notices_queue(
+        kind=Notice.Kind.DECISION, key=f"decision:talk:{talk.pk}", session=talk.session, talk=talk, users=[talk.speaker]
+    )
     if confirm:
         _confirmed(talk, source=Interaction.Source.SEMINAR)
     return talk
@@ -65,8 +77,9 @@ def _confirmed(talk: Talk, *, source: str) -> None:
     interaction_record(user=talk.speaker, paper=talk.paper, kind=Interaction.Kind.PRESENT, source=source)
     session_changed(talk.session)
     followers = talk.session.series.followers.exclude(pk=talk.speaker_id)
-    notices_queue(kind=Notice.Kind.ANNOUNCEMENT, key=f"announce:talk:{talk.pk}", session=talk.session, talk=talk,
-                  users=followers)
+    notices_queue(
+        kind=Notice.Kind.ANNOUNCEMENT, key=f"announce:talk:{talk.pk}", session=talk.session, talk=talk, users=followers
+    )
 
 
 MATERIALS = ("slides_url", "video_url")
@@ -87,8 +100,13 @@ def talk_update(*, talk: Talk, by, title: str, abstract: str, slides_url: str, v
     if added and talk.status == Talk.Status.CONFIRMED:
         going = [rsvp.user for rsvp in talk.session.rsvps.filter(status=RSVP.Status.GOING).select_related("user")]
         what = "+".join(sorted(name.removesuffix("_url") for name in added))
-        notices_queue(kind=Notice.Kind.MATERIALS, key=f"materials:talk:{talk.pk}:{what}:{talk.modified_at.timestamp():.0f}",
-                      session=talk.session, talk=talk, users=going)
+        notices_queue(
+            kind=Notice.Kind.MATERIALS,
+            key=f"materials:talk:{talk.pk}:{what}:{talk.modified_at.timestamp():.0f}",
+            session=talk.session,
+            talk=talk,
+            users=going,
+        )
     return talk
 
 

@@ -25,7 +25,9 @@ def session_time(session):
     series_local = timezone.localtime(session.start, session.series.zone)
     return format_html(
         '<time datetime="{}" title="{} ({})">{}</time>',
-        session.start.isoformat(), date_format(series_local, TIME_FORMAT), session.series.time_zone,
+        session.start.isoformat(),
+        date_format(series_local, TIME_FORMAT),
+        session.series.time_zone,
         date_format(reader_local, TIME_FORMAT),
     )
 

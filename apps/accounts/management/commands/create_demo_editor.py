@@ -8,7 +8,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         email, password = demo_editor_ensure()
-        self.stdout.write(self.style.SUCCESS(
-            f"Demo editor — log in at /accounts/login/ with Email: {email}  Password: {password}  "
-            "(then the curation panel: /curation/)"
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo editor — log in at /accounts/login/ with Email: {email}  Password: {password}  "
+                "(then the curation panel: /curation/)"
+            )
+        )

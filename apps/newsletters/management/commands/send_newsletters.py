@@ -33,28 +33,36 @@ class Command(BaseCommand):
             return
         digest = digest_record(week)
         if digest is None or not digest.is_published:
-            self.stdout.write(self.style.WARNING(f"{week.label} is not published: the emails go without editors' picks."))
+            self.stdout.write(
+                self.style.WARNING(f"{week.label} is not published: the emails go without editors' picks.")
+            )
         before = selectors.week_status_counts(week)
         with transaction.atomic():
             delivery_ids = newsletters_start(week=week)
-        bar = tqdm(total=len(delivery_ids), unit="email", desc=f"sending {week.label}", disable=options["verbosity"] == 0)
+        bar = tqdm(
+            total=len(delivery_ids), unit="email", desc=f"sending {week.label}", disable=options["verbosity"] == 0
+        )
         try:
             result = deliveries_send(delivery_ids=delivery_ids, on_progress=lambda outcome: bar.update())
         finally:
             bar.close()
         counts = result.counts
-        self.stdout.write(self.style.SUCCESS(
-            f"{week.label}: sent {counts[Outcome.SENT]}, skipped as already sent "
-            f"{before[Status.SENT] + counts[Outcome.SKIPPED]}, unsubscribed {unsubscribed().count() }, "
-            f"failed {counts[Outcome.FAILED]}."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{week.label}: sent {counts[Outcome.SENT]}, skipped as already sent "
+                f"{before[Status.SENT] + counts[Outcome.SKIPPED]}, unsubscribed {unsubscribed().count()}, "
+                f"failed {counts[Outcome.FAILED]}."
+            )
+        )
         for reason, count in selectors.failure_reasons(week, limit=5):
             self.stdout.write(f"  failed ({count}): {reason}")
         if result.retry_ids:
-            self.stdout.write(self.style.WARNING(
-                f"{len(result.retry_ids)} left queued after a temporary error ({result.retry_reason}); "
-                "run the command again later, or let the worker's hourly pass retry them."
-            ))
+            self.stdout.write(
+                self.style.WARNING(
+                    f"{len(result.retry_ids)} left queued after a temporary error ({result.retry_reason}); "
+                    "run the command again later, or let the worker's hourly pass retry them."
+                )
+            )
 
     def _dry_run(self, week: Week) -> None:
         counts = selectors.week_status_counts(week)

@@ -27,7 +27,9 @@ class Command(BaseCommand):
         if version.status == ModelVersion.Status.FAILED:
             raise CommandError(f"Model version {version.pk} failed: {version.error}")
         recall = version.metrics.get("recall@20", 0)
-        self.stdout.write(self.style.SUCCESS(
-            f"Model version {version.pk}: {version.get_status_display()}, recall@20 {recall:.4f} "
-            f"on {version.interactions} interactions from {version.readers} readers"
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Model version {version.pk}: {version.get_status_display()}, recall@20 {recall:.4f} "
+                f"on {version.interactions} interactions from {version.readers} readers"
+            )
+        )

@@ -13,4 +13,6 @@ class Command(BaseCommand):
             self.stdout.write("The demo seminar exists already, or the sample papers are not imported yet.")
             return
         cloud = cloud_rebuild(series_cloud_key(series))
-        self.stdout.write(f"Demo seminar {series.name!r}: {series.sessions.count()} sessions, archive cloud of {cloud.titles} titles.")
+        self.stdout.write(
+            f"Demo seminar {series.name!r}: {series.sessions.count()} sessions, archive cloud of {cloud.titles} titles."
+        )
