@@ -1,8 +1,11 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import get_user_model
 
 from apps.accounts.models import AccountEmail, Profile
+from apps.accounts.selectors import email_is_taken
+from apps.accounts.services import EMAIL_TAKEN
 from apps.common.admin import ReadOnlyAdmin
 
 
@@ -16,8 +19,18 @@ class ProfileInline(admin.StackedInline):
 admin.site.unregister(get_user_model())
 
 
+class UserChangeForm(auth_admin.UserChangeForm):
+    def clean_email(self):
+        # The unique AccountEmail would refuse it on save (a 500): say so on the form, as sign-up does.
+        email = self.cleaned_data.get("email", "")
+        if email and email_is_taken(email=email, exclude_user_id=self.instance.pk):
+            raise forms.ValidationError(EMAIL_TAKEN, code="email_taken")
+        return email
+
+
 @admin.register(get_user_model())
 class UserAdmin(auth_admin.UserAdmin):
+    form = UserChangeForm
     inlines = [*auth_admin.UserAdmin.inlines, ProfileInline]
     list_display = ("email", "username", "is_staff", "is_superuser", "is_active", "date_joined", "last_login")
     list_filter = ("is_staff", "is_superuser", "is_active", "groups", "date_joined")
