@@ -26,6 +26,26 @@ def database_url():
         embedded.stop_postgres(server)
 
 
+def sample_paper(row: dict, *, arxiv_id: str, announced):
+    """An unsaved Paper with a sample row's text, announced (and published) on `announced`."""
+    import datetime as dt
+
+    from apps.papers.models import Paper
+
+    published = dt.datetime.combine(announced, dt.time(12), tzinfo=dt.UTC)
+    return Paper(
+        arxiv_id=arxiv_id,
+        title=row["title"],
+        abstract=row["abstract"],
+        authors_text=", ".join(row["authors"]),
+        primary_category=row["categories"][0],
+        categories=row["categories"],
+        published=published,
+        updated=published,
+        announced=announced,
+    )
+
+
 def percentile(values: list[float], q: float) -> float:
     import numpy as np
 

@@ -41,6 +41,7 @@ from apps.embeddings.models import EmbeddingModel, PaperEmbedding  # noqa: E402
 from apps.papers.models import Paper  # noqa: E402
 from apps.papers.weeks import Week  # noqa: E402
 from apps.recommendations.models import Interaction, ModelVersion  # noqa: E402
+from bench._stack import sample_paper  # noqa: E402
 from tests.arxiv_replay import sample_rows  # noqa: E402
 
 NEWEST = dt.date(2026, 11, 23)
@@ -77,20 +78,7 @@ def build_catalogue(n: int, rng: np.random.Generator) -> None:
         for i in range(start, min(n, start + BATCH)):
             row = rows[i % len(rows)]
             announced = NEWEST - dt.timedelta(days=int(i * 3650 / n))
-            published = dt.datetime.combine(announced, dt.time(12), tzinfo=dt.UTC)
-            papers.append(
-                Paper(
-                    arxiv_id=f"b{i:07d}",
-                    title=row["title"],
-                    abstract=row["abstract"],
-                    authors_text=", ".join(row["authors"]),
-                    primary_category=row["categories"][0],
-                    categories=row["categories"],
-                    published=published,
-                    updated=published,
-                    announced=announced,
-                )
-            )
+            papers.append(sample_paper(row, arxiv_id=f"b{i:07d}", announced=announced))
         created = Paper.objects.bulk_create(papers)
         vectors = clustered_unit_vectors(rng, len(created), centres)
         PaperEmbedding.objects.bulk_create(

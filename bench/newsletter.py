@@ -45,7 +45,7 @@ from apps.newsletters.models import NewsletterDelivery  # noqa: E402
 from apps.papers.models import Paper  # noqa: E402
 from apps.papers.weeks import Week  # noqa: E402
 from apps.recommendations.models import Interaction  # noqa: E402
-from bench._stack import machine  # noqa: E402
+from bench._stack import machine, sample_paper  # noqa: E402
 from tests.arxiv_replay import sample_rows  # noqa: E402
 
 WEEK = Week.from_label("2026-W48")
@@ -77,20 +77,7 @@ def build_papers(week_papers: int, older: int, rng: np.random.Generator) -> None
         announced = (
             WEEK.monday + dt.timedelta(days=i % 5) if i < week_papers else WEEK.monday - dt.timedelta(days=1 + i % 365)
         )
-        published = dt.datetime.combine(announced, dt.time(12), tzinfo=dt.UTC)
-        papers.append(
-            Paper(
-                arxiv_id=f"nl{i:07d}",
-                title=row["title"],
-                abstract=row["abstract"],
-                authors_text=", ".join(row["authors"]),
-                primary_category=row["categories"][0],
-                categories=row["categories"],
-                published=published,
-                updated=published,
-                announced=announced,
-            )
-        )
+        papers.append(sample_paper(row, arxiv_id=f"nl{i:07d}", announced=announced))
     created = Paper.objects.bulk_create(papers)
     vectors = rng.standard_normal((len(created), 384)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)

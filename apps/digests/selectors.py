@@ -24,6 +24,7 @@ from apps.common.keys import (
 from apps.digests import models
 from apps.embeddings.selectors import embedding_progress
 from apps.papers.models import Paper
+from apps.papers.selectors import CARD_FIELDS
 from apps.papers.weeks import Week
 from apps.recommendations.ranking import rank_for_reader
 from apps.recommendations.selectors import (
@@ -32,20 +33,6 @@ from apps.recommendations.selectors import (
     reader_states,
     trending_papers,
 )
-
-CARD_FIELDS = [
-    "id",
-    "arxiv_id",
-    "version",
-    "title",
-    "abstract",
-    "authors_text",
-    "primary_category",
-    "categories",
-    "announced",
-    "comment",
-]
-
 
 CARDS_PER_PAGE = 40
 WEEK_SECONDS = 15 * 60  # a backstop: generations retire a reader's cached week as soon as it changes
