@@ -7,7 +7,7 @@ import pytest
 from django.core import signing
 
 from apps.seminars.services import rsvp_join, session_cancel, session_update, talk_claim
-from apps.seminars.views import CALENDAR_SALT
+from apps.seminars.views.calendars import CALENDAR_SALT
 from tests.factories import PaperFactory, UserFactory
 from tests.seminars.factories import SeriesFactory, SessionFactory
 

@@ -1,0 +1,1 @@
+"""Seminar pages, by audience. Thin: forms validate, services write, selectors read; htmx gets the partials."""
