@@ -4,7 +4,14 @@ import re
 from django import forms
 from django.utils import timezone
 
-from apps.curation.selectors.queue import SCORE_SORT, SORTS, STATUSES, UNDECIDED, categories
+from apps.curation.selectors.queue import (
+    RELEVANCE_SORT,
+    SCORE_SORT,
+    STATUSES,
+    UNDECIDED,
+    categories,
+    gate_threshold,
+)
 from apps.digests.models import Decision
 from apps.digests.services.picks import NOTE_MAX_LENGTH
 from apps.papers.models import Paper
@@ -27,16 +34,19 @@ class QueueFilterForm(forms.Form):
         required=False,
         choices=[("", "all")] + [(s, s if s == UNDECIDED else Decision.Verdict(s).label) for s in STATUSES],
     )
-    sort = forms.ChoiceField(required=False, choices=[(key, key) for key in [*SORTS, SCORE_SORT]])
+    sort = forms.ChoiceField(required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["category"].choices = [("", "all")] + [(c, c) for c in categories()]
+        # The classifier's probability is worth sorting by only where the classifier is the gate.
+        relevance = [(RELEVANCE_SORT, "relevance")] if gate_threshold() is not None else []
         self.fields["sort"].choices = [
             ("newest", "newest"),
             ("likes", "most liked"),
             ("saves", "most saved"),
             (SCORE_SORT, "model score"),
+            *relevance,
             ("title", "title"),
         ]
 

@@ -1,14 +1,18 @@
 """The week's workspace: decisions, picks, publishing — each an audit row, htmx and plain POST alike."""
 
 import datetime as dt
+import re
 
+import numpy as np
 import pytest
 from django.urls import reverse
 
 from apps.curation.models import AuditEntry
 from apps.digests.models import Decision, Digest, Pin
+from apps.papers.relevance import current_classifier
 from tests.curation.conftest import WEEK
 from tests.factories import PaperFactory
+from tests.search.factories import PaperEmbeddingFactory
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HX-Request": "true"}
@@ -30,6 +34,47 @@ def test_the_queue_shows_the_weeks_papers_with_the_rule_and_filters(client, edit
     assert off_topic.title in html and week_papers[0].title not in html
     html = client.get(url("week", WEEK.label), {"status": "bogus", "sort": "nonsense"}).content.decode()
     assert week_papers[0].title in html  # bad filters fall back, never a 500
+
+
+def queue_cells(html: str, column: int) -> dict[str, str]:
+    """{arxiv id: the text of one column}, in the queue's order."""
+    cells = {}
+    for row in re.finditer(r'<tr id="row-(?P<id>[^"]+)".*?</tr>', html, re.S):
+        cell = re.findall(r"<td[^>]*>(.*?)</td>", row.group(0), re.S)[column]
+        cells[row.group("id")] = re.sub(r"<[^>]+>", "", cell).strip()
+    return cells
+
+
+def test_with_the_classifier_as_gate_the_queue_shows_its_probability_and_sorts_by_it(
+    client, editor, week_papers, settings
+):
+    settings.RETRIEVER_RELEVANCE = {"classifier": True}
+    classifier = current_classifier()
+    towards = classifier.weights / np.linalg.norm(classifier.weights)  # the most relevant a unit vector can be
+    unembedded, on_topic, off_topic, other_model = week_papers
+    PaperEmbeddingFactory(paper=on_topic, model_name=classifier.text_model, vector=towards)
+    PaperEmbeddingFactory(paper=off_topic, model_name=classifier.text_model, vector=-towards)
+    PaperEmbeddingFactory(paper=other_model, model_name="another-text-model", vector=towards)
+    high, low = classifier.probability(np.stack([towards, -towards]))
+    assert high > classifier.threshold > low
+
+    client.force_login(editor)
+    html = client.get(url("week", WEEK.label), {"sort": "relevance"}).content.decode()
+    assert ">Relevance</th>" in html and "out by the rule" not in html
+    cells = queue_cells(html, column=2)
+    assert list(cells)[:2] == [on_topic.arxiv_id, off_topic.arxiv_id]  # most relevant first, no vector last
+    assert cells[on_topic.arxiv_id] == f"{high:.2f}"
+    assert cells[off_topic.arxiv_id] == f"{low:.2f} below the gate"
+    assert cells[unembedded.arxiv_id] == cells[other_model.arxiv_id] == "—"  # only the gate's own text model counts
+    newest = list(queue_cells(client.get(url("week", WEEK.label)).content.decode(), column=2))
+    assert newest != list(cells) and newest[0] == other_model.arxiv_id
+
+
+def test_with_the_keyword_rule_as_gate_there_is_no_relevance_to_sort_by(client, editor, week_papers):
+    client.force_login(editor)
+    html = client.get(url("week", WEEK.label), {"sort": "relevance"}).content.decode()
+    assert ">Rule</th>" in html and 'value="relevance"' not in html
+    assert list(queue_cells(html, column=2))[0] == week_papers[3].arxiv_id  # an unknown sort falls back to newest
 
 
 def test_bulk_reject_via_htmx_refreshes_the_workspace_and_writes_one_audit_row(client, editor, week_papers):

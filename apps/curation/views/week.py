@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from apps.accounts.selectors import user_get_by_email
 from apps.curation.forms import DecideForm, MoveForm, NoteForm, PickForm, PreviewForm, QueueFilterForm
 from apps.curation.permissions import editor_required
-from apps.curation.selectors.queue import review_queue, week_summary
+from apps.curation.selectors.queue import gate_threshold, review_queue, week_summary
 from apps.curation.services import editorial
 from apps.digests.models import Pin
 from apps.digests.selectors import digest_for_reader, digest_weeks, latest_week
@@ -55,6 +55,7 @@ def _workspace(request, week: Week, *, filter_data, pick_form=None, note_forms=N
         "week": week,
         "summary": week_summary(week),
         "rows": review_queue(week=week, **filters),
+        "gate_threshold": gate_threshold(),
         "filter_form": filter_form,
         "filters": filters,
         "pick_form": pick_form or PickForm(initial={"arxiv_id": request.GET.get("pick", "")}),
