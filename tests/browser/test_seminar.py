@@ -1,12 +1,17 @@
 """The seminar in a real browser, on a desktop and at a 390 px phone width: a reader finds a paper in the
 catalogue search (htmx), claims an open session, and another reader takes the last seat, then gives it up."""
 
+import datetime as dt
+import zoneinfo
+
 import pytest
 from django.core.cache import cache
+from django.utils import timezone
 
+from apps.accounts.models import Profile
 from apps.seminars.models import RSVP, Talk
 from tests.factories import USER_PASSWORD, PaperFactory, UserFactory
-from tests.seminars.factories import SessionFactory
+from tests.seminars.factories import SeriesFactory, SessionFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -100,3 +105,43 @@ def test_no_seminar_page_scrolls_sideways_from_320_to_1280_px(browser, live_serv
             page.goto(path)
             assert overflow(page) <= 0, f"{path} at {width} px is {overflow(page)} px too wide"
     context.close()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_a_visitor_sees_seminar_times_in_the_browsers_zone_a_reader_in_their_profiles(
+    browser, live_server, settings, width
+):
+    """A New York session at 13:00 is 18:00 in a Lisbon browser; a Tokyo reader's profile wins over it."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    new_york = zoneinfo.ZoneInfo("America/New_York")
+    session = SessionFactory(
+        series=SeriesFactory(time_zone="America/New_York"),
+        start=dt.datetime(timezone.now().year + 1, 7, 7, 13, 0, tzinfo=new_york),  # summer, in the future
+    )
+    year = session.start.year
+    viewport = {"width": width, "height": 800}
+    lisbon = browser.new_context(base_url=live_server.url, viewport=viewport, timezone_id="Europe/Lisbon")
+    page = lisbon.new_page()
+
+    page.goto("/seminars/")
+    when = page.locator("time[datetime]").first
+    assert when.inner_text().endswith(", 18:00 Europe/Lisbon")
+    assert when.get_attribute("title").startswith(f"{session.start.astimezone(new_york):%a %-d %b %Y}, 13:00")
+    page.goto(f"/seminars/sessions/{session.pk}/")
+    assert f"{year}, 18:00 Europe/Lisbon" in page.locator(".session-when time").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # no sideways scroll
+
+    reader = UserFactory()
+    Profile.objects.create(user=reader, time_zone="Asia/Tokyo")
+    log_in(page, reader)
+    page.goto(f"/seminars/sessions/{session.pk}/")
+    assert f"{year}, 02:00 Asia/Tokyo" in page.locator(".session-when time").inner_text()  # the next day there
+    lisbon.close()
+
+    no_script = browser.new_context(
+        base_url=live_server.url, viewport=viewport, timezone_id="Europe/Lisbon", java_script_enabled=False
+    )
+    page = no_script.new_page()
+    page.goto(f"/seminars/sessions/{session.pk}/")
+    assert f"{year}, 13:00 America/New York" in page.locator(".session-when time").inner_text()  # the series' clock
+    no_script.close()

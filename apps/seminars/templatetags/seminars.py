@@ -15,20 +15,36 @@ from apps.seminars.services.clouds import week_cloud_key
 
 logger = logging.getLogger(__name__)
 register = template.Library()
-TIME_FORMAT = "D j M Y, H:i T"
+TIME_FORMAT = "D j M Y, H:i"  # static/js/local_time.js writes the same, in the browser's zone
 
 
-@register.simple_tag
-def session_time(session):
-    """The start in the reader's zone (their profile's, via the middleware); the series' zone on hover."""
-    reader_local = timezone.localtime(session.start)
+def _clock(moment, zone: str) -> str:
+    """'Thu 15 Oct 2026, 18:00 Europe/Lisbon': a wall-clock time with its zone named."""
+    return f"{date_format(moment, TIME_FORMAT)} {zone.replace('_', ' ')}"
+
+
+@register.simple_tag(takes_context=True)
+def session_time(context, session):
+    """The start, its zone named, and the series' clock on hover.
+
+    A signed-in reader sees it in their profile's zone (activated by the middleware). A visitor has none:
+    the server writes the series' own clock, and static/js/local_time.js rewrites every
+    `data-local-time` into the browser's zone.
+    """
     series_local = timezone.localtime(session.start, session.series.zone)
+    user = context.get("user")
+    if user is not None and user.is_authenticated:
+        html = '<time datetime="{}" title="{} ({})">{}</time>'
+        shown = _clock(timezone.localtime(session.start), timezone.get_current_timezone_name())
+    else:
+        html = '<time datetime="{}" title="{} ({})" data-local-time>{}</time>'
+        shown = _clock(series_local, session.series.time_zone)
     return format_html(
-        '<time datetime="{}" title="{} ({})">{}</time>',
+        html,
         session.start.isoformat(),
-        date_format(series_local, TIME_FORMAT),
+        date_format(series_local, "D j M Y, H:i T"),
         session.series.time_zone,
-        date_format(reader_local, TIME_FORMAT),
+        shown,
     )
 
 
