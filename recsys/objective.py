@@ -14,7 +14,7 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from torch import Tensor
 
-from recsys.data import target_mask
+from recsys.data import PAD, POSITIVE_CODES, target_mask
 from recsys.loss import corrected_logq_loss, full_softmax_loss, logq_loss, sampled_softmax_loss
 from recsys.model import ItemFeatures
 from recsys.sampling import Release, mixed_proposal
@@ -101,8 +101,106 @@ def sequence_loss(
         items[:, 1:][is_target],
         vectors[:, 1:][is_target],
     )  # [M, d], [M], [M, d]
-    M = len(target_ids)
     at = batch["times"][:, 1:][is_target] if release is not None else None  # [M], when each prediction is made
+    return candidate_loss(
+        q,
+        target_ids,
+        target_vectors,
+        extra,
+        negatives,
+        n_items,
+        loss,
+        frequency,
+        in_batch_negatives,
+        group,
+        release,
+        at,
+    )
+
+
+def library_loss(
+    model,
+    batch: dict[str, Tensor],
+    catalogue: ItemFeatures,
+    loss: str,
+    frequency,
+    held_out: float,
+    in_batch_negatives: int = 0,
+    group=None,
+) -> Tensor:
+    """Order-free objective for libraries: each sequence, with a random `held_out` share of its
+    positives removed, predicts every removed item (a denoising set objective, as Mult-DAE trains).
+
+    The next-item objective asks a prefix for the item after it, so an order-free user tower only
+    ever learns from prefixes; here each reader's vector is the one the app serves (the mean over
+    the whole history shown) and learns to rank what is missing from it. batch: items/events
+    [B, T]; the kept events move to the front of their row (the tower reads a prefix), and the
+    query is the tower's output at the last kept one. Candidates as in `sequence_loss`.
+    """
+    items, events = batch["items"], batch["events"]
+    B, T = items.shape
+    n_items, device = len(catalogue), items.device
+    valid = items >= 0
+    positive = torch.isin(events, torch.as_tensor(POSITIVE_CODES, device=device)) & valid  # [B, T]
+    held = positive & (torch.rand(B, T, device=device) < held_out)
+    kept = valid & ~held
+    nothing_kept = ~kept.any(1)  # such a row keeps its first event and predicts the rest
+    held[nothing_kept, 0] = False
+    kept = valid & ~held
+    order = torch.argsort((~kept).to(torch.int8), dim=1, stable=True)  # kept events first
+    in_kept = kept.gather(1, order)
+    inputs = torch.where(in_kept, items.gather(1, order), PAD)
+    in_events = torch.where(in_kept, events.gather(1, order), 0)
+    pad_column = torch.full((B, 1), PAD, dtype=items.dtype, device=device)  # forward predicts a step ahead
+    row, column = held.nonzero(as_tuple=True)  # [M]
+    target_ids = items[row, column]
+    catalogue_ids = torch.arange(n_items, device=device) if loss == "full_softmax" else None
+    wanted = target_ids if catalogue_ids is None else torch.cat([target_ids, catalogue_ids])
+    queries, _, extra = model(
+        torch.cat([inputs, pad_column], 1),
+        torch.cat([in_events, torch.zeros_like(pad_column)], 1),
+        torch.zeros(B, T + 1, dtype=items.dtype, device=device),
+        catalogue,
+        wanted,
+    )
+    users = queries[torch.arange(B, device=device), kept.sum(1) - 1]  # [B, d]
+    M = len(target_ids)
+    if not M:  # nothing held out in this batch (tiny libraries): no signal, but a graph to step on
+        return users.sum() * 0.0
+    target_vectors, extra = extra[:M], (extra[M:] if catalogue_ids is not None else None)
+    return candidate_loss(
+        users[row],
+        target_ids,
+        target_vectors,
+        extra,
+        catalogue_ids,
+        n_items,
+        loss,
+        frequency,
+        in_batch_negatives,
+        group,
+    )
+
+
+def candidate_loss(
+    q: Tensor,
+    target_ids: Tensor,
+    target_vectors: Tensor,
+    extra: Tensor | None,
+    negatives: Tensor | None,
+    n_items: int,
+    loss: str,
+    frequency,
+    in_batch_negatives: int = 0,
+    group=None,
+    release: Release | None = None,
+    at: Tensor | None = None,
+) -> Tensor:
+    """The loss of queries q [M, d] for their targets [M] (vectors [M, d]) against the catalogue
+    (full_softmax: `extra` holds every item's vector) or the batch's targets plus `extra`, the
+    vectors of uniform draws `negatives` [U]. release/at: keep candidates to items out by then."""
+    device = q.device
+    M = len(target_ids)
     if loss == "full_softmax":
         logits = q @ extra.T  # [M, N] scores
         if release is not None:

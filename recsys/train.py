@@ -21,7 +21,7 @@ from tqdm import tqdm
 from recsys.data import Interactions, ItemTable, target_mask, training_sequences, trim_padding
 from recsys.encoder import resolve_device
 from recsys.model import ItemFeatures, ModelConfig, TwoTower
-from recsys.objective import LOSSES, sequence_loss
+from recsys.objective import LOSSES, library_loss, sequence_loss
 from recsys.sampling import CountMinFrequency, ExactFrequency, Release
 
 
@@ -29,6 +29,9 @@ from recsys.sampling import CountMinFrequency, ExactFrequency, Release
 class TrainConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     loss: str = "corrected_logq"  # one of objective.LOSSES
+    objective: str = "next_item"  # "next_item": each prefix predicts the next positive; "library":
+    # each sequence minus a random `held_out` share of its positives predicts them (order-free towers)
+    held_out: float = 0.25
     uniform_negatives: int = 0  # > 0: mixed negative sampling
     in_batch_negatives: int = 2048  # cap on batch targets used as negatives (0: all)
     frequency: str = "exact"  # "exact" counts or a streaming count-min "sketch"
@@ -130,17 +133,22 @@ def train_step(
     group: under DDP, the process group that shares in-batch negatives across ranks; release: when
     items came out, to keep catalogue-wide negatives to items out at each prediction's time."""
     with autocast:
-        loss = sequence_loss(
-            step_model,
-            batch,
-            catalogue,
-            config.loss,
-            frequency,
-            config.uniform_negatives,
-            config.in_batch_negatives,
-            group,
-            release,
-        )
+        if config.objective == "library":
+            loss = library_loss(
+                step_model, batch, catalogue, config.loss, frequency, config.held_out, config.in_batch_negatives, group
+            )
+        else:
+            loss = sequence_loss(
+                step_model,
+                batch,
+                catalogue,
+                config.loss,
+                frequency,
+                config.uniform_negatives,
+                config.in_batch_negatives,
+                group,
+                release,
+            )
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()
@@ -150,6 +158,7 @@ def train_step(
 def train(items: ItemTable, interactions: Interactions, config: TrainConfig) -> tuple[TwoTower, dict]:
     """Train a two-tower model; returns it (best validation epoch, on its device) and metrics."""
     assert config.loss in LOSSES, config.loss
+    assert config.objective in ("next_item", "library"), config.objective
     rank, world, device = distributed_context(resolve_device(config.device))
     torch.manual_seed(config.seed)
     np.random.seed(config.seed)

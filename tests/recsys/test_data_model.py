@@ -164,3 +164,35 @@ def test_a_trained_hybrid_scores_items_nobody_read_from_their_text():
     assert torch.allclose(
         model.item_vectors(unread), model.item_vectors(ItemFeatures(torch.full((4,), -1), unread.text))
     )
+
+
+def test_the_library_objective_predicts_what_it_held_out_from_what_it_kept():
+    from recsys.objective import library_loss
+
+    torch.manual_seed(0)
+    text = torch.nn.functional.normalize(torch.randn(10, 8), dim=1)
+    catalogue = ItemFeatures(torch.arange(10), text)
+    model = TwoTower(
+        ModelConfig(text_dim=8, id_buckets=10, item_ids=True, dim=8, hidden=16, user_encoder="mean")
+    ).eval()
+    view, dismiss = EVENT_CODE["view"], EVENT_CODE["dismiss"]
+    batch = {
+        "items": torch.tensor([[3, 1, 4, 1, 5, 9], [2, 6, 5, -1, -1, -1]]),
+        "events": torch.tensor([[view, view, dismiss, view, view, view], [view, view, view, 0, 0, 0]]),
+    }
+    torch.manual_seed(1)
+    loss = library_loss(model, batch, catalogue, "full_softmax", None, held_out=0.5)
+
+    torch.manual_seed(1)
+    held = (torch.rand(2, 6) < 0.5) & (batch["items"] >= 0) & (batch["events"] == view)
+    assert held.any() and (~held & (batch["items"] >= 0)).any(1).all()  # the seed gives both kinds in each row
+    vectors = model.item_vectors(catalogue)
+    losses = []
+    for row in range(2):
+        kept = (~held[row]) & (batch["items"][row] >= 0)
+        history = History(
+            catalogue[batch["items"][row][kept]], batch["events"][row][kept], torch.zeros(int(kept.sum()))
+        )
+        logits = model.user_vector(history) @ vectors.T
+        losses += [torch.nn.functional.cross_entropy(logits[None], t[None]) for t in batch["items"][row][held[row]]]
+    assert torch.allclose(loss, torch.stack(losses).mean(), atol=1e-5)
