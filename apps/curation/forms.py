@@ -22,6 +22,7 @@ ARXIV_ID = re.compile(
 NOT_AN_ARXIV_ID = "Enter an arXiv id (2406.01234) or its arXiv link."
 NOT_IN_CATALOGUE = "{id} is not in the catalogue. Ingest it first (Operations: backfill), then pick it."
 BACKFILL_MAX_DAYS = 366
+SELECT_FIRST = "Select at least one paper first."
 VERDICTS = {"accept": Decision.Verdict.ACCEPT, "reject": Decision.Verdict.REJECT, UNDECIDED: None}
 
 
@@ -57,14 +58,29 @@ class QueueFilterForm(forms.Form):
 
 
 class DecideForm(forms.Form):
-    paper = forms.ModelMultipleChoiceField(
-        queryset=Paper.objects.none(), error_messages={"required": "Select at least one paper first."}
-    )
+    """A verdict on the ticked papers, or on every paper the page listed ("all on this page").
+
+    The page lists its papers in `on_page`, so the box works without JavaScript (nothing can tick the
+    rows then) and means the papers the editor saw, not whatever the filters match by the time they
+    submit. With JavaScript the box ticks the rows as well (static/js/select_all.js).
+    """
+
+    paper = forms.ModelMultipleChoiceField(queryset=Paper.objects.none(), required=False)
+    all_on_page = forms.BooleanField(required=False)
+    on_page = forms.ModelMultipleChoiceField(queryset=Paper.objects.none(), required=False)
     verdict = forms.ChoiceField(choices=[(key, key) for key in VERDICTS])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["paper"].queryset = Paper.objects.all()
+        self.fields["paper"].queryset = self.fields["on_page"].queryset = Paper.objects.all()
+
+    def clean(self):
+        data = super().clean()
+        papers = data.get("on_page") if data.get("all_on_page") else data.get("paper")
+        if not papers and not self.errors:
+            raise forms.ValidationError(SELECT_FIRST, code="required")
+        data["papers"] = list(papers or [])
+        return data
 
     @property
     def chosen_verdict(self) -> str | None:

@@ -10,7 +10,7 @@ from django.core.cache import cache
 
 from apps.accounts.services import EDITORS_GROUP
 from apps.curation.models import AuditEntry
-from apps.digests.models import Digest
+from apps.digests.models import Decision, Digest
 from tests.factories import USER_PASSWORD, PaperFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -80,3 +80,43 @@ def test_an_editor_rejects_picks_and_publishes_and_a_reader_sees_the_result(brow
         assert page.evaluate("document.documentElement.scrollWidth") <= width
     context.close()
     cache.clear()  # the weeks cached here were made from factory papers, which bump no generation
+
+
+@pytest.mark.parametrize("width", [1280, 390], ids=["desktop", "phone"])
+def test_all_on_this_page_ticks_every_row_with_javascript_and_still_works_without(
+    browser, live_server, settings, width
+):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    editor = UserFactory(email="editor@example.org", is_staff=True)
+    editor.groups.add(Group.objects.get_or_create(name=EDITORS_GROUP)[0])
+    papers = [PaperFactory(announced=dt.date(2026, 6, 22 + i), title=f"Queue paper {i}") for i in range(3)]
+    viewport = {"width": width, "height": 900}
+
+    context = browser.new_context(base_url=live_server.url, viewport=viewport)
+    page = context.new_page()
+    log_in(page, editor.email)
+    page.goto("/curation/weeks/2026-W26/")
+    everything = page.get_by_label("All 3 on this page")
+    rows = page.locator("table.queue input[name=paper]")
+    everything.check()
+    assert [rows.nth(i).is_checked() for i in range(3)] == [True, True, True]
+    page.get_by_label(f"Select {papers[0].title}").uncheck()  # the box follows the rows: now mixed
+    assert not everything.is_checked() and everything.evaluate("box => box.indeterminate")
+    page.get_by_role("button", name="✓ Accept").click()
+    page.get_by_text("2 papers marked accepted.").wait_for()
+    assert set(Decision.objects.values_list("paper_id", flat=True)) == {papers[1].pk, papers[2].pk}
+    page.get_by_label("All 3 on this page").check()  # in the swapped-in workspace too
+    assert [rows.nth(i).is_checked() for i in range(3)] == [True, True, True]
+    if width <= 390:
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+    context.close()
+
+    context = browser.new_context(base_url=live_server.url, viewport=viewport, java_script_enabled=False)
+    page = context.new_page()
+    log_in(page, editor.email)
+    page.goto("/curation/weeks/2026-W26/")
+    page.get_by_label("All 3 on this page").check()  # the rows stay unticked: the server takes the page's papers
+    page.get_by_role("button", name="✕ Reject").click()
+    page.get_by_text("3 papers marked rejected.").wait_for()
+    assert set(Decision.objects.values_list("verdict", flat=True)) == {"reject"} and Decision.objects.count() == 3
+    context.close()

@@ -94,6 +94,28 @@ def test_bulk_reject_via_htmx_refreshes_the_workspace_and_writes_one_audit_row(c
     }
 
 
+def test_all_on_this_page_decides_the_papers_the_page_listed_and_nothing_else(client, editor, week_papers):
+    client.force_login(editor)
+    html = client.get(url("week", WEEK.label), {"q": "Week paper 1"}).content.decode()
+    listed = re.findall(r'name="on_page" value="(\d+)"', html)
+    assert listed == [str(week_papers[1].pk)] and 'name="all_on_page"' in html
+    arrived_since = PaperFactory(announced=WEEK.monday, title="Week paper 10")  # matches the filter, never shown
+    response = client.post(
+        url("decide", WEEK.label), {"all_on_page": "1", "on_page": listed, "verdict": "accept", "q": "Week paper 1"}
+    )
+    assert response.status_code == 302
+    assert list(Decision.objects.values_list("paper_id", flat=True)) == [week_papers[1].pk]
+    assert not Decision.objects.filter(paper=arrived_since).exists()
+
+
+def test_a_verdict_with_nothing_selected_says_so_and_changes_nothing(client, editor, week_papers):
+    client.force_login(editor)
+    for data in ({"verdict": "reject"}, {"verdict": "reject", "on_page": [week_papers[0].pk]}):
+        response = client.post(url("decide", WEEK.label), data, headers=HTMX)  # rows listed but the box unticked
+        assert "Select at least one paper first." in response.content.decode()
+    assert not Decision.objects.exists() and not AuditEntry.objects.exists()
+
+
 def test_plain_post_redirects_back_with_the_filters(client, editor, week_papers):
     client.force_login(editor)
     response = client.post(

@@ -99,7 +99,7 @@ def decide(request, label: str):
     if not form.is_valid():
         return _done(request, week, " ".join(e for errors in form.errors.values() for e in errors), messages.ERROR)
     changed = editorial.papers_decide(
-        week=week, paper_ids=[p.pk for p in form.cleaned_data["paper"]], verdict=form.chosen_verdict, by=request.user
+        week=week, paper_ids=[p.pk for p in form.cleaned_data["papers"]], verdict=form.chosen_verdict, by=request.user
     )
     label_text = {"accept": "accepted", "reject": "rejected", None: "undecided"}[form.chosen_verdict]
     return _done(
