@@ -3,15 +3,20 @@
 import datetime as dt
 import time
 
+import numpy as np
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from apps.curation.models import AuditEntry, Job
 from apps.curation.selectors.operations import DIED
+from apps.embeddings.models import EmbeddingModel
 from apps.papers.models import IngestRun, Paper
 from apps.papers.services.runs import recorded_run
 from apps.recommendations.models import ModelVersion
+from apps.recommendations.services.demo import demo_readers_seed
+from apps.recommendations.services.training import model_version_serve, model_version_train, rollback_target
+from tests.search.factories import PaperEmbeddingFactory
 
 HTMX = {"HX-Request": "true"}
 
@@ -105,3 +110,62 @@ def test_backfill_passes_its_window_to_the_task(celery_worker, arxiv_feed, recsy
     assert run.window_start == dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     assert run.window_end == dt.datetime(2026, 2, 1, tzinfo=dt.UTC)
     assert job.params == {"since": "2026-01-01T00:00:00+00:00", "until": "2026-02-01T00:00:00+00:00"}
+
+
+@pytest.mark.django_db
+def test_a_version_that_cannot_serve_is_refused_before_any_job_starts(client, editor):
+    active = ModelVersion.objects.create(status=ModelVersion.Status.ACTIVE, checkpoint="model.pt")
+    failed = ModelVersion.objects.create(status=ModelVersion.Status.FAILED, error="out of memory")
+    unsaved = ModelVersion.objects.create(status=ModelVersion.Status.READY)  # no checkpoint
+    client.force_login(editor)
+    html = client.post(url("activate", active.pk), follow=True).content.decode()
+    assert f"Model #{active.pk} is already serving." in html
+    html = client.post(url("activate", failed.pk), headers=HTMX).content.decode()
+    assert 'role="alert"' in html and "<html" not in html and "only a trained version with a checkpoint" in html
+    html = client.post(url("activate", unsaved.pk), headers=HTMX).content.decode()
+    assert "only a trained version with a checkpoint" in html
+    html = client.post(url("rollback"), headers=HTMX).content.decode()
+    assert "No earlier version to roll back to" in html and "<html" not in html
+    assert not Job.objects.exists() and not AuditEntry.objects.exists()
+    assert client.post(url("activate", 999999)).status_code == 404
+
+
+@pytest.fixture
+def three_versions(settings, tmp_path):
+    """Three trained versions, the newest serving, on 60 papers in two topics read by simulated readers."""
+    settings.RETRIEVER_MODEL_DIR = tmp_path
+    settings.RETRIEVER_TRAIN = {"device": "cpu"}
+    EmbeddingModel.objects.create(name="all-MiniLM-L6-v2", status=EmbeddingModel.Status.ACTIVE)
+    rng = np.random.default_rng(0)
+    centres = rng.standard_normal((2, 384))
+    for i in range(60):
+        vector = centres[i % 2] + 0.6 * rng.standard_normal(384)
+        PaperEmbeddingFactory(vector=(vector / np.linalg.norm(vector)).astype(np.float32))
+    assert demo_readers_seed(readers=40) > 0
+    versions = [model_version_train(overrides={"epochs": 2, "batch_size": 32}) for _ in range(3)]
+    model_version_serve(version=versions[-1])
+    for version in versions:
+        version.refresh_from_db()
+    return versions
+
+
+def test_an_editor_activates_an_earlier_version_than_roll_back_reaches(celery_worker, three_versions, client, editor):
+    *earlier, newest = three_versions
+    assert newest.status == ModelVersion.Status.ACTIVE
+    older = next(version for version in earlier if version != rollback_target())  # two steps back
+    client.force_login(editor)
+    html = client.get(url("operations")).content.decode()
+    assert f'aria-label="Activate model #{older.pk}"' in html and f"Roll back to #{older.pk}" not in html
+
+    response = client.post(url("activate", older.pk), headers=HTMX)
+    job = Job.objects.get()
+    assert 'hx-trigger="every 2s"' in response.content.decode() and job.params == {"version_id": older.pk}
+    deadline = time.monotonic() + 120
+    while 'hx-trigger="every 2s"' in (html := client.get(url("job", job.pk), headers=HTMX).content.decode()):
+        assert time.monotonic() < deadline, html
+        time.sleep(0.5)
+    assert "done" in html
+    assert ModelVersion.objects.get(status=ModelVersion.Status.ACTIVE) == older
+    assert rollback_target() == newest  # roll back now undoes the editor's choice
+    assert f"Roll back to #{newest.pk}" in client.get(url("operations")).content.decode()
+    assert AuditEntry.objects.get().action == "job:serve"

@@ -11,7 +11,9 @@ from django.db import transaction
 from apps.curation.models import Job
 from apps.curation.services.audit import audit_record
 from apps.recommendations.models import ModelVersion
-from apps.recommendations.services.training import NOTHING_TO_ROLL_BACK_TO, rollback_target
+from apps.recommendations.services.training import NOT_ACTIVATABLE, NOTHING_TO_ROLL_BACK_TO, rollback_target
+
+ALREADY_SERVING = "Model #{pk} is already serving."
 
 
 def _task(kind: str):
@@ -63,6 +65,13 @@ def train_now(*, by) -> Job:
 
 
 def version_activate(*, version: ModelVersion, by) -> Job:
+    """Serve any trained version again, however far back (roll back only goes one step). ValueError, for
+    the editor, when it cannot serve: nothing is started then."""
+    if version.status == ModelVersion.Status.ACTIVE:
+        raise ValueError(ALREADY_SERVING.format(pk=version.pk))
+    servable = {ModelVersion.Status.READY, ModelVersion.Status.RETIRED}
+    if version.status not in servable or not version.checkpoint:
+        raise ValueError(NOT_ACTIVATABLE.format(pk=version.pk, status=version.get_status_display()))
     return job_start(kind=Job.Kind.SERVE, by=by, target=f"model #{version.pk}", version_id=version.pk)
 
 

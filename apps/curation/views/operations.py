@@ -73,11 +73,22 @@ def train_now(request):
     return _started(request, jobs.train_now(by=request.user))
 
 
+def _refused(request, reason: str):
+    """A job that cannot start: htmx gets a row where its progress would have shown, a plain POST a message."""
+    if request.htmx:
+        return render(request, "curation/operations.html#refused", {"reason": reason})
+    messages.error(request, reason)
+    return redirect("curation:operations")
+
+
 @require_POST
 @editor_required
 def activate(request, pk: int):
-    version = get_object_or_404(ModelVersion, pk=pk)
-    return _started(request, jobs.version_activate(version=version, by=request.user))
+    try:
+        job = jobs.version_activate(version=get_object_or_404(ModelVersion, pk=pk), by=request.user)
+    except ValueError as error:
+        return _refused(request, str(error))
+    return _started(request, job)
 
 
 @require_POST
@@ -86,8 +97,7 @@ def rollback(request):
     try:
         job = jobs.rollback(by=request.user)
     except ValueError as error:
-        messages.error(request, str(error))
-        return redirect("curation:operations")
+        return _refused(request, str(error))
     return _started(request, job)
 
 
