@@ -2,6 +2,7 @@ import os
 import secrets
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import AbstractBaseUser, Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -9,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from apps.accounts.emails import normalized_email
-from apps.accounts.models import Profile
+from apps.accounts.models import AccountEmail, Profile
 from apps.accounts.selectors import email_is_taken
 from config import embedded
 
@@ -57,6 +58,22 @@ def user_signup(*, email: str, password: str) -> AbstractBaseUser:
         # the unique AccountEmail (or username) refused this one.
         raise _email_taken_error() from None
     return user
+
+
+@transaction.atomic
+def readers_bulk_create(*, accounts: list[tuple[str, str]]) -> list[AbstractBaseUser]:
+    """Many readers at once from (username, email) pairs, with what sign-up gives each: the AccountEmail
+    row (bulk_create sends no post_save, which keeps it in step otherwise) and a profile. They cannot
+    log in: the demo's simulated readers. An address already in use raises IntegrityError."""
+    user_model = get_user_model()
+    users = user_model.objects.bulk_create(
+        [user_model(username=username, email=email, password=make_password(None)) for username, email in accounts]
+    )
+    AccountEmail.objects.bulk_create(
+        [AccountEmail(user=user, normalized=normalized_email(user.email)) for user in users]
+    )
+    Profile.objects.bulk_create([Profile(user=user) for user in users])
+    return users
 
 
 def profile_get_or_create(*, user: AbstractBaseUser) -> Profile:

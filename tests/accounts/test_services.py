@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from apps.accounts import services
-from apps.accounts.models import TIME_ZONE_UNKNOWN, EmailFrequency, Profile
+from apps.accounts.models import TIME_ZONE_UNKNOWN, AccountEmail, EmailFrequency, Profile
 from tests.factories import USER_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -19,6 +19,21 @@ def test_signup_makes_a_user_named_by_the_lowercased_email_with_a_default_profil
     assert user.check_password(USER_PASSWORD)
     assert (user.profile.time_zone, user.profile.email_frequency) == ("UTC", EmailFrequency.WEEKLY)
     assert user.profile.created_at is not None
+
+
+def test_readers_made_in_bulk_have_what_sign_up_gives_but_cannot_log_in(client):
+    users = services.readers_bulk_create(
+        accounts=[("demo-reader-0", "Demo-Reader-0@Example.org"), ("demo-reader-1", "demo-reader-1@example.org")]
+    )
+    assert set(AccountEmail.objects.values_list("user_id", "normalized")) == {
+        (users[0].pk, "demo-reader-0@example.org"),
+        (users[1].pk, "demo-reader-1@example.org"),
+    }
+    assert Profile.objects.filter(user__in=users).count() == 2
+    with pytest.raises(ValidationError):  # the address is taken, in any case, as for any reader
+        services.user_signup(email="DEMO-READER-0@example.org", password="another fine passphrase")
+    assert not User.objects.get(pk=users[0].pk).has_usable_password()
+    assert not client.login(username="demo-reader-0", password="!")
 
 
 def test_signup_with_a_taken_email_in_another_case_is_refused_and_changes_nothing():
