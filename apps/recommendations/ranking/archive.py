@@ -5,14 +5,22 @@ reader vector against its item vectors, else the mean of what the reader liked o
 text vectors, else popularity then recency. The first two are one `ORDER BY distance LIMIT depth` that
 pgvector's HNSW index answers by walking the graph, so 100,000 or 1,000,000 papers cost about what a
 thousand do; a filter on the papers (a window) is checked during the walk (iterative scan).
+
+A narrow window (a month, a rare category) is ranked exactly instead: the walk would have to pass over
+nearly every paper to find enough inside it, and gives up at hnsw.max_scan_tuples with too few or
+approximate results, while reading the few thousand papers of the window through their own indexes
+and sorting them is both exact and cheap. The planner's row estimate of the window decides, before any
+vector is read; a walk that still comes back short is redone exactly.
 """
 
+import json
 import logging
 from collections.abc import Callable
 
 import numpy as np
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db import connection
+from django.db.models import Count, Func, Q, QuerySet, Value
 from pgvector.django import CosineDistance, MaxInnerProduct
 
 from apps.embeddings.models import PaperEmbedding
@@ -33,9 +41,38 @@ def _candidates(*, user, paper_filter: Q):
     return Paper.objects.visible().filter(paper_filter).exclude(id__in=dismissed_paper_ids(user=user)).values("id")
 
 
-def _nearest(rows, *, depth: int) -> list[int]:
+def estimated_rows(queryset: QuerySet) -> int:
+    """The planner's estimate of how many rows `queryset` returns: no rows are read."""
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0]
+    return int((json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]["Plan Rows"])
+
+
+def is_narrow(paper_filter: Q) -> bool:
+    """A window small enough that an exact scan beats the HNSW walk (docs/benchmarks.md measures both)."""
+    if not paper_filter:
+        return False
+    return estimated_rows(Paper.objects.visible().filter(paper_filter)) <= settings.RETRIEVER_EXACT_WINDOW_ROWS
+
+
+def _nearest(vectors: QuerySet, distance: Func, *, paper_filter: Q, depth: int) -> list[int]:
+    """Ids of the `depth` rows of `vectors` with the smallest `distance`: by the HNSW walk, or exactly."""
+
+    def exact() -> list[int]:
+        # `+ 0` is an expression no index is ordered by: the planner reads the rows and sorts them.
+        rows = vectors.annotate(distance=distance + Value(0.0)).order_by("distance", "paper_id")
+        return list(rows.values_list("paper_id", flat=True)[:depth])
+
+    if is_narrow(paper_filter):
+        return exact()
     with hnsw_search(max(settings.RETRIEVER_HNSW_EF_SEARCH, depth)):
-        found = list(rows[:depth])
+        found = list(
+            vectors.annotate(distance=distance).order_by("distance").values_list("paper_id", "distance")[:depth]
+        )
+    if len(found) < depth:  # the walk gave up (hnsw.max_scan_tuples) or the window really is that small
+        return exact()
     # relaxed_order may return neighbours slightly out of order.
     return [paper_id for paper_id, _ in sorted(found, key=lambda row: row[1])]
 
@@ -45,13 +82,11 @@ def two_tower_archive(*, user, paper_filter: Q, depth: int) -> list[int] | None:
     if (serving := serving_reader(user=user)) is None:
         return None
     version, _, reader = serving
-    rows = (
-        ItemVector.objects.filter(model_version=version, paper_id__in=_candidates(user=user, paper_filter=paper_filter))
-        .annotate(distance=MaxInnerProduct("vector", reader))  # pgvector's <#>: the negated inner product
-        .order_by("distance")
-        .values_list("paper_id", "distance")
+    vectors = ItemVector.objects.filter(
+        model_version=version, paper_id__in=_candidates(user=user, paper_filter=paper_filter)
     )
-    return _nearest(rows, depth=depth)
+    # pgvector's <#>: the negated inner product.
+    return _nearest(vectors, MaxInnerProduct("vector", reader), paper_filter=paper_filter, depth=depth)
 
 
 def content_archive(*, user, paper_filter: Q, depth: int) -> list[int] | None:
@@ -64,15 +99,11 @@ def content_archive(*, user, paper_filter: Q, depth: int) -> list[int] | None:
     if not liked:
         return None
     profile = np.stack(list(liked.values())).mean(axis=0)
-    rows = (
-        PaperEmbedding.objects.filter(
-            model_name=model.name, paper_id__in=_candidates(user=user, paper_filter=paper_filter)
-        )
-        .annotate(distance=CosineDistance("vector", profile / (np.linalg.norm(profile) or 1.0)))
-        .order_by("distance")
-        .values_list("paper_id", "distance")
+    vectors = PaperEmbedding.objects.filter(
+        model_name=model.name, paper_id__in=_candidates(user=user, paper_filter=paper_filter)
     )
-    return _nearest(rows, depth=depth)
+    distance = CosineDistance("vector", profile / (np.linalg.norm(profile) or 1.0))
+    return _nearest(vectors, distance, paper_filter=paper_filter, depth=depth)
 
 
 def popular_archive(*, user, paper_filter: Q, depth: int) -> list[int]:
