@@ -6,6 +6,7 @@ from django.contrib.auth.models import Group
 from apps.accounts.services import EDITORS_GROUP
 from apps.papers.weeks import Week
 from tests.factories import PaperFactory, UserFactory
+from tests.recommendations.conftest import catalogue  # noqa: F401 (shared fixture: papers readers read)
 
 WEEK = Week.from_label("2026-W26")  # Monday 22 June 2026
 

@@ -3,20 +3,16 @@
 import datetime as dt
 import time
 
-import numpy as np
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from apps.curation.models import AuditEntry, Job
 from apps.curation.selectors.operations import DIED
-from apps.embeddings.models import EmbeddingModel
 from apps.papers.models import IngestRun, Paper
 from apps.papers.services.runs import recorded_run
 from apps.recommendations.models import ModelVersion
-from apps.recommendations.services.demo import demo_readers_seed
 from apps.recommendations.services.training import model_version_serve, model_version_train, rollback_target
-from tests.search.factories import PaperEmbeddingFactory
 
 HTMX = {"HX-Request": "true"}
 
@@ -131,17 +127,8 @@ def test_a_version_that_cannot_serve_is_refused_before_any_job_starts(client, ed
 
 
 @pytest.fixture
-def three_versions(settings, tmp_path):
-    """Three trained versions, the newest serving, on 60 papers in two topics read by simulated readers."""
-    settings.RETRIEVER_MODEL_DIR = tmp_path
-    settings.RETRIEVER_TRAIN = {"device": "cpu"}
-    EmbeddingModel.objects.create(name="all-MiniLM-L6-v2", status=EmbeddingModel.Status.ACTIVE)
-    rng = np.random.default_rng(0)
-    centres = rng.standard_normal((2, 384))
-    for i in range(60):
-        vector = centres[i % 2] + 0.6 * rng.standard_normal(384)
-        PaperEmbeddingFactory(vector=(vector / np.linalg.norm(vector)).astype(np.float32))
-    assert demo_readers_seed(readers=40) > 0
+def three_versions(catalogue):
+    """Three trained versions, the newest serving."""
     versions = [model_version_train(overrides={"epochs": 2, "batch_size": 32}) for _ in range(3)]
     model_version_serve(version=versions[-1])
     for version in versions:

@@ -10,29 +10,13 @@ from apps.recommendations import ranking
 from apps.recommendations.models import Interaction, ItemVector, ModelVersion, ReaderVector
 from apps.recommendations.ranking import two_tower
 from apps.recommendations.services import interaction_record, interaction_toggle
-from apps.recommendations.services.demo import DEMO_PREFIX, demo_readers_seed
+from apps.recommendations.services.demo import DEMO_PREFIX
 from apps.recommendations.services.training import NO_VECTORS, TOO_LITTLE_DATA, model_version_train
 from tests.factories import PaperFactory
 from tests.search.factories import PaperEmbeddingFactory
 
 pytestmark = pytest.mark.django_db
 QUICK = {"epochs": 2, "batch_size": 32}
-
-
-@pytest.fixture
-def catalogue(settings, tmp_path):
-    """60 papers in two topical clusters, with vectors under an active text model, and simulated readers."""
-    settings.RETRIEVER_MODEL_DIR = tmp_path
-    settings.RETRIEVER_TRAIN = {"device": "cpu"}
-    EmbeddingModel.objects.create(name="all-MiniLM-L6-v2", status=EmbeddingModel.Status.ACTIVE)
-    rng = np.random.default_rng(0)
-    centres = rng.standard_normal((2, 384))
-    papers = []
-    for i in range(60):
-        vector = centres[i % 2] + 0.6 * rng.standard_normal(384)
-        papers.append(PaperEmbeddingFactory(vector=(vector / np.linalg.norm(vector)).astype(np.float32)).paper)
-    assert demo_readers_seed(readers=40) > 0
-    return papers
 
 
 def test_training_activates_a_first_version_and_writes_item_vectors(catalogue):
