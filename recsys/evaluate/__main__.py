@@ -1,0 +1,3 @@
+from recsys.evaluate.cli import main
+
+main()

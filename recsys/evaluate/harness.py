@@ -1,0 +1,154 @@
+"""One split, every method on it: the two-tower methods trained per seed, the baselines fitted,
+each scored by recsys.metrics; recsys.evaluate.report summarises the runs."""
+
+import dataclasses
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from recsys.app import app_train_config
+from recsys.baselines import BASELINES, CONFIG, FIT, SEEDLESS, needs
+from recsys.data import Interactions, ItemTable, last_histories, read_interactions_csv, read_items_jsonl
+from recsys.embeddings import DEFAULT_CACHE, embed_texts
+from recsys.evaluate.report import METRICS, plain, summary
+from recsys.metrics import ranking_metrics
+from recsys.objective import METHODS, parse_method
+from recsys.splits import Split, split
+from recsys.train import TrainConfig, catalogue_features, train
+
+DEFAULT_METHODS = (
+    "app",
+    "corrected_logq",
+    "logq",
+    "in_batch",
+    "mns_corrected_logq",
+    "full_softmax",
+    "popularity",
+    "content_knn",
+    "user_logreg",
+    "tfidf_svm",
+    "item_knn",
+    "ease",
+)
+# app: exactly what apps/recommendations trains (recsys.app), whatever the other flags say,
+# except the device and the epoch cap of this run
+KNOWN_METHODS = ("app", *METHODS, *BASELINES)
+EXAMPLE_BUDGET = 3_000_000  # training examples per run when --epochs is not given
+# The full softmax scores every example against the whole catalogue, so its cost per example grows
+# with N: at 10k items it is about five times a sampled loss's with ~2k negatives. Past that the
+# default run leaves it out (naming it in --methods still runs it).
+FULL_SOFTMAX_DEFAULT_MAX_ITEMS = 10_000
+
+
+def default_epochs(n_interactions: int) -> int:
+    """Epochs for about EXAMPLE_BUDGET training examples per run, between 3 and TrainConfig.epochs.
+
+    Small data sets get all the epochs early stopping wants; at 1M interactions every run gets 3,
+    so the default harness (five two-tower methods x 3 seeds, and the baselines) finishes in tens
+    of minutes on a 2-core CPU (docs/benchmarks.md). Pass --epochs for longer training.
+    """
+    return max(3, min(TrainConfig.epochs, round(EXAMPLE_BUDGET / max(n_interactions, 1))))
+
+
+def load_dataset(
+    items_path: Path, interactions_path: Path, cache_dir: Path = DEFAULT_CACHE
+) -> tuple[ItemTable, Interactions]:
+    items = read_items_jsonl(items_path)
+    if items.embeddings is None and items.texts is not None:
+        items.embeddings = embed_texts(items.texts, cache_dir, progress=True)
+    return items, read_interactions_csv(interactions_path, items)
+
+
+def two_tower_config(method: str, items: ItemTable, base: TrainConfig, app: TrainConfig | None = None) -> TrainConfig:
+    """The TrainConfig a two-tower method runs with: for `app`, `app` if given (the app passes what
+    it is about to train) else recsys.app's with this run's device and epoch cap; for the others
+    `base` with the method's loss and negatives."""
+    if method == "app":
+        return app or app_train_config(
+            device=base.device, progress=base.progress, epochs=min(app_train_config().epochs, base.epochs)
+        )
+    loss, mixed = parse_method(method)
+    return dataclasses.replace(
+        base, loss=loss, uniform_negatives=min(base.uniform_negatives, len(items)) if mixed else 0
+    )
+
+
+def fit_two_tower(config: TrainConfig, data: Split, items: ItemTable, seed: int):
+    """Trains a two-tower model on data.train; returns a scorer over the catalogue (every item as
+    the app serves it: its id vector too where the model learned one) and the training metrics."""
+    model, trained = train(items, data.train, dataclasses.replace(config, seed=seed))
+    device = model.log_temperature.device
+    catalogue = catalogue_features(items, device)
+    item_vectors = model.item_vectors(catalogue)
+    histories = {k: v.to(device) for k, v in last_histories(data.train, model.config.max_len).items()}
+
+    def score(readers: np.ndarray) -> torch.Tensor:
+        rows = torch.as_tensor(readers, device=device)
+        users = model.history_vectors(*(histories[k][rows] for k in ("items", "events", "gaps", "lengths")), catalogue)
+        return (users @ item_vectors.T).float()
+
+    return score, trained
+
+
+def evaluate(
+    items: ItemTable,
+    interactions: Interactions,
+    split_name: str,
+    methods,
+    seeds: int,
+    base: TrainConfig,
+    max_readers: int = 5000,
+    log=print,
+    test_fraction: float = 0.2,
+    app: TrainConfig | None = None,
+) -> dict:
+    data = split(interactions, split_name, test_fraction=test_fraction)
+    if len(data.readers) > max_readers:  # a fixed sample, the same for every method and seed
+        keep = np.sort(np.random.default_rng(0).choice(len(data.readers), max_readers, replace=False))
+        data = Split(data.train, data.readers[keep], [data.relevant[i] for i in keep], [data.seen[i] for i in keep])
+    cold = np.flatnonzero(np.bincount(data.train.items[data.train.positive], minlength=len(items)) == 0)
+    log(
+        f"split {split_name}: {len(data.train)} training events, {len(data.readers)} readers evaluated, {len(items)} items "
+        f"({len(cold)} never read in training)"
+    )
+    results, configs = [], {}
+    for method in methods:
+        requirement = needs(method)
+        if requirement and getattr(items, requirement) is None:
+            log(f"skipping {method}: the items have no {requirement}")
+            continue
+        runs, tic, n_seeds = [], time.perf_counter(), 1 if method in SEEDLESS else seeds
+        for seed in range(n_seeds):
+            started, note = time.perf_counter(), ""
+            if method in BASELINES:
+                scorer = FIT[method](data.train, items, seed)
+                configs[method] = {**CONFIG.get(method, {}), **getattr(scorer, "config", {})}
+            else:
+                config = two_tower_config(method, items, base, app)
+                scorer, trained = fit_two_tower(config, data, items, seed)
+                configs[method] = plain(dataclasses.replace(config, seed=None, progress=None))
+                note = f", {len(trained['history'])} epoch(s), best {trained['best_epoch']}"
+            runs.append(ranking_metrics(scorer, data.readers, data.relevant, data.seen, len(items), cold=cold))
+            if n_seeds > 1:
+                log(
+                    f"  {method} seed {seed + 1}/{n_seeds}: {time.perf_counter() - started:.0f}s{note}, recall@20 {runs[-1]['recall@20']:.4f}"
+                )
+        log(
+            f"{method}: {time.perf_counter() - tic:.0f}s for {len(runs)} seed(s), recall@20 {np.mean([r['recall@20'] for r in runs]):.4f}, "
+            f"cold recall@20 {np.mean([r['cold_recall@20'] for r in runs]):.4f}"
+        )
+        results += [summary(method, metric, [r[metric] for r in runs]) for metric in METRICS]
+    return {
+        "split": split_name,
+        "test_fraction": test_fraction if split_name != "leave-one-out" else None,
+        "data": {
+            "training_events": len(data.train),
+            "readers_evaluated": len(data.readers),
+            "items": len(items),
+            "seeds": seeds,
+        },
+        "configs": configs,
+        "results": results,
+    }
