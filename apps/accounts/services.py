@@ -12,6 +12,7 @@ from django.db.models import F
 from apps.accounts.emails import normalized_email
 from apps.accounts.models import AccountEmail, Profile
 from apps.accounts.selectors import email_is_taken
+from apps.common.generations import bump, reader_scope
 from config import embedded
 
 EDITORS_GROUP = "editors"  # made by a migration (apps.curation); see apps.curation.permissions
@@ -94,6 +95,7 @@ def feed_link_reset(*, user: AbstractBaseUser) -> None:
     """Every private feed link given out so far stops working; the next one shown is new."""
     profile = profile_get_or_create(user=user)
     Profile.objects.filter(pk=profile.pk).update(feed_generation=F("feed_generation") + 1)
+    bump(reader_scope(user.pk))  # their cached digest pages show the old link
 
 
 @transaction.atomic

@@ -30,6 +30,9 @@ DIGEST_WEEK_CACHE = "digest-week"  # a reader's ranked week, picks and reasons
 DIGEST_TRENDING_CACHE = "digest-trending"
 DIGEST_NEIGHBOURS_CACHE = "digest-neighbours"
 DIGEST_PROGRESS_CACHE = "digest-progress"  # how many papers have vectors, per serving generation
+DIGEST_PAGE_CACHE = "digest-page"  # a reader's rendered digest page (apps.digests.page_cache)
+DIGEST_CARD_PAPER_CACHE = "digest-card-paper"  # a paper's card head and abstract, the same for every reader
+DIGEST_CARD_ACTIONS_CACHE = "digest-card-actions"  # a card's buttons in given states, with a CSRF placeholder
 WORD_CLOUD_CACHE = "cloud-shown"  # a word cloud's image name and alt text, as pages show it
 WORD_CLOUD_QUEUED_CACHE = "cloud-queued"  # a missing cloud's rebuild was queued (once a minute at most)
 

@@ -36,6 +36,7 @@ from apps.recommendations.selectors import (
 
 CARDS_PER_PAGE = 40
 WEEK_SECONDS = 15 * 60  # a backstop: generations retire a reader's cached week as soon as it changes
+WARMED_WEEK_SECONDS = 24 * 60 * 60  # ranked ahead (services.warming): kept until the next day's papers
 ANONYMOUS_WEEK_SECONDS = 60
 TRENDING_SECONDS = 60
 METHOD_LABELS = {
@@ -147,7 +148,12 @@ def _rank_week(*, user, week: Week, digest, draft: bool) -> dict:
     }
 
 
-def _ranked_week(*, user, week: Week, digest, draft: bool) -> dict:
+def _ranked_week_key(reader: int, week: Week, digest) -> str:
+    serving, mine = generations(SERVING, reader_scope(reader))
+    return cache_key(DIGEST_WEEK_CACHE, reader, week.label, digest.revision if digest else 0, serving, mine)
+
+
+def _ranked_week(*, user, week: Week, digest, draft: bool, seconds: int = WEEK_SECONDS) -> dict:
     """_rank_week, cached until the reader acts, the week changes for readers, or what serves changes.
 
     The key names the reader's generation (bumped by their every interaction), the serving generation
@@ -159,13 +165,26 @@ def _ranked_week(*, user, week: Week, digest, draft: bool) -> dict:
     if draft:
         return _rank_week(user=user, week=week, digest=digest, draft=True)
     reader = user.pk if user.is_authenticated else 0
-    serving, mine = generations(SERVING, reader_scope(reader))
-    key = cache_key(DIGEST_WEEK_CACHE, reader, week.label, digest.revision if digest else 0, serving, mine)
+    key = _ranked_week_key(reader, week, digest)
     found = cache.get(key)
     if found is None:
         found = _rank_week(user=user, week=week, digest=digest, draft=False)
-        cache.set(key, found, WEEK_SECONDS if reader else ANONYMOUS_WEEK_SECONDS)
+        cache.set(key, found, seconds if reader else ANONYMOUS_WEEK_SECONDS)
     return found
+
+
+def week_is_ranked(*, user, week: Week) -> bool:
+    """Whether the reader's week, as it is now, is in the cache (their next visit ranks nothing)."""
+    return cache.get(_ranked_week_key(user.pk, week, digest_record(week))) is not None
+
+
+def ranked_week_cached(*, user, week: Week) -> bool:
+    """Rank the reader's week into the cache unless it is there already (warming ahead); True if ranked now."""
+    if week_is_ranked(user=user, week=week):
+        return False
+    digest = digest_record(week)
+    _ranked_week(user=user, week=week, digest=digest, draft=False, seconds=WARMED_WEEK_SECONDS)
+    return True
 
 
 def _embedding_progress() -> tuple[int, int] | None:
@@ -216,7 +235,7 @@ def digest_for_reader(*, user, week: Week, page: int = 1, draft: bool = False) -
     picks = ranked_week["picks"] if page == 1 else []
     shown = ranked_week["ranked"][(page - 1) * CARDS_PER_PAGE : page * CARDS_PER_PAGE]
     ids = [paper_id for paper_id, _ in picks] + [paper_id for paper_id, *_ in shown]
-    papers = Paper.objects.visible().only(*CARD_FIELDS).in_bulk(ids)  # withdrawn since: left out
+    papers = Paper.objects.visible().only(*CARD_FIELDS, "modified_at").in_bulk(ids)  # withdrawn since: left out
     states = reader_states(user=user, paper_ids=ids)
     previous, following = _neighbours(week)
     return DigestPage(

@@ -4,9 +4,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from apps.accounts.feed_links import feed_reader, feed_token
+from apps.common.cached_html import placeholder_token
 from apps.digests import feeds, selectors
 from apps.digests import for_you as for_you_selectors
+from apps.digests.cards import with_fragments
 from apps.digests.forms import ForYouForm
+from apps.digests.page_cache import cached_page
 from apps.embeddings.selectors import embedding_progress as embedding_progress_now
 from apps.papers.bibtex import bibtex_file
 from apps.papers.models import Paper
@@ -30,13 +33,19 @@ def digest_week(request, label: str):
     except ValueError as error:
         raise Http404(str(error)) from error
     page = _page_number(request)
-    digest = selectors.digest_for_reader(user=request.user, week=week, page=page)
     if request.htmx and page > 1:  # "Show more": the next cards, appended in place
         template = "digests/week.html#more-cards"
     else:
         template = "digests/week.html#digest" if request.htmx else "digests/week.html"
     expanded = request.GET.get("view") == "expanded"  # abstracts inline and scores, arxiv-sanity style
-    return render(request, template, {"digest": digest, "feed_url": _feed_url(request), "expanded": expanded})
+
+    def page_html():
+        digest = selectors.digest_for_reader(user=request.user, week=week, page=page)
+        digest = with_fragments(digest, request=request, expanded=expanded)
+        context = {"digest": digest, "feed_url": _feed_url(request), "expanded": expanded, **placeholder_token()}
+        return render(request, template, context)
+
+    return cached_page(request, week, page_html)
 
 
 def embedding_progress(request):

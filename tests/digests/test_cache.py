@@ -5,11 +5,19 @@ import re
 
 import numpy as np
 import pytest
+from django.contrib import messages
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.http import HttpResponse
+from django.test import Client
 from django.urls import reverse
 
+from apps.accounts.services import feed_link_reset
+from apps.common.cached_html import CSRF_PLACEHOLDER
 from apps.digests.models import Decision, Pin
 from apps.digests.services import decisions_set, digest_get_or_create, digest_publish
 from apps.embeddings.models import EmbeddingModel
+from apps.papers.records import PaperRecord
+from apps.papers.services.upsert import upsert_records
 from apps.papers.weeks import Week
 from apps.recommendations.models import Interaction
 from tests.digests.conftest import act
@@ -94,3 +102,88 @@ def test_each_reader_gets_their_own_cached_week(client, signed_in_reader, week, 
     theirs = order(client)
     assert mine.index(week["a_near"].arxiv_id) < mine.index(week["b_near"].arxiv_id)
     assert theirs.index(week["b_near"].arxiv_id) < theirs.index(week["a_near"].arxiv_id)
+
+
+def new_version(paper, *, title: str) -> None:
+    """arXiv's next version of `paper`, through the one write path every source uses."""
+    upsert_records(
+        [
+            PaperRecord(
+                arxiv_id=paper.arxiv_id,
+                version=paper.version + 1,
+                title=title,
+                abstract=paper.abstract,
+                authors=["A. Author"],
+                primary_category=paper.primary_category,
+                categories=paper.categories,
+                published=paper.published,
+                updated=paper.updated + dt.timedelta(days=1),
+                announced=paper.announced,
+            )
+        ]
+    )
+
+
+def test_a_new_version_shows_its_title_on_the_next_load(client, signed_in_reader, week):
+    act(signed_in_reader, week["a"], Kind.LIKE)
+    assert week["b"].title in client.get(URL).content.decode()
+    new_version(week["b"], title="A corrected title, second version")
+    html = client.get(URL).content.decode()
+    assert "A corrected title, second version" in html and week["b"].title not in html
+    assert "A corrected title, second version" in client.get(URL + "?view=expanded").content.decode()
+
+
+def test_a_title_edited_in_the_admin_shows_on_the_next_load(client, signed_in_reader, week):
+    act(signed_in_reader, week["a"], Kind.LIKE)
+    client.get(URL)
+    paper = week["b"]
+    paper.title = "Edited by hand"
+    paper.save()  # no new version, nothing else bumped: the fragment is keyed by the paper's last change
+    assert "Edited by hand" in client.get(URL + "?page=1").content.decode()
+
+
+def test_a_new_feed_link_shows_on_the_next_load(client, signed_in_reader, week):
+    first = re.search(r'href="([^"]*/digest\.atom)"', client.get(URL).content.decode()).group(1)
+    feed_link_reset(user=signed_in_reader)
+    again = re.search(r'href="([^"]*/digest\.atom)"', client.get(URL).content.decode()).group(1)
+    assert again != first
+
+
+def test_every_browser_gets_its_own_working_csrf_token_from_the_kept_page(signed_in_reader, week):
+    """The page is kept once per reader; a second device (its own CSRF cookie) must still be able to post."""
+    browsers = [Client(enforce_csrf_checks=True) for _ in range(2)]
+    tokens = []
+    for browser in browsers:
+        browser.force_login(signed_in_reader)
+        html = browser.get(URL).content.decode()
+        assert CSRF_PLACEHOLDER not in html
+        tokens.append(re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1))
+    for browser, token in zip(browsers, tokens):
+        toggle = reverse("recommendations:toggle", args=["save", week["other"].arxiv_id])
+        response = browser.post(toggle, {"csrfmiddlewaretoken": token, "source": "digest", "next": URL})
+        assert response.status_code == 302, response.status_code  # a 403 had the token been another's
+    assert not Interaction.objects.filter(user=signed_in_reader, paper=week["other"]).exists()
+    html = browsers[0].get(URL).content.decode()
+    assert html.count('aria-pressed="true">★ Saved') == 0  # saved, then unsaved by the second device
+
+
+def test_the_buttons_kept_for_one_reader_show_their_own_states_to_another(
+    client, signed_in_reader, week, django_user_model
+):
+    other = django_user_model.objects.create_user("other@example.org", "other@example.org", "pw-123456789")
+    act(signed_in_reader, week["other"], Kind.SAVE)
+    assert 'aria-pressed="true">★ Saved' in client.get(URL).content.decode()
+    client.force_login(other)
+    assert 'aria-pressed="true">★ Saved' not in client.get(URL).content.decode()
+
+
+def test_a_message_is_shown_once_and_never_kept(client, signed_in_reader, week, rf):
+    """A message left by the last form (base.html shows it on the next page) must not be kept for the reader."""
+    client.get(URL)  # kept
+    storage = CookieStorage(rf.get(URL))
+    storage.add(messages.SUCCESS, "Talk saved.")
+    carrier = HttpResponse()
+    storage.update(carrier)
+    client.cookies[storage.cookie_name] = carrier.cookies[storage.cookie_name].value
+    assert "Talk saved." in client.get(URL).content.decode()
+    assert "Talk saved." not in client.get(URL).content.decode()

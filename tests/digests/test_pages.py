@@ -97,10 +97,16 @@ def test_the_page_costs_the_same_queries_whatever_the_number_of_papers(
     with django_assert_num_queries(len(few.captured_queries)):
         response = client.get(reverse("digests:week", args=[WEEK.label]))
     assert response.content.decode().count('class="paper card"') == 1 + CARDS_PER_PAGE  # the pick, then a page
-    # session, user, time zone, the week's record, its page of papers, states, the feed link's generation
-    with django_assert_max_num_queries(7):
+    # the rendered page, kept (apps.digests.page_cache): session, user, time zone, the week's revision
+    with django_assert_max_num_queries(4):
         again = client.get(reverse("digests:week", args=[WEEK.label]))
     assert again.content.decode().count('class="paper card"') == 1 + CARDS_PER_PAGE
+    # another page of the week is rendered from the ranked week kept in the cache, whatever its size:
+    # session, user, time zone, the week's revision (the page's key) and record, its page of papers, states,
+    # the feed link's generation
+    with django_assert_max_num_queries(8):
+        more = client.get(reverse("digests:week", args=[WEEK.label]) + "?page=2")
+    assert more.content.decode().count('class="paper card"') == 61 - 1 - CARDS_PER_PAGE  # less the pick, the first page
 
 
 def test_previous_and_next_weeks_are_linked(client):
