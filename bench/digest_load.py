@@ -1,13 +1,18 @@
 """Digest page under load: p50/p95 latency and throughput with concurrent signed-in readers, via gunicorn.
 
     RETRIEVER_VAR_DIR=var/bench python -m config.devstack exec python bench/digest_load.py \
-        [--papers 100000] [--readers 10000] [--concurrency 20] [--requests 2000]
+        [--papers 100000] [--readers 10000] [--concurrency 20] [--requests 2000] [--warm-ahead] \
+        [--workers 4] [--threads 1] [--in-process]
 
 Fills the catalogue with synthetic papers (the real sample's text under new ids, ~190 a week over ten
 years, each with a text vector around one of 500 topics under an active embedding model), readers with 20 likes,
 saves and dismissals each, then serves the app with gunicorn and requests `/digest/<week>/` from
 `--concurrency` threads, each a random reader (a real session cookie) and one of the last 8 weeks.
-The data is kept between runs (the same sizes are not built twice).
+The data is kept between runs (the same sizes are not built twice). `--warm-ahead` ranks the requested
+readers' weeks first, as the task after ingestion, activation and publishing does for recent readers
+(apps.digests.services.warming), and reports how long that took; `--warm` loads every (reader, week)
+page once first. `--in-process` times one reader's page in this process (Django's test client) in
+each state: nothing cached, ranked week only, ranked week and card fragments, the whole page.
 """
 
 import argparse
@@ -20,6 +25,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from importlib import import_module
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,11 +38,16 @@ django.setup()
 
 import numpy as np  # noqa: E402
 import requests  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
-from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
+from django.core.cache import cache  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
 
+from apps.digests.page_cache import page_key  # noqa: E402
+from apps.digests.services.warming import digest_weeks_warm  # noqa: E402
 from apps.embeddings.models import EmbeddingModel, PaperEmbedding  # noqa: E402
 from apps.papers.models import Paper  # noqa: E402
 from apps.papers.weeks import Week  # noqa: E402
@@ -115,7 +126,7 @@ def build_readers(n: int, rng: np.random.Generator) -> list[int]:
 
 def session_cookie(user_id: int) -> str:
     user = get_user_model().objects.get(pk=user_id)
-    session = SessionStore()
+    session = import_module(settings.SESSION_ENGINE).SessionStore()
     session["_auth_user_id"] = str(user.pk)
     session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
     session["_auth_user_hash"] = user.get_session_auth_hash()
@@ -158,6 +169,41 @@ def load(base: str, cookies: list[str], weeks: list[str], total: int, concurrenc
     }
 
 
+def in_process(user_id: int, week: str, repeats: int = 5) -> list[tuple[str, float, int]]:
+    """One reader's page in each cache state: (state, best of `repeats` in ms, queries)."""
+    client = Client()
+    client.force_login(get_user_model().objects.get(pk=user_id))
+    url = f"/digest/{week}/"
+
+    def timed(prepare) -> tuple[float, int]:
+        best, queries = float("inf"), 0
+        for _ in range(repeats):
+            prepare()
+            with CaptureQueriesContext(connection) as captured:
+                started = time.perf_counter()
+                response = client.get(url)
+                elapsed = time.perf_counter() - started
+            assert response.status_code == 200
+            best, queries = min(best, elapsed), len(captured.captured_queries)
+        return best * 1000, queries
+
+    def nothing_cached():
+        cache.clear()
+
+    def ranked_week_only():
+        nothing_cached()
+        digest_weeks_warm(week=Week.from_label(week), reader_ids=[user_id])
+
+    first = client.get(url)
+    key = page_key(first.wsgi_request, Week.from_label(week))
+    return [
+        ("nothing cached (ranks the week)", *timed(nothing_cached)),
+        ("ranked week cached", *timed(ranked_week_only)),
+        ("ranked week and card fragments cached", *timed(lambda: client.get(url) and cache.delete(key))),
+        ("whole page cached", *timed(lambda: None)),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--papers", type=int, default=100_000)
@@ -165,10 +211,13 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker (gthread above 1)")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--sessions", type=int, default=500, help="signed-in readers requesting")
     parser.add_argument("--weeks", type=int, default=8, help="latest weeks requested")
     parser.add_argument("--warm", action="store_true", help="first load every (reader, week) once: a warm cache")
+    parser.add_argument("--warm-ahead", action="store_true", help="first rank every (reader, week), as the task does")
+    parser.add_argument("--in-process", action="store_true", help="also time one reader's page in each cache state")
     args = parser.parse_args()
 
     call_command("migrate", verbosity=0)
@@ -183,6 +232,19 @@ def main() -> None:
         session_cookie(user_id) for user_id in random.Random(0).sample(readers, min(args.sessions, len(readers)))
     ]
     weeks = [Week.containing(NEWEST - dt.timedelta(weeks=w)).label for w in range(args.weeks)]
+    session_readers = [int(i) for i in random.Random(0).sample(readers, min(args.sessions, len(readers)))]
+    if args.in_process:
+        print("| in process, one reader | best of 5 ms | queries |\n|---|---:|---:|")
+        for state, ms, queries in in_process(session_readers[0], weeks[0]):
+            print(f"| {state} | {ms:.1f} | {queries} |", flush=True)
+    warmed = ""
+    if args.warm_ahead:
+        started = time.perf_counter()
+        counts = [digest_weeks_warm(week=Week.from_label(w), reader_ids=session_readers) for w in weeks]
+        took = time.perf_counter() - started
+        ranked = sum(c["ranked"] for c in counts)
+        warmed = f" warm-ahead: {ranked} weeks ranked in {took:.0f}s ({ranked / took:.1f}/s)"
+        print(warmed.strip(), flush=True)
     server = subprocess.Popen(
         [
             sys.executable,
@@ -193,6 +255,8 @@ def main() -> None:
             f"127.0.0.1:{args.port}",
             "--workers",
             str(args.workers),
+            "--threads",
+            str(args.threads),
             "--log-level",
             "warning",
             "--timeout",
@@ -224,7 +288,7 @@ def main() -> None:
             server.kill()
     print(
         f"papers={args.papers} readers={args.readers} concurrency={args.concurrency} gunicorn workers={args.workers} "
-        f"sessions={len(cookies)} weeks={len(weeks)} warm={args.warm}"
+        f"threads={args.threads} sessions={len(cookies)} weeks={len(weeks)} warm={args.warm}{warmed}"
     )
     print("| requests | errors | wall s | req/s | p50 ms | p95 ms |\n|---|---|---|---|---|---|")
     print(

@@ -155,7 +155,14 @@ NEWSLETTER_LIST_DOMAIN = urlsplit(SITE_URL).hostname or "localhost"
 # Celery: the embedded Redis unless CELERY_BROKER_URL names another.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or embedded.redis_url()
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or CELERY_BROKER_URL
-CELERY_IMPORTS = ["tasks.ingest", "tasks.embed", "tasks.recommendations", "tasks.newsletters", "tasks.seminars"]
+CELERY_IMPORTS = [
+    "tasks.ingest",
+    "tasks.embed",
+    "tasks.recommendations",
+    "tasks.newsletters",
+    "tasks.seminars",
+    "tasks.digests",
+]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

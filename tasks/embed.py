@@ -7,6 +7,7 @@ from django.db import OperationalError
 
 from apps.embeddings.services import EmbeddingAlreadyRunning, embed_papers
 from apps.recommendations.services.training import item_vectors_fill
+from tasks.digests import warm_digest_weeks_task
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +31,8 @@ def embed_papers_task(self, batch_size: int | None = None, refresh_all: bool = F
         return {"status": "skipped", "reason": str(skipped)}
     # New papers join the active retriever's item index, so "For you" can rank them too.
     items = item_vectors_fill() if progress.embedded else 0
+    if progress.embedded:  # every reader's ranked week was retired: rank recent readers' ahead
+        warm_digest_weeks_task.delay()
     return {
         "status": "done",
         "model": progress.model_name,

@@ -8,6 +8,7 @@ from django.db import OperationalError
 from apps.recommendations.models import ModelVersion
 from apps.recommendations.services.demo import demo_readers_seed
 from apps.recommendations.services.training import TrainingAlreadyRunning, model_version_serve, model_version_train
+from tasks.digests import warm_digest_weeks_task
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +27,8 @@ def train_retriever_task(self, unless_active: bool = False) -> dict:
         logger.info(str(skipped))
         return {"status": "skipped", "reason": str(skipped)}
     logger.info("Model version %s: %s %s", version.pk, version.status, version.metrics or version.error)
+    if version.status == ModelVersion.Status.ACTIVE:  # it ranks every reader's week from now on
+        warm_digest_weeks_task.delay()
     return {"status": version.status, "version": version.pk, "metrics": version.metrics}
 
 
@@ -36,6 +39,7 @@ def serve_model_version_task(version_id: int) -> dict:
         version = model_version_serve(version=ModelVersion.objects.get(pk=version_id))
     except (TrainingAlreadyRunning, ValueError, ModelVersion.DoesNotExist) as refused:
         return {"status": "refused", "reason": str(refused)}
+    warm_digest_weeks_task.delay()
     return {"status": version.status, "version": version.pk}
 
 
