@@ -1,13 +1,15 @@
 import pytest
 from django.core.cache import cache
 
+from apps.search.selectors import query_vector
 from recsys.encoder import load_encoder, packaged_model_path
 
 
 @pytest.fixture(autouse=True)
 def fresh_cache():
-    """Search caches coverage and categories; each test starts from what its own data says."""
+    """Search caches coverage, categories and query vectors; each test starts from what its own data says."""
     cache.clear()
+    query_vector.cache_clear()
     yield
     cache.clear()
 

@@ -1,3 +1,5 @@
+import datetime as dt
+
 import pytest
 
 from apps.search.queries import SearchFilters
@@ -56,3 +58,49 @@ def test_without_vectors_hybrid_falls_back_to_keywords_and_says_so():
     outcome = search_papers(query="bandits", mode=HYBRID, filters=SearchFilters())
     assert [paper.arxiv_id for paper in outcome.page.object_list] == ["2601.00031"]
     assert outcome.notices == [SEMANTIC_UNAVAILABLE]
+
+
+def outcome_ids(outcome) -> list[str]:
+    return [paper.arxiv_id for paper in outcome.page.object_list]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("mode", [KEYWORD, SEMANTIC, HYBRID])
+def test_every_mode_respects_category_and_date_filters(embedded_topical, mode):
+    from apps.papers.models import Paper
+
+    Paper.objects.filter(arxiv_id=SEQUENTIAL_REC).update(categories=["cs.IR"], announced=dt.date(2026, 3, 2))
+    Paper.objects.filter(arxiv_id=SPARSE_REC).update(categories=["cs.LG"], announced=dt.date(2026, 3, 2))
+    everything = search_papers(query="recommendation", mode=mode, filters=SearchFilters())
+    assert {SEQUENTIAL_REC, SPARSE_REC} <= set(outcome_ids(everything))
+    by_category = search_papers(query="recommendation", mode=mode, filters=SearchFilters(category="cs.IR"))
+    assert outcome_ids(by_category) == [SEQUENTIAL_REC]
+    by_date = SearchFilters(date_from=dt.date(2026, 3, 1), date_to=dt.date(2026, 3, 3))
+    assert set(outcome_ids(search_papers(query="recommendation", mode=mode, filters=by_date))) == {
+        SEQUENTIAL_REC,
+        SPARSE_REC,
+    }
+    outside = SearchFilters(date_from=dt.date(2020, 1, 1), date_to=dt.date(2020, 12, 31))
+    assert outcome_ids(search_papers(query="recommendation", mode=mode, filters=outside)) == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("mode", [SEMANTIC, HYBRID])
+def test_semantic_and_hybrid_pages_never_repeat_a_paper(embedded_topical, mode):
+    query = "recommendation"
+    whole = outcome_ids(search_papers(query=query, mode=mode, filters=SearchFilters(), per_page=20))
+    pages = [
+        outcome_ids(search_papers(query=query, mode=mode, filters=SearchFilters(), page_number=n, per_page=1))
+        for n in range(1, len(whole) + 1)
+    ]
+    assert len(whole) >= 2 and [paper for page in pages for paper in page] == whole
+
+
+@pytest.mark.django_db
+def test_a_query_is_embedded_once_for_its_pages_and_modes(embedded_topical):
+    from apps.search.selectors import query_vector
+
+    query_vector.cache_clear()
+    for mode in (SEMANTIC, HYBRID, SEMANTIC):
+        search_papers(query="sequential recommendation", mode=mode, filters=SearchFilters())
+    assert query_vector.cache_info().misses == 1 and query_vector.cache_info().hits == 2

@@ -4,6 +4,7 @@ import pytest
 
 from apps.search.queries import SearchFilters, arxiv_id_in
 from apps.search.selectors import HYBRID, KEYWORD, search_papers
+from apps.search.selectors.keyword import keyword_matches
 from apps.search.templatetags.search import highlighted
 from tests.search.factories import PaperFactory
 
@@ -80,3 +81,39 @@ def test_results_are_paginated():
     assert first.total == 25 and first.page.paginator.num_pages == 3
     assert len(last.page.object_list) == 5
     assert not {p.pk for p in first.page.object_list} & {p.pk for p in last.page.object_list}
+
+
+def test_broad_queries_count_up_to_the_cap_and_page_through_it_without_repeats(monkeypatch):
+    monkeypatch.setattr("apps.search.selectors.keyword.COUNT_CAP", 5)
+    PaperFactory.create_batch(8, title="Ranking again")
+    PaperFactory(title="Ranking ranking ranking", abstract="Ranking, once more.")
+    pages = [
+        search_papers(query="ranking", mode=KEYWORD, filters=SearchFilters(), page_number=n, per_page=2)
+        for n in (1, 2, 3, 4)
+    ]
+    assert pages[0].total == 5 and pages[0].more and pages[0].page.paginator.num_pages == 3
+    served = [paper.arxiv_id for outcome in pages[:3] for paper in outcome.page.object_list]
+    best = list(
+        keyword_matches(query="ranking", paper_filter=SearchFilters().as_q()).values_list("arxiv_id", flat=True)
+    )
+    assert len(served) == len(set(served)) == 5 and served == best[:5]
+    assert pages[0].page.object_list[0].title == "Ranking ranking ranking"
+    assert pages[3].page.number == 3  # past the cap: the last page, as for any page out of range
+
+
+def test_counts_under_the_cap_are_exact_and_respect_filters(monkeypatch):
+    monkeypatch.setattr("apps.search.selectors.keyword.COUNT_CAP", 5)
+    PaperFactory.create_batch(4, title="Ranking", categories=["cs.IR"])
+    PaperFactory.create_batch(3, title="Ranking", categories=["cs.LG"])
+    outcome = search_papers(query="ranking", mode=KEYWORD, filters=SearchFilters(category="cs.IR"))
+    assert outcome.total == 4 and not outcome.more
+    assert search_papers(query="ranking", mode=KEYWORD, filters=SearchFilters()).more
+
+
+def test_the_page_says_when_there_are_more_matches_than_counted(client, monkeypatch):
+    monkeypatch.setattr("apps.search.selectors.keyword.COUNT_CAP", 3)
+    PaperFactory.create_batch(4, title="Ranking")
+    body = client.get("/search/", {"q": "ranking", "mode": "keyword"}).content.decode()
+    assert "3+ results in" in body
+    PaperFactory.create_batch(1, title="Bandits")
+    assert "1 result in" in client.get("/search/", {"q": "bandits", "mode": "keyword"}).content.decode()

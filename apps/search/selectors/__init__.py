@@ -1,13 +1,16 @@
 """Reads behind /search/ and the paper page: keyword, semantic, hybrid (RRF), similar papers."""
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
+import numpy as np
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 
 from apps.common.keys import EMBEDDING_COVERAGE_CACHE, SEARCH_CATEGORIES_CACHE, cache_key
+from apps.embeddings.models import EmbeddingModel
 from apps.embeddings.selectors import (
     EncoderUnavailable,
     active_model,
@@ -19,7 +22,7 @@ from apps.embeddings.selectors import (
 from apps.papers.models import Paper
 from apps.search.queries import SEMANTIC_PARTIAL, SEMANTIC_UNAVAILABLE, SearchFilters, arxiv_id_in
 from apps.search.selectors.fusion import reciprocal_rank_fusion
-from apps.search.selectors.keyword import keyword_matches, with_highlights
+from apps.search.selectors.keyword import CappedMatches, keyword_matches, with_highlights
 
 KEYWORD, SEMANTIC, HYBRID = "keyword", "semantic", "hybrid"
 MODES = [(HYBRID, "Hybrid"), (KEYWORD, "Keywords"), (SEMANTIC, "Meaning")]
@@ -32,6 +35,8 @@ CANDIDATES = 200
 MIN_QUERY_SIMILARITY = 0.25
 PER_PAGE = 20
 SIMILAR_LIMIT = 10
+# Query vectors kept per process: paging, switching mode or filters, and popular queries skip the model.
+QUERY_VECTORS_CACHED = 1024
 
 
 @dataclass
@@ -39,9 +44,18 @@ class SearchOutcome:
     page: Page
     mode: str
     total: int
-    capped: bool = False
+    capped: bool = False  # a ranked list cut at CANDIDATES ("Top 200")
+    more: bool = False  # more keyword matches than counted ("1,000+")
     exact: Paper | None = None
     notices: list[str] = field(default_factory=list)
+
+
+@lru_cache(maxsize=QUERY_VECTORS_CACHED)
+def query_vector(model: EmbeddingModel, text: str) -> np.ndarray:
+    """`text` embedded by `model`'s encoder (read-only: one array serves every later call)."""
+    vector = encoder_for(model).encode([text])[0]
+    vector.flags.writeable = False
+    return vector
 
 
 def semantic_ranking(
@@ -53,10 +67,9 @@ def semantic_ranking(
     if model is None:
         return [], [SEMANTIC_UNAVAILABLE]
     try:
-        encoder = encoder_for(model)
+        vector = query_vector(model, text)
     except EncoderUnavailable as error:
         return [], [str(error)]
-    vector = encoder.encode([text])[0]
     rows = nearest_papers(
         vector=vector,
         model_name=model.name,
@@ -85,13 +98,15 @@ def search_papers(
     paper_filter = filters.as_q()
     notices: list[str] = []
     exact = None
-    ranked: QuerySet | list[int]
+    ranked: CappedMatches | list[int]
     if exact_id := arxiv_id_in(query):
         # An id is a lookup: neighbours of the string "2501.01234" by meaning would be noise.
         exact = Paper.objects.filter(arxiv_id=exact_id).first()
         ranked = [exact.pk] if exact else []
     elif mode == KEYWORD:
-        ranked = keyword_matches(query=query, paper_filter=paper_filter)
+        ranked = CappedMatches(
+            keyword_matches(query=query, paper_filter=paper_filter), query=query, paper_filter=paper_filter
+        )
     else:
         semantic, notices = semantic_ranking(
             text=query, paper_filter=paper_filter, limit=CANDIDATES, min_similarity=MIN_QUERY_SIMILARITY
@@ -109,6 +124,7 @@ def search_papers(
         mode=mode,
         total=total,
         capped=mode != KEYWORD and total >= CANDIDATES,
+        more=isinstance(ranked, CappedMatches) and ranked.more,
         exact=exact,
         notices=notices,
     )

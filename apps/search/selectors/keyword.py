@@ -1,9 +1,15 @@
 """Full-text search over Paper.search_vector (GIN): weighted title > abstract > authors."""
 
+from functools import cached_property
+
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db.models import F, Q, QuerySet
 
 from apps.papers.models import Paper
+
+# A broad query ("recommender systems") matches tens of thousands of papers. Counting them all costs
+# as much as ranking them, and "1,000+" tells a reader all they need: add words or filters.
+COUNT_CAP = 1000
 
 # Control characters as highlight markers: a paper's own text never carries them, so after escaping
 # the text, only these become <mark> tags.
@@ -20,16 +26,52 @@ def text_query(query: str) -> SearchQuery:
     )
 
 
+def _matching(tsquery: SearchQuery, paper_filter: Q) -> QuerySet[Paper]:
+    return Paper.objects.visible().filter(paper_filter, search_vector=tsquery)
+
+
 def keyword_matches(*, query: str, paper_filter: Q) -> QuerySet[Paper]:
-    """Visible papers matching `query`, best first, as a queryset of ids (to paginate or cut)."""
+    """Visible papers matching `query`, best first, as a queryset of ids (to paginate or cut).
+
+    The order is total (rank, then date, then the unique arXiv id), so pages cut from it never repeat.
+    """
     tsquery = text_query(query)
     return (
-        Paper.objects.visible()
-        .filter(paper_filter, search_vector=tsquery)
+        _matching(tsquery, paper_filter)
         .annotate(rank=SearchRank(F("search_vector"), tsquery))
         .order_by("-rank", "-announced", "-arxiv_id")
         .values_list("id", flat=True)
     )
+
+
+def keyword_count(*, query: str, paper_filter: Q, cap: int) -> int:
+    """How many visible papers match, counted up to cap + 1 (the index answers; nothing is ranked)."""
+    return _matching(text_query(query), paper_filter).values("pk")[: cap + 1].count()
+
+
+class CappedMatches:
+    """Ranked matches as a Paginator sees them: the first `cap`, counted without ranking the rest.
+
+    `more` says that further matches exist past the cap; pages stop at the cap.
+    """
+
+    def __init__(self, ranked: QuerySet, *, query: str, paper_filter: Q, cap: int | None = None):
+        self.ranked, self.query, self.paper_filter = ranked, query, paper_filter
+        self.cap = COUNT_CAP if cap is None else cap
+
+    @cached_property
+    def _found(self) -> int:
+        return keyword_count(query=self.query, paper_filter=self.paper_filter, cap=self.cap)
+
+    @property
+    def more(self) -> bool:
+        return self._found > self.cap
+
+    def count(self) -> int:
+        return min(self._found, self.cap)
+
+    def __getitem__(self, index):
+        return self.ranked[index]
 
 
 def with_highlights(papers: QuerySet[Paper], query: str) -> QuerySet[Paper]:
