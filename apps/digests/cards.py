@@ -18,7 +18,6 @@ from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
 from apps.common.cached_html import placeholder_token
-from apps.common.generations import SERVING, generations
 from apps.common.keys import DIGEST_CARD_ACTIONS_CACHE, DIGEST_CARD_PAPER_CACHE, cache_key
 from apps.recommendations.selectors import Card
 
@@ -44,9 +43,11 @@ def _actions_key(card: Card, *, path_hash: str) -> str:
     return cache_key(DIGEST_CARD_ACTIONS_CACHE, card.paper.pk, "+".join(sorted(card.states)) or "-", path_hash)
 
 
-def prerendered_cards(cards: list[Card], *, request, expanded: bool) -> list[PrerenderedCard]:
-    """`cards` with their fragments, from the cache where it has them (papers need `modified_at` loaded)."""
-    (serving,) = generations(SERVING)
+def prerendered_cards(cards: list[Card], *, request, expanded: bool, serving: int) -> list[PrerenderedCard]:
+    """`cards` with their fragments, from the cache where it has them (papers need `modified_at` loaded).
+
+    `serving`: the serving generation the cards were read under.
+    """
     signed_in = request.user.is_authenticated
     path = request.get_full_path()
     path_hash = hashlib.blake2b(path.encode(), digest_size=8).hexdigest()
@@ -92,6 +93,6 @@ def prerendered_cards(cards: list[Card], *, request, expanded: bool) -> list[Pre
 
 def with_fragments(digest, *, request, expanded: bool):
     """The digest page's picks and cards prerendered, in one cache round trip."""
-    both = prerendered_cards([*digest.picks, *digest.cards], request=request, expanded=expanded)
+    both = prerendered_cards([*digest.picks, *digest.cards], request=request, expanded=expanded, serving=digest.serving)
     digest.picks, digest.cards = both[: len(digest.picks)], both[len(digest.picks) :]
     return digest

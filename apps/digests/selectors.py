@@ -59,6 +59,7 @@ class DigestPage:
     previous: Week | None
     next: Week | None
     embedding: tuple[int, int] | None = None  # (embedded, catalogue) while papers still wait for vectors
+    serving: int = 0  # the serving generation the page was made under (its card fragments key on it)
 
     @property
     def method_label(self) -> str:
@@ -148,12 +149,12 @@ def _rank_week(*, user, week: Week, digest, draft: bool) -> dict:
     }
 
 
-def _ranked_week_key(reader: int, week: Week, digest) -> str:
-    serving, mine = generations(SERVING, reader_scope(reader))
+def _ranked_week_key(reader: int, week: Week, digest, numbers: tuple[int, int] | None = None) -> str:
+    serving, mine = numbers or generations(SERVING, reader_scope(reader))
     return cache_key(DIGEST_WEEK_CACHE, reader, week.label, digest.revision if digest else 0, serving, mine)
 
 
-def _ranked_week(*, user, week: Week, digest, draft: bool, seconds: int = WEEK_SECONDS) -> dict:
+def _ranked_week(*, user, week: Week, digest, draft: bool, seconds: int = WEEK_SECONDS, numbers=None) -> dict:
     """_rank_week, cached until the reader acts, the week changes for readers, or what serves changes.
 
     The key names the reader's generation (bumped by their every interaction), the serving generation
@@ -165,7 +166,7 @@ def _ranked_week(*, user, week: Week, digest, draft: bool, seconds: int = WEEK_S
     if draft:
         return _rank_week(user=user, week=week, digest=digest, draft=True)
     reader = user.pk if user.is_authenticated else 0
-    key = _ranked_week_key(reader, week, digest)
+    key = _ranked_week_key(reader, week, digest, numbers)
     found = cache.get(key)
     if found is None:
         found = _rank_week(user=user, week=week, digest=digest, draft=False)
@@ -187,34 +188,30 @@ def ranked_week_cached(*, user, week: Week) -> bool:
     return True
 
 
-def _embedding_progress() -> tuple[int, int] | None:
-    """embedding_progress, cached per serving generation (bumped whenever papers are stored or embedded)."""
-    (serving,) = generations(SERVING)
-    key = cache_key(DIGEST_PROGRESS_CACHE, serving)
-    found = cache.get(key)
-    if found is None:
-        found = (embedding_progress() or "done",)  # a tuple, so that "nothing to report" is cached too
-        cache.set(key, found, WEEK_SECONDS)
-    return None if found[0] == "done" else found[0]
+def _surroundings(week: Week, serving: int, *, signed_in: bool) -> tuple:
+    """(previous week, next week, trending papers, embedding progress or None): one cache round trip.
 
-
-def _neighbours(week: Week) -> tuple[Week | None, Week | None]:
-    (serving,) = generations(SERVING)
-    key = cache_key(DIGEST_NEIGHBOURS_CACHE, week.label, serving)
-    found = cache.get(key)
-    if found is None:
+    The neighbouring weeks and the embedding progress are kept per serving generation (bumped whenever
+    papers are stored or embedded), the trending papers for TRENDING_SECONDS, since others' likes move them.
+    """
+    neighbours_key = cache_key(DIGEST_NEIGHBOURS_CACHE, week.label, serving)
+    trending_key = cache_key(DIGEST_TRENDING_CACHE, week.label)
+    progress_key = cache_key(DIGEST_PROGRESS_CACHE, serving)
+    found = cache.get_many([neighbours_key, trending_key, *([progress_key] if signed_in else [])])
+    if neighbours_key not in found:
         visible = Paper.objects.visible()
-        found = (_neighbour(visible, week, later=False), _neighbour(visible, week, later=True))
-        cache.set(key, found, WEEK_SECONDS)
-    return found
-
-
-def _trending(week: Week) -> list[Paper]:
-    return cache.get_or_set(
-        cache_key(DIGEST_TRENDING_CACHE, week.label),
-        lambda: trending_papers(start=_midnight(week.monday), end=_midnight(week.next.monday)),
-        TRENDING_SECONDS,
-    )
+        found[neighbours_key] = (_neighbour(visible, week, later=False), _neighbour(visible, week, later=True))
+        cache.set(neighbours_key, found[neighbours_key], WEEK_SECONDS)
+    if trending_key not in found:
+        found[trending_key] = trending_papers(start=_midnight(week.monday), end=_midnight(week.next.monday))
+        cache.set(trending_key, found[trending_key], TRENDING_SECONDS)
+    progress = None
+    if signed_in:
+        if progress_key not in found:
+            found[progress_key] = (embedding_progress() or "done",)  # a tuple: "nothing to report" is kept too
+            cache.set(progress_key, found[progress_key], WEEK_SECONDS)
+        progress = None if found[progress_key][0] == "done" else found[progress_key][0]
+    return (*found[neighbours_key], found[trending_key], progress)
 
 
 def _shown_score(method: str, score: list[float]) -> float | None:
@@ -231,13 +228,14 @@ def digest_for_reader(*, user, week: Week, page: int = 1, draft: bool = False) -
     week's record, this page's papers and the reader's button states.
     """
     digest = digest_record(week)
-    ranked_week = _ranked_week(user=user, week=week, digest=digest, draft=draft)
+    numbers = generations(SERVING, reader_scope(user.pk if user.is_authenticated else 0))  # read once a page
+    ranked_week = _ranked_week(user=user, week=week, digest=digest, draft=draft, numbers=numbers)
     picks = ranked_week["picks"] if page == 1 else []
     shown = ranked_week["ranked"][(page - 1) * CARDS_PER_PAGE : page * CARDS_PER_PAGE]
     ids = [paper_id for paper_id, _ in picks] + [paper_id for paper_id, *_ in shown]
     papers = Paper.objects.visible().only(*CARD_FIELDS, "modified_at").in_bulk(ids)  # withdrawn since: left out
     states = reader_states(user=user, paper_ids=ids)
-    previous, following = _neighbours(week)
+    previous, following, trending, progress = _surroundings(week, numbers[0], signed_in=user.is_authenticated)
     return DigestPage(
         week=week,
         picks=[Card(papers[pid], note=note, states=states[pid]) for pid, note in picks if pid in papers],
@@ -248,9 +246,10 @@ def digest_for_reader(*, user, week: Week, page: int = 1, draft: bool = False) -
         ],
         total=len(ranked_week["ranked"]),
         page=page,
-        trending=_trending(week),
+        trending=trending,
         method=ranked_week["method"],
         previous=previous,
         next=following,
-        embedding=_embedding_progress() if user.is_authenticated else None,
+        embedding=progress,
+        serving=numbers[0],
     )
