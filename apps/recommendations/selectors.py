@@ -5,7 +5,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
 
 from apps.papers.models import Paper
 from apps.recommendations.models import Interaction, ItemVector, ModelVersion, ReaderVector
@@ -43,13 +44,42 @@ def dismissed_paper_ids(*, user) -> QuerySet:
     return Interaction.objects.filter(user=user, kind=Interaction.Kind.DISMISS).values("paper_id")
 
 
-def positive_papers(*, user, limit: int = 200) -> dict[int, str]:
-    """{paper id: what the reader did} for what they liked, saved or presented, most recent first."""
-    rows = Interaction.objects.filter(user=user, kind__in=POSITIVE).order_by("-created_at")
+def dismissed_by_reader(*, user_ids) -> dict[int, set[int]]:
+    """{reader id: the papers they dismissed} for a batch of readers, in one query."""
+    dismissed: dict[int, set[int]] = {user_id: set() for user_id in user_ids}
+    rows = Interaction.objects.filter(user_id__in=user_ids, kind=Interaction.Kind.DISMISS)
+    for user_id, paper_id in rows.values_list("user_id", "paper_id"):
+        dismissed[user_id].add(paper_id)
+    return dismissed
+
+
+def _first_positives(rows, limit: int) -> dict[int, str]:
     positives: dict[int, str] = {}
-    for paper_id, kind in rows.values_list("paper_id", "kind")[: limit * len(POSITIVE)]:
+    for paper_id, kind in rows:
         positives.setdefault(paper_id, kind)
     return dict(list(positives.items())[:limit])
+
+
+def positive_papers(*, user, limit: int = 200) -> dict[int, str]:
+    """{paper id: what the reader did} for what they liked, saved or presented, most recent first."""
+    rows = Interaction.objects.filter(user=user, kind__in=POSITIVE).order_by("-created_at", "-id")
+    return _first_positives(rows.values_list("paper_id", "kind")[: limit * len(POSITIVE)], limit)
+
+
+def positive_papers_by_reader(*, user_ids, limit: int = 200) -> dict[int, dict[int, str]]:
+    """`positive_papers` for a batch of readers in one query: each reader's newest rows by a window."""
+    newest_first = Window(RowNumber(), partition_by=F("user_id"), order_by=[F("created_at").desc(), F("id").desc()])
+    rows = (
+        Interaction.objects.filter(user_id__in=user_ids, kind__in=POSITIVE)
+        .annotate(row=newest_first)
+        .filter(row__lte=limit * len(POSITIVE))
+        .order_by("user_id", "row")
+        .values_list("user_id", "paper_id", "kind")
+    )
+    by_reader: dict[int, list[tuple[int, str]]] = {user_id: [] for user_id in user_ids}
+    for user_id, paper_id, kind in rows:
+        by_reader[user_id].append((paper_id, kind))
+    return {user_id: _first_positives(reader_rows, limit) for user_id, reader_rows in by_reader.items()}
 
 
 def library_papers(*, user) -> QuerySet[Paper]:

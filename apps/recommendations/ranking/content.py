@@ -14,13 +14,17 @@ MIN_REASON_SIMILARITY = 0.55
 HUB_PENALTY = 0.5
 
 
-def _history_matrix(history: dict[int, str], vectors: dict[int, np.ndarray]) -> tuple[list[int], np.ndarray | None]:
+def history_matrix(history: dict[int, str], vectors: dict[int, np.ndarray]) -> tuple[list[int], np.ndarray | None]:
     liked = [pid for pid in history if pid in vectors]
     return liked, (np.stack([vectors[pid] for pid in liked]) if liked else None)  # (m, d), unit rows
 
 
-def _reasons(
-    candidates: list[int], liked: list[int], history: dict[int, str], similarity: np.ndarray
+def liked_titles(liked) -> dict[int, str]:
+    return dict(Paper.objects.filter(id__in=liked).values_list("id", "title"))
+
+
+def reasons_for(
+    candidates: list[int], liked: list[int], history: dict[int, str], similarity: np.ndarray, titles: dict[int, str]
 ) -> dict[int, str]:
     """'Similar to X, which you saved': the liked paper that best explains each candidate, if one does.
 
@@ -29,7 +33,6 @@ def _reasons(
     similarity to the candidates is taken off before choosing (hubness reduction, as CSLS does); the
     chosen one must still be close in absolute terms, or the card makes no claim at all.
     """
-    titles = dict(Paper.objects.filter(id__in=liked).values_list("id", "title"))
     position = {pid: j for j, pid in enumerate(liked)}
     similarity = similarity.copy()
     for i, pid in enumerate(candidates):
@@ -53,11 +56,12 @@ def _reasons(
 def closest_liked_reasons(*, user, paper_ids: list[int], text_model: str) -> dict[int, str]:
     history = positive_papers(user=user, limit=HISTORY)
     vectors = paper_vectors(paper_ids=[*history, *paper_ids], model_name=text_model)
-    liked, liked_matrix = _history_matrix(history, vectors)
+    liked, liked_matrix = history_matrix(history, vectors)
     candidates = [pid for pid in paper_ids if pid in vectors]
     if liked_matrix is None or not candidates:
         return {}
-    return _reasons(candidates, liked, history, np.stack([vectors[pid] for pid in candidates]) @ liked_matrix.T)
+    similarity = np.stack([vectors[pid] for pid in candidates]) @ liked_matrix.T
+    return reasons_for(candidates, liked, history, similarity, liked_titles(liked))
 
 
 def content_ranking(*, user, paper_ids: list[int]) -> list[Ranked] | None:
@@ -71,7 +75,7 @@ def content_ranking(*, user, paper_ids: list[int]) -> list[Ranked] | None:
     if model is None or not history:
         return None
     vectors = paper_vectors(paper_ids=[*history, *paper_ids], model_name=model.name)
-    liked, liked_matrix = _history_matrix(history, vectors)
+    liked, liked_matrix = history_matrix(history, vectors)
     if liked_matrix is None:
         return None
     candidates = [pid for pid in paper_ids if pid in vectors]
@@ -82,7 +86,7 @@ def content_ranking(*, user, paper_ids: list[int]) -> list[Ranked] | None:
         candidate_matrix = np.stack([vectors[pid] for pid in candidates])  # (n, d)
         profile = liked_matrix.mean(axis=0)
         scores = candidate_matrix @ (profile / (np.linalg.norm(profile) or 1.0))  # (n,)
-        reasons = _reasons(candidates, liked, history, candidate_matrix @ liked_matrix.T)
+        reasons = reasons_for(candidates, liked, history, candidate_matrix @ liked_matrix.T, liked_titles(liked))
         ranked = [
             Ranked(candidates[i], float(scores[i]), reasons[candidates[i]]) for i in np.argsort(-scores, kind="stable")
         ]

@@ -74,19 +74,25 @@ def serving_reader(*, user) -> tuple[ModelVersion, EmbeddingModel, np.ndarray] |
     return None if reader is None else (version, text_model, reader)
 
 
-def two_tower_ranking(*, user, paper_ids: list[int]) -> list[Ranked] | None:
-    if (serving := serving_reader(user=user)) is None:
-        return None
-    version, text_model, reader = serving
+def serving_items(*, version: ModelVersion, text_model: str, paper_ids) -> dict[int, np.ndarray]:
+    """{paper id: item vector} for the papers that have one or a text vector to make one from."""
     items = dict(
         ItemVector.objects.filter(model_version=version, paper_id__in=paper_ids).values_list("paper_id", "vector")
     )
     missing = [pid for pid in paper_ids if pid not in items]
     if missing:  # papers that arrived after training: the item tower reads their text alone
-        texts = paper_vectors(paper_ids=missing, model_name=text_model.name)
+        texts = paper_vectors(paper_ids=missing, model_name=text_model)
         if texts:
             new = item_vectors(_model(version.pk, version.checkpoint)[0], np.stack(list(texts.values())))
             items.update(zip(texts, new))
+    return items
+
+
+def two_tower_ranking(*, user, paper_ids: list[int]) -> list[Ranked] | None:
+    if (serving := serving_reader(user=user)) is None:
+        return None
+    version, text_model, reader = serving
+    items = serving_items(version=version, text_model=text_model.name, paper_ids=paper_ids)
     if paper_ids and not items:
         return None  # none of these papers is embedded yet: the model has nothing to score
     scored = sorted(((float(np.dot(reader, items[pid])), pid) for pid in items), reverse=True)

@@ -1,0 +1,166 @@
+"""Ranking many readers at once (a week's newsletters): `rank_for_reader`'s answers, in a few queries.
+
+The same ordered fallback as one reader at a time (two-tower model, content similarity, popularity),
+but every reader's history is read in one query, the papers' vectors once, and the batch is scored in
+one matrix product against the candidates:
+
+    scores = readers (u, d) @ candidates (n, d).T  ->  (u, n)
+
+Each reader then keeps their own candidates' columns, in the order and with the reasons the
+single-reader path gives (tests/recommendations/test_batch.py holds the two paths to that).
+"""
+
+import logging
+
+import numpy as np
+from django.db.models import Max
+
+from apps.embeddings.selectors import active_model, paper_vectors
+from apps.papers.models import Paper
+from apps.recommendations.models import Interaction, ModelVersion, ReaderVector
+from apps.recommendations.ranking.base import Ranked
+from apps.recommendations.ranking.content import HISTORY, history_matrix, reasons_for
+from apps.recommendations.ranking.popular import popularity_ranking
+from apps.recommendations.selectors import positive_papers_by_reader
+
+logger = logging.getLogger(__name__)
+
+
+def rank_for_readers(*, users, paper_ids_by_reader: dict[int, list[int]]) -> dict[int, tuple[list[Ranked], str]]:
+    """{reader id: (papers best first with reasons, method)}, as `rank_for_reader` would rank each."""
+    results: dict[int, tuple[list[Ranked], str]] = {}
+    text_model = active_model()
+    if text_model is not None:
+        batch = _Batch(users, paper_ids_by_reader, text_model.name)
+        for method, rank in (("two_tower", batch.two_tower), ("content", batch.content)):
+            waiting = [user for user in users if user.pk not in results]
+            try:
+                ranked = rank(waiting) if waiting else {}
+            except Exception:
+                logger.exception("Batch ranking with %s failed; falling back", method)
+                continue
+            results |= {user_id: (papers, method) for user_id, papers in ranked.items()}
+    popular: dict[tuple[int, ...], list[Ranked]] = {}  # readers with the same papers share one query
+    for user in users:
+        if user.pk not in results:
+            key = tuple(paper_ids_by_reader[user.pk])
+            if key not in popular:
+                popular[key] = popularity_ranking(paper_ids=list(key))
+            results[user.pk] = (popular[key], "popularity")
+    return results
+
+
+class _Batch:
+    """The batch's shared reads: each reader's positive history, and every paper's text vector."""
+
+    def __init__(self, users, paper_ids_by_reader: dict[int, list[int]], text_model: str):
+        self.paper_ids_by_reader = paper_ids_by_reader
+        self.text_model = text_model
+        self.history = positive_papers_by_reader(user_ids=[user.pk for user in users], limit=HISTORY)
+        wanted = {pid for pids in paper_ids_by_reader.values() for pid in pids}
+        wanted |= {pid for history in self.history.values() for pid in history}
+        self.vectors = paper_vectors(paper_ids=list(wanted), model_name=text_model)
+        liked = {pid for history in self.history.values() for pid in history if pid in self.vectors}
+        self.titles = dict(Paper.objects.filter(id__in=liked).values_list("id", "title"))
+
+    def _reasons(self, user_id: int, candidates: list[int], candidate_matrix: np.ndarray) -> dict[int, str]:
+        history = self.history[user_id]
+        liked, liked_matrix = history_matrix(history, self.vectors)
+        if liked_matrix is None or not candidates:
+            return {}
+        return reasons_for(candidates, liked, history, candidate_matrix @ liked_matrix.T, self.titles)
+
+    def content(self, users) -> dict[int, list[Ranked]]:
+        """content_ranking for each reader who has a positive history with vectors."""
+        readers, profiles = [], []
+        for user in users:
+            liked, liked_matrix = history_matrix(self.history[user.pk], self.vectors)
+            if liked_matrix is None:
+                continue  # no history: popularity
+            paper_ids = self.paper_ids_by_reader[user.pk]
+            if paper_ids and not any(pid in self.vectors for pid in paper_ids):
+                continue  # none of these papers is embedded yet
+            profile = liked_matrix.mean(axis=0)
+            readers.append(user.pk)
+            profiles.append(profile / (np.linalg.norm(profile) or 1.0))
+        if not readers:
+            return {}
+        columns, matrix = self._candidate_matrix(readers)
+        scores = np.stack(profiles) @ matrix.T  # (u, n): every reader against every candidate at once
+        ranked = {}
+        for row, user_id in enumerate(readers):
+            paper_ids = self.paper_ids_by_reader[user_id]
+            candidates = [pid for pid in paper_ids if pid in self.vectors]
+            own = [columns[pid] for pid in candidates]
+            own_scores = scores[row, own]  # (n_u,)
+            reasons = self._reasons(user_id, candidates, matrix[own])
+            ranked[user_id] = [
+                Ranked(candidates[i], float(own_scores[i]), reasons[candidates[i]])
+                for i in np.argsort(-own_scores, kind="stable")
+            ] + [Ranked(pid, float("-inf")) for pid in paper_ids if pid not in self.vectors]
+        return ranked
+
+    def _candidate_matrix(self, readers: list[int]) -> tuple[dict[int, int], np.ndarray]:
+        """Every reader's candidates with a text vector, once: ({paper id: row}, (n, d))."""
+        pids = list(dict.fromkeys(p for r in readers for p in self.paper_ids_by_reader[r] if p in self.vectors))
+        return {pid: i for i, pid in enumerate(pids)}, np.stack([self.vectors[pid] for pid in pids])
+
+    def two_tower(self, users) -> dict[int, list[Ranked]]:
+        """two_tower_ranking for each reader with a reader vector under the active model version."""
+        from apps.recommendations.ranking import two_tower  # torch: only when a model is active
+
+        version = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
+        if version is None:
+            return {}
+        vectors = self._reader_vectors(users, version, two_tower)
+        if not vectors:
+            return {}
+        wanted = list(dict.fromkeys(pid for user_id in vectors for pid in self.paper_ids_by_reader[user_id]))
+        items = two_tower.serving_items(version=version, text_model=self.text_model, paper_ids=wanted)
+        if not items:
+            return {}
+        columns = {pid: i for i, pid in enumerate(items)}
+        readers = list(vectors)
+        scores = np.stack([vectors[r] for r in readers]) @ np.stack(list(items.values())).T  # (u, n)
+        ranked = {}
+        for row, user_id in enumerate(readers):
+            paper_ids = self.paper_ids_by_reader[user_id]
+            wanted = set(paper_ids)
+            own = [pid for pid in items if pid in wanted]
+            if paper_ids and not own:
+                continue  # none of these papers is embedded yet: content, then popularity
+            scored = sorted(((float(scores[row, columns[pid]]), pid) for pid in own), reverse=True)
+            candidates = [pid for _, pid in scored if pid in self.vectors]
+            matrix = np.stack([self.vectors[pid] for pid in candidates]) if candidates else None
+            reasons = self._reasons(user_id, candidates, matrix)
+            ranked[user_id] = [Ranked(pid, score, reasons.get(pid, "")) for score, pid in scored] + [
+                Ranked(pid, float("-inf")) for pid in paper_ids if pid not in items
+            ]
+        return ranked
+
+    def _reader_vectors(self, users, version: ModelVersion, two_tower) -> dict[int, np.ndarray]:
+        """Cached reader vectors still fresh (in two queries); stale or missing ones made one at a time."""
+        newest = dict(
+            Interaction.objects.filter(user__in=users, kind__in=two_tower.HISTORY_KINDS)
+            .values("user_id")
+            .annotate(newest=Max("created_at"))
+            .values_list("user_id", "newest")
+        )
+        cached = {
+            user_id: (vector, until)
+            for user_id, vector, until in ReaderVector.objects.filter(
+                user_id__in=list(newest), model_version=version
+            ).values_list("user_id", "vector", "history_until")
+        }
+        vectors = {}
+        for user in users:
+            if user.pk not in newest:
+                continue  # no history: the model has nothing to say about them
+            vector, until = cached.get(user.pk, (None, None))
+            if until is not None and until >= newest[user.pk]:
+                vectors[user.pk] = np.asarray(vector, dtype=np.float32)
+                continue
+            fresh = two_tower.reader_vector(user=user, version=version, text_model=self.text_model)
+            if fresh is not None:
+                vectors[user.pk] = fresh
+        return vectors
