@@ -1,32 +1,37 @@
 """The newsletter email: one edition per week (what every reader shares), personalised per reader.
 
-The week's papers and the editors' picks are read once per batch (`edition_for`); each reader then
-costs their dismissals, one ranking and two template renders. CSS is written once in the template's
-<style> and inlined by css-inline, because many mail clients drop <style>; the dark-mode and
-narrow-screen rules stay in a kept <style> (media queries cannot be inlined).
+The week's papers and the editors' picks are read once per batch (`edition_for`), and the email's
+shared parts rendered and CSS-inlined once per edition (`Edition.parts`, apps/newsletters/parts.py);
+a batch of readers then costs one query for their dismissals, one batch ranking, and for each reader
+their signed links and the parts joined. CSS is written once in the template's <style> and inlined
+by css-inline, because many mail clients drop <style>; the dark-mode and narrow-screen rules stay in
+a kept <style> (media queries cannot be inlined).
 """
 
+import functools
 import zoneinfo
 from dataclasses import dataclass, field
 
-import css_inline
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.core.mail.message import make_msgid
-from django.template.loader import render_to_string
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 from apps.digests.notes import note_html
 from apps.digests.selectors import rejected_paper_ids, week_picks
 from apps.newsletters import tokens
+from apps.newsletters.parts import Parts, render_parts, slot
 from apps.papers.models import Paper
 from apps.papers.weeks import Week
-from apps.recommendations.ranking import rank_for_reader
-from apps.recommendations.selectors import dismissed_paper_ids
+from apps.recommendations.ranking import Ranked
+from apps.recommendations.ranking.batch import rank_for_readers
+from apps.recommendations.selectors import dismissed_by_reader
 
 PAPER_FIELDS = ["id", "arxiv_id", "title", "authors_text", "abstract", "announced"]
-INLINER = css_inline.CSSInliner(load_remote_stylesheets=False)
+# What the editors' preview shows for the reader's unsubscribe link: a live one would unsubscribe them.
+PREVIEW_UNSUBSCRIBE_URL = "#unsubscribe-link-of-this-reader-not-shown-in-previews"
 
 
 @dataclass
@@ -37,6 +42,38 @@ class Edition:
     papers: dict[int, Paper]  # the week's papers (less rejected ones) and the picked papers
     picks: list[tuple[int, str, str]]  # (paper id, Markdown note, its safe HTML), in the editors' order
     ranked_ids: list[int]  # the week's papers that are not picks: ranked for each reader
+
+    @functools.cached_property
+    def parts(self) -> Parts:
+        """The email's shared parts, rendered once for every reader of the edition."""
+        week = self.week
+        picks = [Item(self.papers[pid], url=slot("url"), note=note, note_html=html) for pid, note, html in self.picks]
+        personal = [Item(self.papers[pid], url=slot("url"), reason=slot("reason")) for pid in self.ranked_ids]
+        context = {
+            "week": week,
+            "picks": picks,
+            "personal": personal,
+            "more": slot("more"),
+            "digest_url": absolute(reverse("digests:week", args=[week.label])),
+            "settings_url": absolute(reverse("accounts:settings")),
+            "unsubscribe_url": slot("unsubscribe_url"),
+            "sent_at": slot("sent_at"),
+            "time_zone": slot("time_zone"),
+            "site_url": settings.SITE_URL,
+        }
+        return render_parts(context=context)
+
+    @functools.cached_property
+    def _click_url(self) -> tuple[str, str]:
+        return tuple(absolute(reverse("newsletters:click", args=["TOKEN"])).split("TOKEN"))
+
+    def click_url(self, user_id: int, paper_id: int) -> str:
+        """The signed link that records the reader's click, then shows the paper."""
+        before, after = self._click_url
+        return before + tokens.click_token(user_id=user_id, paper_id=paper_id, week=self.week.label) + after
+
+    def paper_url(self, paper_id: int) -> str:
+        return absolute(reverse("paper-detail", args=[self.papers[paper_id].arxiv_id]))
 
 
 @dataclass
@@ -86,46 +123,60 @@ def _time_zone(user) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo("UTC")
 
 
-def newsletter_for(*, edition: Edition, user, track_clicks: bool = True) -> Newsletter:
-    """The reader's email: the editors' picks, then their top papers of the week, each with its reason.
+def _more(more: int, *, html: bool) -> str:
+    digest = "this week’s digest" if html else "this week's digest"
+    if more:
+        return f"{more} more paper{pluralize(more)} in {digest}"
+    return f"Open {digest}" if html else "This week's digest"
 
-    `track_clicks=False` (the editors' preview): links go straight to the papers, so an editor
-    trying them is not counted as the reader's click.
+
+def newsletter_for(*, edition: Edition, user, preview: bool = False) -> Newsletter:
+    """One reader's email (the editors' preview; a batch uses `newsletters_for`).
+
+    `preview`: links go straight to the papers, so an editor trying them is not counted as the
+    reader's click, and the unsubscribe link is a placeholder an editor cannot unsubscribe them with.
     """
-    week = edition.week
-    reader_zone = _time_zone(user)
-    dismissed = set(dismissed_paper_ids(user=user).values_list("paper_id", flat=True))
-    ranked, _ = rank_for_reader(user=user, paper_ids=[pid for pid in edition.ranked_ids if pid not in dismissed])
+    return newsletters_for(edition=edition, users=[user], preview=preview)[user.pk]
 
-    def item(paper_id: int, **extra) -> Item:
-        paper = edition.papers[paper_id]
-        if not track_clicks:
-            return Item(paper, url=absolute(reverse("paper-detail", args=[paper.arxiv_id])), **extra)
-        token = tokens.click_token(user_id=user.pk, paper_id=paper_id, week=week.label)
-        return Item(paper, url=absolute(reverse("newsletters:click", args=[token])), **extra)
 
-    picks = [item(pid, note=note, note_html=html) for pid, note, html in edition.picks if pid not in dismissed]
-    personal = [item(r.paper_id, reason=r.reason) for r in ranked[: settings.NEWSLETTER_TOP_N]]
-    unsubscribe_url = absolute(reverse("newsletters:unsubscribe", args=[tokens.unsubscribe_token(user=user)]))
-    context = {
-        "week": week,
-        "picks": picks,
-        "personal": personal,
-        "more": max(len(ranked) - len(personal), 0),
-        "digest_url": absolute(reverse("digests:week", args=[week.label])),
-        "settings_url": absolute(reverse("accounts:settings")),
-        "unsubscribe_url": unsubscribe_url,
-        "sent_at": timezone.now(),
-        "time_zone": reader_zone.key,
-        "site_url": settings.SITE_URL,
+def newsletters_for(*, edition: Edition, users: list, preview: bool = False) -> dict[int, Newsletter]:
+    """Each reader's email: the editors' picks, then their top papers of the week, each with its reason.
+
+    The readers' dismissals in one query, their rankings as one batch, and the email from the
+    edition's parts (rendered once); only the links and the reader's lines are theirs.
+    """
+    dismissed = dismissed_by_reader(user_ids=[user.pk for user in users])
+    rankings = rank_for_readers(
+        users=users,
+        paper_ids_by_reader={u.pk: [pid for pid in edition.ranked_ids if pid not in dismissed[u.pk]] for u in users},
+    )
+    return {
+        user.pk: _newsletter(edition, user, dismissed[user.pk], rankings[user.pk][0], preview=preview) for user in users
     }
-    with timezone.override(reader_zone):  # times in the email read in the reader's own zone
-        text = render_to_string("newsletters/email.txt", context)
-        html = INLINER.inline(render_to_string("newsletters/email.html", context))
+
+
+def _newsletter(edition: Edition, user, dismissed: set[int], ranked: list[Ranked], *, preview: bool) -> Newsletter:
+    week = edition.week
+    if preview:
+        url = edition.paper_url
+        unsubscribe_url = PREVIEW_UNSUBSCRIBE_URL
+    else:
+        url = functools.partial(edition.click_url, user.pk)
+        unsubscribe_url = absolute(reverse("newsletters:unsubscribe", args=[tokens.unsubscribe_token(user=user)]))
+    zone = _time_zone(user)
+    picks = [(pid, url(pid)) for pid, _, _ in edition.picks if pid not in dismissed]
+    personal = [(r.paper_id, url(r.paper_id), r.reason) for r in ranked[: settings.NEWSLETTER_TOP_N]]
+    more = max(len(ranked) - len(personal), 0)
+    values = {
+        "unsubscribe_url": unsubscribe_url,
+        "sent_at": dateformat.format(timezone.now().astimezone(zone), "l j F Y, H:i"),  # in the reader's zone
+        "time_zone": zone.key,
+    }
+    parts = edition.parts
     return Newsletter(
         subject=f"Your RecSys papers, week of {week.monday:%-d %b %Y}",
-        text=text,
-        html=html,
+        text=parts.text.fill(picks=picks, personal=personal, values=values | {"more": _more(more, html=False)}),
+        html=parts.html.fill(picks=picks, personal=personal, values=values | {"more": _more(more, html=True)}),
         unsubscribe_url=unsubscribe_url,
         headers={
             # RFC 8058: mail clients show an unsubscribe button that POSTs here, no page visit needed.

@@ -49,7 +49,7 @@ def preview(request):
         context |= {
             "draft": draft,
             "reader": reader,
-            "newsletter": newsletter_for(edition=edition_for(week, draft=draft), user=reader, track_clicks=False),
+            "newsletter": newsletter_for(edition=edition_for(week, draft=draft), user=reader, preview=True),
         }
     return render(request, "newsletters/curation/preview.html", context, status=404 if reader is None else 200)
 

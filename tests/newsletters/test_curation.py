@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from apps.accounts.services import EDITORS_GROUP
 from apps.newsletters import outbox
+from apps.newsletters.compose import PREVIEW_UNSUBSCRIBE_URL
 from apps.newsletters.models import NewsletterDelivery
 from apps.recommendations.models import Interaction
 from tests.factories import UserFactory
@@ -56,6 +57,15 @@ def test_preview_any_readers_email_without_counting_clicks(client, editor, publi
     assert published.picks and "Editors’ picks" in html and "(Asia/Tokyo)" in html
     assert reverse("newsletters:click", args=["x"]).rsplit("x", 1)[0] not in html  # links go straight to papers
     assert not Interaction.objects.exists() and not NewsletterDelivery.objects.exists()
+
+
+def test_preview_never_carries_the_readers_live_unsubscribe_link(client, editor, published, readers):
+    """An editor clicking "Unsubscribe" in a preview must not unsubscribe the reader."""
+    tokyo = readers["subscribed"][0]
+    html = client.get(reverse("newsletters_curation:preview"), {"week": WEEK.label, "reader": tokyo.email}).content
+    html = html.decode()
+    assert reverse("newsletters:unsubscribe", args=["x"]).rsplit("x", 1)[0] not in html  # neither link nor header
+    assert html.count(PREVIEW_UNSUBSCRIBE_URL) == 3  # the HTML part's footer, the text part's, List-Unsubscribe
 
 
 def test_preview_of_a_draft_week_shows_the_picks_as_they_stand(client, editor, week_papers):

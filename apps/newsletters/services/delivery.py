@@ -1,9 +1,19 @@
 """Sending the weekly email: a row per reader and week first, then each row sent at most once.
 
-A batch claims its queued rows (-> sending), then sends them one by one. Each send holds the row's
-lock (select_for_update) from the status check until "sent" is committed, so a duplicated task waits
-and then finds it sent, and a worker killed mid-send rolls back to a sendable row for the redelivered
-task. (The one gap no SMTP client can close: the server accepts and the worker dies before committing.)
+A batch claims its rows in one statement (queued -> sending), reads them with their readers in one
+query, and builds every email up front: the readers' dismissals and histories in a few queries, one
+ranking for the batch, the week's shared parts rendered once (compose.newsletters_for). Then it sends
+them one by one over one SMTP connection, and each send is its own transaction: the row's lock
+(select_for_update) is held from the status check until "sent" is committed, right after the server
+accepted that one message. So a duplicated task waits and then finds the row sent, and a worker
+killed mid-batch leaves every accepted email marked sent and every other row sendable for the
+redelivered task. The guarantee is per email, as it was before batching:
+
+- never twice from a retried, redelivered or duplicated task (the lock and the status check);
+- the one gap no SMTP client can close: the server accepts a message and the worker dies before
+  the commit that follows it (a few milliseconds): that one email may go out again;
+- a reader who unsubscribes or changes address after the batch was built is checked again under
+  the lock: cancelled, or their email rebuilt for the new address.
 """
 
 import enum
@@ -11,6 +21,7 @@ import functools
 import logging
 import smtplib
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -23,7 +34,14 @@ from django.utils import timezone
 from apps.common.keys import NEWSLETTER_START_LOCK
 from apps.digests.models import Digest
 from apps.embeddings.selectors import paper_vectors_remembered
-from apps.newsletters.compose import Edition, edition_for, newsletter_for, newsletter_message
+from apps.newsletters.compose import (
+    Edition,
+    Newsletter,
+    edition_for,
+    newsletter_for,
+    newsletter_message,
+    newsletters_for,
+)
 from apps.newsletters.models import NewsletterDelivery
 from apps.newsletters.services.subscription import is_subscribed, subscribers
 from apps.papers.weeks import Week
@@ -97,8 +115,41 @@ def describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"[:1000]
 
 
-def delivery_send(*, delivery_id: int, connection, edition: Callable[[Week], Edition]) -> tuple[Outcome, str]:
-    """Sends one row if it is still sendable; returns the outcome and, on failure, the reason."""
+@dataclass(frozen=True)
+class Prepared:
+    """An email built ahead of its send, for the address it was built for."""
+
+    to: str
+    newsletter: Newsletter
+
+
+def deliveries_prepare(*, delivery_ids: list[int], edition: Callable[[Week], Edition]) -> dict[int, Prepared]:
+    """{delivery id: its email} for the rows still sendable to subscribed readers, built together.
+
+    Rows left out (not sendable, unsubscribed, or a batch that could not be built together) are
+    decided or built one at a time by `delivery_send`, under their lock.
+    """
+    rows = NewsletterDelivery.objects.filter(id__in=delivery_ids, status__in=NewsletterDelivery.SENDABLE)
+    by_week: dict = defaultdict(list)
+    for delivery in rows.select_related("user", "user__profile"):
+        if is_subscribed(delivery.user):
+            by_week[delivery.week].append(delivery)
+    prepared = {}
+    for week, deliveries in by_week.items():
+        try:
+            newsletters = newsletters_for(edition=edition(Week(week)), users=[d.user for d in deliveries])
+        except Exception:  # one bad reader must not fail the batch: each is then built on its own
+            logger.exception("Newsletters for %s could not be built as a batch; building them one by one", week)
+            continue
+        prepared |= {d.pk: Prepared(d.user.email, newsletters[d.user_id]) for d in deliveries}
+    return prepared
+
+
+def delivery_send(
+    *, delivery_id: int, connection, edition: Callable[[Week], Edition], prepared: Prepared | None = None
+) -> tuple[Outcome, str]:
+    """Sends one row if it is still sendable (its `prepared` email if built for the address it has
+    now); returns the outcome and, on failure, the reason."""
     with transaction.atomic():
         delivery = (
             NewsletterDelivery.objects.select_for_update(of=("self",))
@@ -114,7 +165,10 @@ def delivery_send(*, delivery_id: int, connection, edition: Callable[[Week], Edi
             return Outcome.CANCELLED, ""
         delivery.attempts += 1
         try:
-            newsletter = newsletter_for(edition=edition(Week(delivery.week)), user=delivery.user)
+            if prepared is not None and prepared.to == delivery.user.email:
+                newsletter = prepared.newsletter
+            else:
+                newsletter = newsletter_for(edition=edition(Week(delivery.week)), user=delivery.user)
             message = newsletter_message(newsletter=newsletter, to=delivery.user.email, connection=connection)
         except Exception as error:  # one reader's bad data fails their email, not the batch
             logger.exception("Newsletter %s could not be built", delivery.pk)
@@ -127,6 +181,7 @@ def delivery_send(*, delivery_id: int, connection, edition: Callable[[Week], Edi
             if not isinstance(error, (smtplib.SMTPException, OSError)):
                 raise
             return _record_failure(delivery, describe(error), transient=is_transient(error))
+        # Accepted: committed as sent before the next email, so a crash from here on resends nothing but this.
         delivery.status = Status.SENT
         delivery.sent_at = timezone.now()
         delivery.message_id = message.extra_headers["Message-ID"]
@@ -143,22 +198,26 @@ def _record_failure(delivery: NewsletterDelivery, reason: str, *, transient: boo
 
 
 def deliveries_send(*, delivery_ids: list[int], on_progress: Callable[[Outcome], None] | None = None) -> BatchResult:
-    """Sends the rows in order over one SMTP connection, at most NEWSLETTER_RATE_LIMIT a second.
+    """Claims the rows, builds their emails together, then sends them in order over one SMTP
+    connection, each marked sent as soon as it is accepted; at most NEWSLETTER_RATE_LIMIT a second.
 
     Stops at the first transient error: the rest come back in `retry_ids` for a later try.
     """
     NewsletterDelivery.objects.filter(id__in=delivery_ids, status__in=NewsletterDelivery.SENDABLE).update(
         status=Status.SENDING, updated_at=timezone.now()
     )
-    edition = functools.cache(edition_for)  # the week's papers and picks, read once per batch
+    edition = functools.cache(edition_for)  # the week's papers, picks and rendered parts, once per batch
     result = BatchResult()
     rate = settings.NEWSLETTER_RATE_LIMIT
     next_send = 0.0
     connection = get_connection()
     with paper_vectors_remembered():  # the week's vectors read once, not once per reader
+        prepared = deliveries_prepare(delivery_ids=delivery_ids, edition=edition)
         try:
             for index, delivery_id in enumerate(delivery_ids):
-                outcome, reason = delivery_send(delivery_id=delivery_id, connection=connection, edition=edition)
+                outcome, reason = delivery_send(
+                    delivery_id=delivery_id, connection=connection, edition=edition, prepared=prepared.get(delivery_id)
+                )
                 result.counts[outcome] += 1
                 if on_progress:
                     on_progress(outcome)
