@@ -1,7 +1,7 @@
 """Newsletter throughput: build and send N personalised weekly emails to a local SMTP sink.
 
     RETRIEVER_VAR_DIR=var/bench .venv/bin/python -m config.devstack exec .venv/bin/python bench/newsletter.py \
-        [--readers 10000] [--week-papers 190] [--processes 1]
+        [--readers 10000] [--week-papers 190] [--processes 1] [--profile 500]
 
 Builds (once, kept between runs) a published week of ~190 papers with two editors' picks, 2,000 older
 papers, every paper with a random unit text vector under an active embedding model, and N readers with
@@ -11,6 +11,10 @@ the week's rows are queued (`newsletters_start`) and sent by `--processes` fresh
 worker's batch code (`deliveries_send`, batches of NEWSLETTER_BATCH_SIZE, no rate limit) over SMTP to an
 aiosmtpd sink in its own process, which counts what it accepted. Peak memory is each sending process's
 peak RSS (ru_maxrss).
+
+`--profile N`: instead, one process sends the first N emails in batches under cProfile and prints the
+in-process cost per email and where it goes (cumulative time), a figure a shared machine's load
+distorts less than wall-clock throughput.
 """
 
 import argparse
@@ -36,6 +40,7 @@ from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import transaction  # noqa: E402
+from django.urls import reverse  # noqa: E402
 
 from apps.accounts.models import Profile  # noqa: E402
 from apps.digests.models import Digest, Pin  # noqa: E402
@@ -140,12 +145,38 @@ def send(ids_file: str) -> None:
     )
 
 
+def profile(ids: list[int], port: int) -> None:
+    """In this process: send `ids` in the worker's batches under cProfile, then the top functions."""
+    import cProfile
+    import pstats
+
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.NEWSLETTER_RATE_LIMIT = "127.0.0.1", port, 0
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"  # as EMAIL_HOST picks at start-up
+    from apps.newsletters.services import Outcome, deliveries_send
+
+    reverse("newsletters:click", args=["warm"])  # a worker's URL resolver is loaded once, not per batch
+    profiler = cProfile.Profile()
+    size = settings.NEWSLETTER_BATCH_SIZE
+    started, cpu_started = time.perf_counter(), time.process_time()
+    profiler.enable()
+    sent = sum(deliveries_send(delivery_ids=ids[i : i + size]).counts[Outcome.SENT] for i in range(0, len(ids), size))
+    profiler.disable()
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    print(f"machine: {machine()}")
+    print(
+        f"profiled: {sent} emails in {seconds:.2f} s wall, {cpu:.2f} s of this process's CPU, under cProfile: "
+        f"{1000 * seconds / sent:.2f} ms wall, {1000 * cpu / sent:.2f} ms CPU an email"
+    )
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--readers", type=int, default=10_000)
     parser.add_argument("--week-papers", type=int, default=190)
     parser.add_argument("--older-papers", type=int, default=2000)
     parser.add_argument("--processes", type=int, default=1)
+    parser.add_argument("--profile", type=int, metavar="N", help="profile N emails in this process instead")
     parser.add_argument("--send-ids", help=argparse.SUPPRESS)  # internal: be one sending process
     args = parser.parse_args()
     if args.send_ids:
@@ -171,6 +202,11 @@ def main() -> None:
     with transaction.atomic():
         ids = newsletters_start(week=WEEK)
     queued_s = time.perf_counter() - started
+    if args.profile:
+        profile(ids[: args.profile], port)
+        sink.stdin.close()
+        sink.wait()
+        return
     shares = [ids[i :: args.processes] for i in range(args.processes)]
     workers = []
     for i, share in enumerate(shares):

@@ -63,12 +63,29 @@ class _Batch:
         liked = {pid for history in self.history.values() for pid in history if pid in self.vectors}
         self.titles = dict(Paper.objects.filter(id__in=liked).values_list("id", "title"))
 
-    def _reasons(self, user_id: int, candidates: list[int], candidate_matrix: np.ndarray) -> dict[int, str]:
-        history = self.history[user_id]
-        liked, liked_matrix = history_matrix(history, self.vectors)
-        if liked_matrix is None or not candidates:
+    def _reasons(self, candidates_by_reader: dict[int, list[int]]) -> dict[int, dict[int, str]]:
+        """`reasons_for` each reader's candidates, from one product of every candidate against every
+        liked paper of the batch: (n candidates, d) @ (sum of the readers' m liked, d).T."""
+        rows = {pid: i for i, pid in enumerate(dict.fromkeys(p for ps in candidates_by_reader.values() for p in ps))}
+        liked_ids: list[int] = []
+        spans = {}
+        for user_id, candidates in candidates_by_reader.items():
+            liked = [pid for pid in self.history[user_id] if pid in self.vectors]
+            if liked and candidates:
+                spans[user_id] = (liked, len(liked_ids))
+                liked_ids += liked
+        if not spans:
             return {}
-        return reasons_for(candidates, liked, history, candidate_matrix @ liked_matrix.T, self.titles)
+        similarity = self._matrix(list(rows)) @ self._matrix(liked_ids).T  # (n, sum m)
+        reasons = {}
+        for user_id, (liked, start) in spans.items():
+            candidates = candidates_by_reader[user_id]
+            own = similarity[[rows[pid] for pid in candidates], start : start + len(liked)]  # (n_u, m_u)
+            reasons[user_id] = reasons_for(candidates, liked, self.history[user_id], own, self.titles)
+        return reasons
+
+    def _matrix(self, paper_ids: list[int]) -> np.ndarray:
+        return np.stack([self.vectors[pid] for pid in paper_ids])
 
     def content(self, users) -> dict[int, list[Ranked]]:
         """content_ranking for each reader who has a positive history with vectors."""
@@ -85,33 +102,27 @@ class _Batch:
             profiles.append(profile / (np.linalg.norm(profile) or 1.0))
         if not readers:
             return {}
-        columns, matrix = self._candidate_matrix(readers)
-        scores = np.stack(profiles) @ matrix.T  # (u, n): every reader against every candidate at once
+        candidates = {r: [pid for pid in self.paper_ids_by_reader[r] if pid in self.vectors] for r in readers}
+        columns = {pid: i for i, pid in enumerate(dict.fromkeys(p for ps in candidates.values() for p in ps))}
+        scores = np.stack(profiles) @ self._matrix(list(columns)).T  # (u, n): every reader, every candidate
+        reasons = self._reasons(candidates)
         ranked = {}
         for row, user_id in enumerate(readers):
-            paper_ids = self.paper_ids_by_reader[user_id]
-            candidates = [pid for pid in paper_ids if pid in self.vectors]
-            own = [columns[pid] for pid in candidates]
-            own_scores = scores[row, own]  # (n_u,)
-            reasons = self._reasons(user_id, candidates, matrix[own])
+            own = candidates[user_id]
+            own_scores = scores[row, [columns[pid] for pid in own]]  # (n_u,)
             ranked[user_id] = [
-                Ranked(candidates[i], float(own_scores[i]), reasons[candidates[i]])
+                Ranked(own[i], float(own_scores[i]), reasons[user_id][own[i]])
                 for i in np.argsort(-own_scores, kind="stable")
-            ] + [Ranked(pid, float("-inf")) for pid in paper_ids if pid not in self.vectors]
+            ] + [Ranked(pid, float("-inf")) for pid in self.paper_ids_by_reader[user_id] if pid not in self.vectors]
         return ranked
-
-    def _candidate_matrix(self, readers: list[int]) -> tuple[dict[int, int], np.ndarray]:
-        """Every reader's candidates with a text vector, once: ({paper id: row}, (n, d))."""
-        pids = list(dict.fromkeys(p for r in readers for p in self.paper_ids_by_reader[r] if p in self.vectors))
-        return {pid: i for i, pid in enumerate(pids)}, np.stack([self.vectors[pid] for pid in pids])
 
     def two_tower(self, users) -> dict[int, list[Ranked]]:
         """two_tower_ranking for each reader with a reader vector under the active model version."""
-        from apps.recommendations.ranking import two_tower  # torch: only when a model is active
-
         version = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
         if version is None:
             return {}
+        from apps.recommendations.ranking import two_tower  # torch: only when a model is active
+
         vectors = self._reader_vectors(users, version, two_tower)
         if not vectors:
             return {}
@@ -122,21 +133,22 @@ class _Batch:
         columns = {pid: i for i, pid in enumerate(items)}
         readers = list(vectors)
         scores = np.stack([vectors[r] for r in readers]) @ np.stack(list(items.values())).T  # (u, n)
-        ranked = {}
+        scored_by_reader = {}
         for row, user_id in enumerate(readers):
             paper_ids = self.paper_ids_by_reader[user_id]
             wanted = set(paper_ids)
             own = [pid for pid in items if pid in wanted]
             if paper_ids and not own:
                 continue  # none of these papers is embedded yet: content, then popularity
-            scored = sorted(((float(scores[row, columns[pid]]), pid) for pid in own), reverse=True)
-            candidates = [pid for _, pid in scored if pid in self.vectors]
-            matrix = np.stack([self.vectors[pid] for pid in candidates]) if candidates else None
-            reasons = self._reasons(user_id, candidates, matrix)
-            ranked[user_id] = [Ranked(pid, score, reasons.get(pid, "")) for score, pid in scored] + [
-                Ranked(pid, float("-inf")) for pid in paper_ids if pid not in items
-            ]
-        return ranked
+            scored_by_reader[user_id] = sorted(((float(scores[row, columns[pid]]), pid) for pid in own), reverse=True)
+        reasons = self._reasons(
+            {r: [pid for _, pid in scored if pid in self.vectors] for r, scored in scored_by_reader.items()}
+        )
+        return {
+            user_id: [Ranked(pid, score, reasons.get(user_id, {}).get(pid, "")) for score, pid in scored]
+            + [Ranked(pid, float("-inf")) for pid in self.paper_ids_by_reader[user_id] if pid not in items]
+            for user_id, scored in scored_by_reader.items()
+        }
 
     def _reader_vectors(self, users, version: ModelVersion, two_tower) -> dict[int, np.ndarray]:
         """Cached reader vectors still fresh (in two queries); stale or missing ones made one at a time."""
