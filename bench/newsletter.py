@@ -167,7 +167,10 @@ def profile(ids: list[int], port: int) -> None:
         f"profiled: {sent} emails in {seconds:.2f} s wall, {cpu:.2f} s of this process's CPU, under cProfile: "
         f"{1000 * seconds / sent:.2f} ms wall, {1000 * cpu / sent:.2f} ms CPU an email"
     )
-    pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+    profiler.dump_stats(ROOT / "var" / "newsletter-bench.prof")  # for pstats' callers and callees
+    stats = pstats.Stats(profiler)
+    stats.sort_stats("cumulative").print_stats(40)
+    stats.sort_stats("tottime").print_stats(25)
 
 
 def main() -> None:

@@ -110,10 +110,11 @@ class _Batch:
         for row, user_id in enumerate(readers):
             own = candidates[user_id]
             own_scores = scores[row, [columns[pid] for pid in own]]  # (n_u,)
-            ranked[user_id] = [
-                Ranked(own[i], float(own_scores[i]), reasons[user_id][own[i]])
-                for i in np.argsort(-own_scores, kind="stable")
-            ] + [Ranked(pid, float("-inf")) for pid in self.paper_ids_by_reader[user_id] if pid not in self.vectors]
+            order, own_reasons = np.argsort(-own_scores, kind="stable").tolist(), reasons.get(user_id, {})
+            own_scores = own_scores.tolist()
+            ranked[user_id] = [Ranked(own[i], own_scores[i], own_reasons[own[i]]) for i in order] + [
+                Ranked(pid, float("-inf")) for pid in self.paper_ids_by_reader[user_id] if pid not in self.vectors
+            ]
         return ranked
 
     def two_tower(self, users) -> dict[int, list[Ranked]]:
@@ -140,7 +141,8 @@ class _Batch:
             own = [pid for pid in items if pid in wanted]
             if paper_ids and not own:
                 continue  # none of these papers is embedded yet: content, then popularity
-            scored_by_reader[user_id] = sorted(((float(scores[row, columns[pid]]), pid) for pid in own), reverse=True)
+            own_scores = scores[row, [columns[pid] for pid in own]].tolist()
+            scored_by_reader[user_id] = sorted(zip(own_scores, own, strict=True), reverse=True)
         reasons = self._reasons(
             {r: [pid for _, pid in scored if pid in self.vectors] for r, scored in scored_by_reader.items()}
         )

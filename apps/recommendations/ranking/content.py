@@ -41,10 +41,10 @@ def reasons_for(
     finite = np.where(np.isfinite(similarity), similarity, np.nan)
     hub = np.nan_to_num(np.nanmean(finite, axis=0)) if len(candidates) > 1 else np.zeros(len(liked))  # (m,)
     best = np.argmax(similarity - HUB_PENALTY * hub, axis=1)  # (n,)
+    close = (similarity[np.arange(len(candidates)), best] >= MIN_REASON_SIMILARITY).tolist()  # (n,)
     reasons = {}
-    for i, pid in enumerate(candidates):
-        j = best[i]
-        if similarity[i, j] >= MIN_REASON_SIMILARITY:
+    for pid, j, is_close in zip(candidates, best.tolist(), close, strict=True):
+        if is_close:
             reasons[pid] = f"Similar to “{titles[liked[j]]}”, which you {DID[history[liked[j]]]}"
         elif pid in position:
             reasons[pid] = f"You {DID[history[pid]]} this paper"
