@@ -10,7 +10,7 @@ from apps.recommendations.ranking.batch import rank_for_readers
 from apps.recommendations.services.demo import DEMO_PREFIX
 from apps.recommendations.services.training import model_version_train
 from tests.factories import PaperFactory, UserFactory
-from tests.recommendations.test_training import QUICK, catalogue  # noqa: F401 (a shared fixture)
+from tests.recommendations.test_training import QUICK
 from tests.search.factories import PaperEmbeddingFactory
 
 pytestmark = pytest.mark.django_db
@@ -60,7 +60,7 @@ def test_content_ranking_of_a_batch_matches_each_reader_ranked_alone():
     assert batch[readers[0].pk][0][-1].paper_id == week[-1].id  # unembedded papers last
 
 
-def test_two_tower_ranking_of_a_batch_matches_each_reader_ranked_alone(catalogue):  # noqa: F811
+def test_two_tower_ranking_of_a_batch_matches_each_reader_ranked_alone(catalogue):
     model_version_train(overrides=QUICK)
     readers = list({i.user for i in Interaction.objects.filter(user__username__startswith=DEMO_PREFIX)})[:6]
     newcomer = UserFactory()  # no history: popularity
