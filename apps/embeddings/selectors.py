@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import BinaryField, Exists, F, Func, OuterRef, Q, QuerySet
+from django.db.models import BinaryField, Exists, ExpressionWrapper, F, FloatField, Func, OuterRef, Q, QuerySet, Value
 from pgvector.django import CosineDistance
 
 from apps.embeddings.models import EmbeddingModel, PaperEmbedding
@@ -25,6 +25,11 @@ from recsys.encoder import (
 )
 
 logger = logging.getLogger(__name__)
+# With a filter, pgvector's iterative scan walks the graph until `limit` papers pass it. When few pass,
+# or few near the query (a category far from its topic), the walk runs on to hnsw.max_scan_tuples
+# (20,000) and may still come back short: 1-2 s on 100,000 papers. Up to this many papers passing,
+# the distance to each of them is cheaper, and exact (docs/benchmarks.md, "/search/ latency").
+EXACT_SCAN_MAX_PAPERS = 5_000
 ENCODER_UNAVAILABLE = "The text model behind the search vectors ({name}) cannot be loaded on this server."
 
 
@@ -88,17 +93,33 @@ def nearest_queryset(
     limit: int,
     paper_filter: Q | None = None,
     exclude_paper_id: int | None = None,
+    exact: bool = False,
 ) -> QuerySet:
-    """The ANN query itself: ORDER BY cosine distance LIMIT k, which the HNSW index serves."""
+    """The ANN query itself: ORDER BY cosine distance LIMIT k, which the HNSW index serves.
+
+    `exact` orders by an expression the index cannot serve (distance + 0), so PostgreSQL measures the
+    distance to every paper that passes the filter instead.
+    """
     papers = Paper.objects.visible().filter(paper_filter or Q())
     if exclude_paper_id is not None:
         papers = papers.exclude(pk=exclude_paper_id)
+    distance = CosineDistance("vector", vector)
+    if exact:
+        distance = ExpressionWrapper(distance + Value(0.0), output_field=FloatField())
     return (
         PaperEmbedding.objects.filter(model_name=model_name, paper__in=papers)
-        .annotate(distance=CosineDistance("vector", vector))
+        .annotate(distance=distance)
         .order_by("distance")
         .values_list("paper_id", "distance")[:limit]
     )
+
+
+def estimated_rows(queryset: QuerySet) -> int:
+    """The planner's estimate of the rows `queryset` returns (EXPLAIN: from statistics, no row read)."""
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
+        return int(cursor.fetchone()[0][0]["Plan"]["Plan Rows"])
 
 
 @contextmanager
@@ -126,9 +147,16 @@ def nearest_papers(
     """(paper id, cosine distance) of the `limit` nearest visible papers, nearest first.
 
     `paper_filter` is a Q on Paper fields. ef_search is at least `limit`, or HNSW could not find that many.
+    A filter that few papers pass is served by an exact scan of those papers.
     """
+    exact = bool(paper_filter) and estimated_rows(Paper.objects.visible().filter(paper_filter)) <= EXACT_SCAN_MAX_PAPERS
     rows = nearest_queryset(
-        vector=vector, model_name=model_name, limit=limit, paper_filter=paper_filter, exclude_paper_id=exclude_paper_id
+        vector=vector,
+        model_name=model_name,
+        limit=limit,
+        paper_filter=paper_filter,
+        exclude_paper_id=exclude_paper_id,
+        exact=exact,
     )
     with hnsw_search(max(ef_search or settings.RETRIEVER_HNSW_EF_SEARCH, limit)):
         found = list(rows)

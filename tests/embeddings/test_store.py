@@ -4,6 +4,7 @@ import time
 import numpy as np
 import pytest
 from django.db import connection
+from django.db.models import Q
 
 from apps.embeddings.models import DIMENSIONS, PaperEmbedding
 from apps.embeddings.selectors import hnsw_search, nearest_papers, nearest_queryset
@@ -53,6 +54,41 @@ def test_the_hnsw_index_serves_the_nearest_neighbour_query():
     with hnsw_search(40):
         plan = query.explain()
     assert "paperembedding_hnsw_cosine" in plan, plan
+
+
+def test_a_filter_few_papers_pass_is_served_exactly_and_a_broad_one_by_the_index(monkeypatch):
+    rng = np.random.default_rng(13)
+    papers = Paper.objects.bulk_create(
+        PaperFactory.build(categories=["cs.SI"] if i % 50 == 0 else ["cs.IR"]) for i in range(2500)
+    )
+    vectors = rng.standard_normal((len(papers), DIMENSIONS)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    PaperEmbedding.objects.bulk_create(
+        PaperEmbedding(paper=paper, model_name="all-MiniLM-L6-v2", paper_version=1, vector=vector)
+        for paper, vector in zip(papers, vectors)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE embeddings_paperembedding; ANALYZE papers_paper")
+    plans = []
+    monkeypatch.setattr(
+        "apps.embeddings.selectors.nearest_queryset",
+        lambda original=nearest_queryset, **kwargs: plans.append(kwargs["exact"]) or original(**kwargs),
+    )
+    monkeypatch.setattr("apps.embeddings.selectors.EXACT_SCAN_MAX_PAPERS", 500)
+
+    rare = Q(categories__contains=["cs.SI"])  # 50 papers
+    found = nearest_papers(vector=vectors[1], model_name="all-MiniLM-L6-v2", limit=10, paper_filter=rare)
+    si = [i for i, paper in enumerate(papers) if paper.categories == ["cs.SI"]]
+    truth = sorted(si, key=lambda i: -float(vectors[i] @ vectors[1]))[:10]
+    assert [paper_id for paper_id, _ in found] == [papers[i].pk for i in truth]
+
+    broad = Q(categories__contains=["cs.IR"])  # 2,450 papers
+    assert len(nearest_papers(vector=vectors[1], model_name="all-MiniLM-L6-v2", limit=10, paper_filter=broad)) == 10
+    nearest_papers(vector=vectors[1], model_name="all-MiniLM-L6-v2", limit=10)
+    assert plans == [True, False, False]
+    exact = nearest_queryset(vector=vectors[1], model_name="all-MiniLM-L6-v2", limit=10, paper_filter=rare, exact=True)
+    with hnsw_search(40):
+        assert "paperembedding_hnsw_cosine" not in exact.explain()
 
 
 @pytest.mark.django_db
