@@ -133,7 +133,8 @@ def library_loss(
 
     The next-item objective asks a prefix for the item after it, so an order-free user tower only
     ever learns from prefixes; here each reader's vector is the one the app serves (the mean over
-    the whole history shown) and learns to rank what is missing from it. batch: items/events
+    the whole history shown) and learns to rank what is missing from it, against every candidate but
+    the ones it was shown (the ranking never offers those either). batch: items/events
     [B, T]; the kept events move to the front of their row (the tower reads a prefix), and the
     query is the tower's output at the last kept one. Candidates as in `sequence_loss`.
     """
@@ -168,6 +169,10 @@ def library_loss(
     if not M:  # nothing held out in this batch (tiny libraries): no signal, but a graph to step on
         return users.sum() * 0.0
     target_vectors, extra = extra[:M], (extra[M:] if catalogue_ids is not None else None)
+    shown = torch.zeros(B, n_items, dtype=torch.bool, device=device)
+    shown[torch.arange(B, device=device)[:, None].expand(B, T)[kept], items[kept]] = True
+    shown = shown[row]  # [M, N]
+    shown[torch.arange(M, device=device), target_ids] = False  # read twice, kept once: still its target
     return candidate_loss(
         users[row],
         target_ids,
@@ -179,6 +184,7 @@ def library_loss(
         frequency,
         in_batch_negatives,
         group,
+        shown=shown,
     )
 
 
@@ -195,10 +201,13 @@ def candidate_loss(
     group=None,
     release: Release | None = None,
     at: Tensor | None = None,
+    shown: Tensor | None = None,
 ) -> Tensor:
     """The loss of queries q [M, d] for their targets [M] (vectors [M, d]) against the catalogue
     (full_softmax: `extra` holds every item's vector) or the batch's targets plus `extra`, the
-    vectors of uniform draws `negatives` [U]. release/at: keep candidates to items out by then."""
+    vectors of uniform draws `negatives` [U]. release/at: keep candidates to items out by then.
+    shown [M, N]: items each query already had as input, never its negatives (as the ranking
+    never offers a reader what they have)."""
     device = q.device
     M = len(target_ids)
     if loss == "full_softmax":
@@ -207,6 +216,8 @@ def candidate_loss(
             not_out = ~release.out_by(negatives, at)  # [M, N]
             not_out[torch.arange(M, device=device), target_ids] = False  # what was read was out
             logits = logits.masked_fill(not_out, float("-inf"))
+        if shown is not None:
+            logits = logits.masked_fill(shown, float("-inf"))
         return full_softmax_loss(logits, target_ids)
 
     pool = torch.arange(M, device=device)
@@ -223,6 +234,8 @@ def candidate_loss(
     neg = q @ cand_vectors.T  # [M, C]
     pos = (q * target_vectors).sum(-1)  # [M]
     valid = cand_ids[None, :] != target_ids[:, None]  # [M, C]
+    if shown is not None:
+        valid &= ~shown[:, cand_ids]
     n_out = n_items
     if release is not None and extra is not None:
         valid[:, n_batch:] &= release.out_by(negatives, at)  # [M, U]

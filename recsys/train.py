@@ -32,6 +32,9 @@ class TrainConfig:
     objective: str = "next_item"  # "next_item": each prefix predicts the next positive; "library":
     # each sequence minus a random `held_out` share of its positives predicts them (order-free towers)
     held_out: float = 0.25
+    id_init: str = "random"  # item-id rows start "random" (ModelConfig.id_init_std) or from "svd":
+    # the top right singular vectors of the reader-item matrix (PureSVD), so that the mean of a
+    # history's rows already ranks as x_u V V^T does, and co-reading is there from the first step
     uniform_negatives: int = 0  # > 0: mixed negative sampling
     in_batch_negatives: int = 2048  # cap on batch targets used as negatives (0: all)
     frequency: str = "exact"  # "exact" counts or a streaming count-min "sketch"
@@ -52,6 +55,28 @@ class TrainConfig:
 def catalogue_features(items: ItemTable, device) -> ItemFeatures:
     text = None if items.embeddings is None else torch.as_tensor(items.embeddings, dtype=torch.float32)
     return ItemFeatures(torch.arange(len(items)), text).to(device)
+
+
+def svd_item_factors(interactions: Interactions, n_items: int, dim: int, seed: int = 0) -> np.ndarray:
+    """[n_items, dim] float32: V S^(1/2) from the reader-item matrix's truncated SVD X ~ U S V^T,
+    scaled so rows average unit length; rows of items nobody read are zero.
+
+    With these as item vectors, the mean of a reader's rows scores every item by x_u V S V^T / |x_u|,
+    a PureSVD-like ranking (Cremonesi et al., RecSys 2010): co-reading from the first step."""
+    from scipy.sparse.linalg import svds
+
+    from recsys.baselines import reader_matrix
+
+    x = reader_matrix(interactions, n_items).astype(np.float64)
+    k = min(dim, min(x.shape) - 1)
+    factors = np.zeros((n_items, dim), dtype=np.float32)
+    if k < 1 or not x.nnz:
+        return factors
+    _, sigma, vt = svds(x, k=k, random_state=seed)
+    factors[:, :k] = vt.T * np.sqrt(sigma)  # weak directions weigh little, null ones (k > rank) nothing
+    factors[np.asarray(x.sum(0)).ravel() == 0] = 0.0  # exactly, not to rounding: they score from text
+    norms = np.linalg.norm(factors, axis=1)
+    return factors / max(norms[norms > 0].mean(), 1e-12) if (norms > 0).any() else factors
 
 
 def distributed_context(device: str) -> tuple[int, int, str]:
@@ -159,6 +184,7 @@ def train(items: ItemTable, interactions: Interactions, config: TrainConfig) -> 
     """Train a two-tower model; returns it (best validation epoch, on its device) and metrics."""
     assert config.loss in LOSSES, config.loss
     assert config.objective in ("next_item", "library"), config.objective
+    assert config.id_init in ("random", "svd"), config.id_init
     rank, world, device = distributed_context(resolve_device(config.device))
     torch.manual_seed(config.seed)
     np.random.seed(config.seed)
@@ -170,6 +196,11 @@ def train(items: ItemTable, interactions: Interactions, config: TrainConfig) -> 
         id_buckets=len(items) if ids else config.model.id_buckets,
     )
     model = TwoTower(model_config).to(device)
+    if config.id_init == "svd" and model.item_tower.ids is not None:
+        with torch.no_grad():
+            model.item_tower.ids.weight[: len(items)] = torch.as_tensor(
+                svd_item_factors(interactions, len(items), model_config.dim, config.seed), device=device
+            )
     catalogue = catalogue_features(items, device)
     sequences = training_sequences(interactions, model_config.max_len)
     release = Release(torch.as_tensor(items.released, device=device)) if items.released is not None else None

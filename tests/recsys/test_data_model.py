@@ -166,7 +166,7 @@ def test_a_trained_hybrid_scores_items_nobody_read_from_their_text():
     )
 
 
-def test_the_library_objective_predicts_what_it_held_out_from_what_it_kept():
+def test_the_library_objective_predicts_what_it_held_out_from_what_it_kept_never_against_it():
     from recsys.objective import library_loss
 
     torch.manual_seed(0)
@@ -194,5 +194,27 @@ def test_the_library_objective_predicts_what_it_held_out_from_what_it_kept():
             catalogue[batch["items"][row][kept]], batch["events"][row][kept], torch.zeros(int(kept.sum()))
         )
         logits = model.user_vector(history) @ vectors.T
-        losses += [torch.nn.functional.cross_entropy(logits[None], t[None]) for t in batch["items"][row][held[row]]]
+        for target in batch["items"][row][held[row]]:
+            shown = torch.zeros(10, dtype=torch.bool)
+            shown[batch["items"][row][kept]] = True
+            shown[target] = False  # item 1 is read twice: kept once, it is still a target once held
+            losses.append(torch.nn.functional.cross_entropy(logits.masked_fill(shown, -torch.inf)[None], target[None]))
     assert torch.allclose(loss, torch.stack(losses).mean(), atol=1e-5)
+
+
+def test_svd_id_rows_rank_what_a_readers_community_reads():
+    from recsys.train import svd_item_factors
+
+    # two co-reading groups: readers 0-5 read papers 0-3, readers 6-11 papers 4-7; reader 12 has
+    # papers 0 and 1 of the first group; paper 8 nobody read
+    library = [(u, i) for u in range(6) for i in range(4)] + [(u, i) for u in range(6, 12) for i in range(4, 8)]
+    library += [(12, 0), (12, 1)]
+    users, items = (np.array(c) for c in zip(*library))
+    inter = Interactions(
+        users, items, np.arange(len(users)), np.full(len(users), EVENT_CODE["view"]), [f"u{u}" for u in range(13)]
+    )
+    factors = svd_item_factors(inter, 9, dim=4)
+    assert factors.shape == (9, 4) and np.all(factors[8] == 0)
+    scores = factors[[0, 1]].mean(0) @ factors.T
+    scores[[0, 1]] = -np.inf
+    assert set(np.argsort(-scores)[:2]) == {2, 3}
