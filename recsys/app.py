@@ -11,10 +11,11 @@ Chosen by the evaluation in docs/benchmarks.md ("The app's retriever against the
   three epochs before co-reading took over, and sometimes early stopping ended the run there.
 - an order-free user tower (the running mean of the history): a library's order means nothing,
   and on the random split of co-reading libraries it beat the positional attention tower 0.66 to 0.52.
-- the library objective: half of each training window's papers, held out, are predicted from the
-  rest (never scored against what was shown), which trains the vector the app serves, the mean of
-  a whole history; the next-item objective only ever trained prefixes (0.694 against 0.654 on the
-  co-reading simulator).
+- the library objective: a quarter of each training window's papers, held out, are predicted from
+  the rest (never scored against what was shown), which trains the vector the app serves, the mean
+  of a whole history; the next-item objective only ever trained prefixes. On the 2,000 most-read
+  papers of CiteULike-a's real libraries it doubled recall@20 (0.157 -> 0.324; holding out half:
+  0.277); on the co-reading simulator 0.654 -> 0.664 (holding out half: 0.694). One seed each.
 - patience 3: a hybrid's validation hit rate can stall for two epochs before the ids take over.
 """
 
@@ -28,7 +29,7 @@ APP_TRAIN = TrainConfig(
     model=APP_MODEL,
     loss="corrected_logq",
     objective="library",
-    held_out=0.5,
+    held_out=0.25,
     id_init="svd",
     lr=1e-3,
     id_lr=1e-2,
