@@ -284,21 +284,8 @@ def main() -> None:
             recalls[name].append(len(set(answers["walk"]) & set(answers["exact"])) / len(answers["exact"]))
     sizes = {name: Paper.objects.filter(window).count() for name, window in windows.items()}
 
-    started = time.perf_counter()
-    paper_ids, x = tfidf_features(args.papers)
-    tfidf_seconds = time.perf_counter() - started
-    index = {pid: i for i, pid in enumerate(paper_ids)}
-    svm_times, tags = [], []
-    for user in users[: args.svm_queries]:
-        positives = list(
-            Interaction.objects.filter(user=user, kind__in=["like", "save"]).values_list("paper_id", flat=True)
-        )
-        tags.append(len(positives))
-        svm_times.append(time_ms(lambda positives=positives: svm_rank(x, index, positives))[0])
-
+    # For you first, as soon as it is measured: the SVM's requests at a million papers take minutes each.
     print(f"machine: {machine()}; papers={args.papers}, readers={args.readers}, methods used: {sorted(methods)}")
-    print(f"TF-IDF features {x.shape} built in {tfidf_seconds:.1f}s (once; not in the request times)")
-    print(f"arxiv-sanity positives per reader (likes + saves): {sorted(set(tags))}")
     print("| ranking | requests | p50 ms | p95 ms |\n|---|---:|---:|---:|")
     print(summary("For you, whole archive, reader vector cached (warm)", warm))
     print(summary("For you, whole archive, reader vector computed (cold)", cold))
@@ -310,7 +297,21 @@ def main() -> None:
                 windowed[name, "walk"],
             )
         )
-        print(summary("... the same window by the exact scan", windowed[name, "exact"]))
+        print(summary("... the same window by the exact scan", windowed[name, "exact"]), flush=True)
+
+    started = time.perf_counter()
+    paper_ids, x = tfidf_features(args.papers)
+    print(f"TF-IDF features {x.shape} built in {time.perf_counter() - started:.1f}s (once; not timed)", flush=True)
+    index = {pid: i for i, pid in enumerate(paper_ids)}
+    svm_times = []
+    for user in users[: args.svm_queries]:
+        positives = list(
+            Interaction.objects.filter(user=user, kind__in=["like", "save"]).values_list("paper_id", flat=True)
+        )
+        svm_times.append(time_ms(lambda positives=positives: svm_rank(x, index, positives))[0])
+        print(
+            f"  arxiv-sanity request {len(svm_times)}: {len(positives)} positives, {svm_times[-1]:.0f} ms", flush=True
+        )
     print(summary("arxiv-sanity-lite: per-request LinearSVC over TF-IDF", svm_times))
     print(
         f"speed-up at p50 (SVM / For you warm): {percentile(svm_times, 50) / percentile(warm, 50):.0f}x; "
