@@ -11,6 +11,8 @@ from apps.common.keys import GENERATION_CACHE, cache_key
 
 # What every reader's ranking depends on: the catalogue, its vectors, the active models.
 SERVING = ("serving",)
+# The word clouds shown beside pages that are kept whole (a rebuilt cloud must show on the next load).
+CLOUDS = ("clouds",)
 
 
 def reader_scope(user_id: int) -> tuple:

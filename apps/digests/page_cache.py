@@ -6,7 +6,7 @@ so button states, the ranking and dismissals are right on the next load), the se
 week's revision (editors' picks, notes, decisions, publishing), the path (page, view, and the `next`
 the forms post back), whether htmx asked for a part, the reader's time zone and whether they are
 staff (the nav). It is kept as long as the trending list it shows (60 s), which is also how late a
-new word cloud or editor role may show. The page is rendered with a CSRF placeholder and each
+new editor role may show. The page is rendered with a CSRF placeholder and each
 response gets its own token (apps.common.cached_html); a request with a message to show (after a
 form) is rendered afresh and not kept.
 """
@@ -19,7 +19,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 
 from apps.common.cached_html import filled
-from apps.common.generations import SERVING, generations, reader_scope
+from apps.common.generations import CLOUDS, SERVING, generations, reader_scope
 from apps.common.keys import DIGEST_PAGE_CACHE, cache_key
 from apps.digests.selectors import TRENDING_SECONDS, week_revision
 from apps.papers.weeks import Week
@@ -30,12 +30,12 @@ PAGE_SECONDS = TRENDING_SECONDS
 def page_key(request, week: Week) -> str:
     user = request.user
     reader = user.pk if user.is_authenticated else 0
-    serving, mine = generations(SERVING, reader_scope(reader))
+    serving, mine, clouds = generations(SERVING, reader_scope(reader), CLOUDS)
     variant = "|".join(
         [request.get_full_path(), str(bool(request.htmx)), timezone.get_current_timezone_name(), str(user.is_staff)]
     )
     variant_hash = hashlib.blake2b(variant.encode(), digest_size=8).hexdigest()
-    return cache_key(DIGEST_PAGE_CACHE, reader, week.label, week_revision(week), serving, mine, variant_hash)
+    return cache_key(DIGEST_PAGE_CACHE, reader, week.label, week_revision(week), serving, mine, clouds, variant_hash)
 
 
 def cached_page(request, week: Week, render) -> HttpResponse:

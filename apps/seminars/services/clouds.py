@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
+from apps.common.generations import CLOUDS, bump
 from apps.common.keys import WORD_CLOUD_CACHE, cache_key
 from apps.papers.models import Paper
 from apps.papers.weeks import Week
@@ -131,6 +132,7 @@ def cloud_rebuild(key: str) -> WordCloud:
         cloud.titles_digest, cloud.titles, cloud.terms = digest, len(titles), [list(pair) for pair in terms]
         cloud.save()
         transaction.on_commit(lambda: cache.delete(cache_key(WORD_CLOUD_CACHE, key)))
+        bump(CLOUDS)  # pages kept whole (the digest) show the new cloud on their next load
     if old_image and old_image != cloud.image:
         (clouds_dir() / old_image).unlink(missing_ok=True)
     return cloud
