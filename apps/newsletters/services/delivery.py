@@ -32,7 +32,6 @@ from django.db import connection as db
 from django.db import transaction
 from django.utils import timezone
 
-from apps.accounts.models import EmailFrequency, Profile
 from apps.common.keys import NEWSLETTER_START_LOCK
 from apps.digests.models import Digest
 from apps.embeddings.selectors import paper_vectors_remembered
@@ -45,6 +44,7 @@ from apps.newsletters.compose import (
     newsletters_for,
 )
 from apps.newsletters.models import NewsletterDelivery
+from apps.newsletters.services.rows import row_locked, row_update
 from apps.newsletters.services.subscription import is_subscribed, subscribers
 from apps.papers.weeks import Week
 
@@ -153,11 +153,11 @@ def delivery_send(
     """Sends one row if it is still sendable (its `prepared` email if built for the address it has
     now); returns the outcome and, on failure, the reason."""
     with transaction.atomic():
-        row = _row_locked(delivery_id)
+        row = row_locked(delivery_id)
         if row is None or row.status not in NewsletterDelivery.SENDABLE:
             return Outcome.SKIPPED, ""
         if not row.subscribed:
-            _row_update(delivery_id, status=Status.CANCELLED, attempted=False)
+            row_update(delivery_id, status=Status.CANCELLED, attempted=False)
             return Outcome.CANCELLED, ""
         try:
             if prepared is not None and prepared.to == row.email:
@@ -178,61 +178,14 @@ def delivery_send(
                 raise
             return _record_failure(delivery_id, describe(error), transient=is_transient(error))
         # Accepted: committed as sent before the next email, so a crash from here on resends nothing but this.
-        _row_update(
+        row_update(
             delivery_id, status=Status.SENT, sent_at=timezone.now(), message_id=message.extra_headers["Message-ID"]
         )
         return Outcome.SENT, ""
 
 
-@dataclass(frozen=True)
-class LockedRow:
-    status: str
-    week: object
-    user_id: int
-    email: str
-    subscribed: bool
-
-
-def _row_locked(delivery_id: int) -> LockedRow | None:
-    """The row, locked, with its reader's address and subscription read under the lock.
-
-    Plain SQL because it runs once an email: compiling the ORM's query (with its joins) cost about a
-    fifth of a send. `subscribed` is services.subscription.is_subscribed, in SQL.
-    """
-    user_model = get_user_model()
-    with db.cursor() as cursor:
-        cursor.execute(
-            f"""
-            SELECT d.status, d.week, d.user_id, u.email,
-                   u.is_active AND u.email <> '' AND coalesce(p.email_frequency, %s) = %s
-            FROM {NewsletterDelivery._meta.db_table} d
-            JOIN {user_model._meta.db_table} u ON u.id = d.user_id
-            LEFT JOIN {Profile._meta.db_table} p ON p.user_id = d.user_id
-            WHERE d.id = %s
-            FOR UPDATE OF d
-            """,
-            [EmailFrequency.WEEKLY, EmailFrequency.WEEKLY, delivery_id],
-        )
-        found = cursor.fetchone()
-    return LockedRow(*found) if found else None
-
-
-def _row_update(delivery_id: int, *, attempted: bool = True, **fields) -> None:
-    """Sets `fields` on the (locked) row, counting this try; one UPDATE, in SQL for the reason above."""
-    fields["updated_at"] = timezone.now()
-    fields.setdefault("error", "")
-    assignments = ", ".join(f"{name} = %s" for name in fields)
-    if attempted:
-        assignments += ", attempts = attempts + 1"
-    with db.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {NewsletterDelivery._meta.db_table} SET {assignments} WHERE id = %s",
-            [*fields.values(), delivery_id],
-        )
-
-
 def _record_failure(delivery_id: int, reason: str, *, transient: bool) -> tuple[Outcome, str]:
-    _row_update(delivery_id, status=Status.QUEUED if transient else Status.FAILED, error=reason)
+    row_update(delivery_id, status=Status.QUEUED if transient else Status.FAILED, error=reason)
     return (Outcome.RETRY if transient else Outcome.FAILED), reason
 
 
