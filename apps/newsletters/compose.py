@@ -22,7 +22,7 @@ from django.utils import dateformat, timezone
 from apps.digests.notes import note_html
 from apps.digests.selectors import rejected_paper_ids, week_picks
 from apps.newsletters import tokens
-from apps.newsletters.parts import Parts, render_parts, slot
+from apps.newsletters.parts import Cut, Parts, render_parts
 from apps.papers.models import Paper
 from apps.papers.weeks import Week
 from apps.recommendations.ranking import Ranked
@@ -47,6 +47,8 @@ class Edition:
     def parts(self) -> Parts:
         """The email's shared parts, rendered once for every reader of the edition."""
         week = self.week
+        cut = Cut()
+        slot = cut.slot
         picks = [Item(self.papers[pid], url=slot("url"), note=note, note_html=html) for pid, note, html in self.picks]
         personal = [Item(self.papers[pid], url=slot("url"), reason=slot("reason")) for pid in self.ranked_ids]
         context = {
@@ -61,7 +63,7 @@ class Edition:
             "time_zone": slot("time_zone"),
             "site_url": settings.SITE_URL,
         }
-        return render_parts(context=context)
+        return render_parts(context=context, cut=cut)
 
     @functools.cached_property
     def _click_url(self) -> tuple[str, str]:

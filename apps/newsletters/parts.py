@@ -5,45 +5,52 @@ email is the same for every reader: the header, the editors' picks and their not
 the word cloud, the footer. So each template (HTML and plain text) is rendered once per edition with
 every pick and every paper in it, with slots where a reader's own values go (click links, reasons, the
 unsubscribe link, the time in their zone) and <!--[markers]--> around what a reader may or may not get
-(a card, its reason line, the picks section, the empty state). The HTML is inlined once as a whole
+(a card, its reason line, the picks section, the empty state). Markers and slots carry a random key made
+for the render (`Cut`): a title, an author list or an editor's note can hold anything, marker text
+included, and is then only text, because it cannot know the key. The HTML is inlined once as a whole
 document, so every selector sees the page a reader gets. An email is then the parts in the reader's
 order with their slots filled, each value escaped as the inliner's serialiser escapes (text: & < > and
 no-break spaces; attributes: & " and no-break spaces).
 """
 
 import re
-from dataclasses import dataclass
+import secrets
+from dataclasses import dataclass, field
 
 import css_inline
 from django.template.loader import render_to_string
 
 INLINER = css_inline.CSSInliner(load_remote_stylesheets=False)
-CARD = re.compile(r"<!--\[card:(\d+)\]-->(.*?)<!--\[/card\]-->", re.S)
-SLOT = re.compile("\ue000(\\w+)\ue001")  # private-use characters: no title or note holds them
 ATTRIBUTE_SLOTS = {"url", "unsubscribe_url"}  # values that land in href="…"; the rest land in text
 
 
-def slot(name: str) -> str:
-    return f"\ue000{name}\ue001"
+@dataclass(frozen=True)
+class Cut:
+    """One render's markers (`<!--[key:name]-->`, written by the templates with `cut`) and slots."""
 
+    key: str = field(default_factory=lambda: secrets.token_hex(8))
 
-def _format(fragment: str) -> str:
-    """The fragment as a str.format template: its own braces (CSS) doubled, its slots named fields."""
-    return SLOT.sub(r"{\1}", fragment.replace("{", "{{").replace("}", "}}"))
+    def slot(self, name: str) -> str:
+        return f"\ue000{self.key}:{name}\ue001"
 
+    def format(self, fragment: str) -> str:
+        """The fragment as a str.format template: its own braces (CSS, any text) doubled, its slots named fields."""
+        slots = re.compile(f"\ue000{self.key}:(\\w+)\ue001")
+        return slots.sub(r"{\1}", fragment.replace("{", "{{").replace("}", "}}"))
 
-def _cut(document: str, name: str) -> tuple[str, str, str]:
-    before, rest = document.split(f"<!--[{name}]-->", 1)
-    inner, after = rest.split(f"<!--[/{name}]-->", 1)
-    return before, inner, after
+    def split(self, document: str, name: str) -> tuple[str, str, str]:
+        """(before, inside, after) the region `name`."""
+        before, rest = document.split(f"<!--[{self.key}:{name}]-->", 1)
+        inner, after = rest.split(f"<!--[{self.key}:/{name}]-->", 1)
+        return before, inner, after
 
-
-def _cards(region: str) -> tuple[str, dict[int, str], str]:
-    """(before the first card, {paper id: card}, after the last card)."""
-    found = list(CARD.finditer(region))
-    if not found:
-        return region, {}, ""
-    return region[: found[0].start()], {int(m[1]): m[2] for m in found}, region[found[-1].end() :]
+    def cards(self, region: str) -> tuple[str, dict[int, str], str]:
+        """(before the first card, {paper id: card}, after the last card)."""
+        key = re.escape(self.key)
+        found = list(re.finditer(f"<!--\\[{key}:card:(\\d+)\\]-->(.*?)<!--\\[{key}:/card\\]-->", region, re.S))
+        if not found:
+            return region, {}, ""
+        return region[: found[0].start()], {int(m[1]): m[2] for m in found}, region[found[-1].end() :]
 
 
 def _escape_text(value: str) -> str:
@@ -70,25 +77,25 @@ class Part:
     html: bool
 
     @classmethod
-    def cut(cls, document: str, *, html: bool) -> "Part":
-        head, picks, rest = _cut(document, "picks")
-        personal, empty, tail = _cut(rest, "empty")
-        picks_open, pick_cards, picks_close = _cards(picks)
-        personal_open, cards, personal_close = _cards(personal)
+    def from_document(cls, document: str, *, cut: Cut, html: bool) -> "Part":
+        head, picks, rest = cut.split(document, "picks")
+        personal, empty, tail = cut.split(rest, "empty")
+        picks_open, pick_cards, picks_close = cut.cards(picks)
+        personal_open, cards, personal_close = cut.cards(personal)
         with_and_without = {}
         for paper_id, card in cards.items():
-            before, reason, after = _cut(card, "reason")
-            with_and_without[paper_id] = (_format(before + reason + after), _format(before + after))
+            before, reason, after = cut.split(card, "reason")
+            with_and_without[paper_id] = (cut.format(before + reason + after), cut.format(before + after))
         return cls(
-            head=_format(head),
-            picks_open=_format(picks_open),
-            picks={paper_id: _format(card) for paper_id, card in pick_cards.items()},
-            picks_close=_format(picks_close),
-            personal_open=_format(personal_open),
+            head=cut.format(head),
+            picks_open=cut.format(picks_open),
+            picks={paper_id: cut.format(card) for paper_id, card in pick_cards.items()},
+            picks_close=cut.format(picks_close),
+            personal_open=cut.format(personal_open),
             personal=with_and_without,
-            personal_close=_format(personal_close),
-            empty=_format(empty),
-            tail=_format(tail),
+            personal_close=cut.format(personal_close),
+            empty=cut.format(empty),
+            tail=cut.format(tail),
             html=html,
         )
 
@@ -124,9 +131,10 @@ class Parts:
     text: Part
 
 
-def render_parts(*, context: dict) -> Parts:
+def render_parts(*, context: dict, cut: Cut) -> Parts:
     """Both templates rendered once with every pick and paper in `context` (their urls, reasons and
-    the reader's values as `slot`s), the HTML inlined; then cut."""
+    the reader's values as `cut.slot`s), the HTML inlined; then cut."""
+    context = context | {"cut": cut.key}
     html = INLINER.inline(render_to_string("newsletters/email.html", context))
     text = render_to_string("newsletters/email.txt", context)
-    return Parts(html=Part.cut(html, html=True), text=Part.cut(text, html=False))
+    return Parts(html=Part.from_document(html, cut=cut, html=True), text=Part.from_document(text, cut=cut, html=False))

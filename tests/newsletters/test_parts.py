@@ -5,8 +5,10 @@ import re
 import numpy as np
 import pytest
 
+from apps.digests.models import Digest
 from apps.embeddings.models import EmbeddingModel
 from apps.newsletters.compose import edition_for, newsletter_for, newsletters_for
+from apps.papers.models import Paper
 from apps.recommendations import services
 from apps.recommendations.models import Interaction
 from tests.factories import PaperFactory
@@ -81,3 +83,18 @@ def test_a_reader_with_every_other_paper_dismissed_gets_the_empty_state(week_pap
     assert "No other papers this week." in newsletter.html and "No other papers this week." in newsletter.text
     assert "Open this week’s digest" in newsletter.html and "This week's digest:" in newsletter.text
     assert week_papers[2].title in newsletter.html  # the pick is still there
+
+
+def test_a_note_or_title_holding_the_cut_markers_or_slots_comes_through_whole(published, week_papers, readers):
+    """The parts are cut at markers and filled at slots; text an editor or arXiv wrote must not be either."""
+    forged = "See <!--[/card]--> and <!--[/picks]--><!--[empty]--> {x} \ue000url\ue001 \ue000nope\ue001 done."
+    Digest.objects.filter(pk=published.pk).update(picks=[{"paper": week_papers[2].pk, "note": forged}])
+    Paper.objects.filter(pk=week_papers[3].pk).update(title="On <!--[reason]--> and <!--[card:1]--> markers")
+    reader = readers["subscribed"][1]
+    newsletter = newsletter_for(edition=edition_for(WEEK), user=reader)
+    assert f"Editors' note: {forged}\n" in newsletter.text
+    assert "On <!--[reason]--> and <!--[card:1]--> markers" in newsletter.text
+    assert "On &lt;!--[reason]--&gt; and &lt;!--[card:1]--&gt; markers" in newsletter.html
+    assert newsletter.text.count("\n* ") == len(week_papers)  # every card once, none lost or doubled
+    assert "No other papers this week." not in newsletter.text
+    assert re.search(r"\nUnsubscribe: http://testserver/newsletters/unsubscribe/\S+/\n$", newsletter.text)
