@@ -19,6 +19,7 @@ from apps.accounts.forms import (
     SetPasswordForm,
     SignupForm,
 )
+from apps.accounts.middleware import time_zone_remember
 from apps.common.keys import PASSWORD_RESET_IP_CACHE, SIGNUP_IP_CACHE
 
 SIGNED_UP = "Welcome to Retriever! Your account is ready."
@@ -73,7 +74,8 @@ def profile_settings(request):
         initial={"time_zone": profile.time_zone, "email_frequency": profile.email_frequency},
     )
     if form.is_bound and form.is_valid():
-        services.profile_update(user=request.user, **form.cleaned_data)
+        profile = services.profile_update(user=request.user, **form.cleaned_data)
+        time_zone_remember(request, profile.time_zone)
         messages.success(request, SETTINGS_SAVED)
         return redirect("accounts:settings")
     feed_url = request.build_absolute_uri(reverse("digests:feed", args=[feed_token(user=request.user)]))
