@@ -1,11 +1,14 @@
-"""AccountEmail follows User.email, whoever saves the user (sign-up, the admin, a command)."""
+"""AccountEmail follows User.email, whoever saves the user (sign-up, the admin, a command); a reader's
+kept pages follow their groups (an editor role shows or goes on their next page)."""
 
 from django.contrib.auth import get_user_model
-from django.db.models.signals import post_save
+from django.contrib.auth.models import Group
+from django.db.models.signals import m2m_changed, post_save, pre_delete
 from django.dispatch import receiver
 
 from apps.accounts.emails import normalized_email
 from apps.accounts.models import AccountEmail
+from apps.common.generations import bump, reader_scope
 
 
 @receiver(post_save, sender=get_user_model())
@@ -18,3 +21,23 @@ def account_email_follow(sender, instance, raw=False, **kwargs):
         AccountEmail.objects.update_or_create(user=instance, defaults={"normalized": normalized_email(instance.email)})
     else:
         AccountEmail.objects.filter(user=instance).delete()
+
+
+def _pages_drop(user_ids) -> None:
+    for user_id in user_ids:
+        bump(reader_scope(user_id))
+
+
+@receiver(m2m_changed, sender=get_user_model().groups.through)
+def reader_groups_changed(sender, instance, action, reverse, pk_set, **kwargs):
+    """From either side: `user.groups.add(group)` (instance: the user) or `group.user_set.remove(user)`
+    (instance: the group, pk_set: the users). A clear names no one, so its members are read before."""
+    if action in ("post_add", "post_remove"):
+        _pages_drop(pk_set if reverse else [instance.pk])
+    elif action == "pre_clear":
+        _pages_drop(instance.user_set.values_list("pk", flat=True) if reverse else [instance.pk])
+
+
+@receiver(pre_delete, sender=Group)
+def group_deleted(sender, instance, **kwargs):
+    _pages_drop(instance.user_set.values_list("pk", flat=True))

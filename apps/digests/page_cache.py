@@ -1,12 +1,12 @@
 """A reader's rendered digest page, kept whole: a repeat load costs one query and a few cache reads.
 
 The key names everything the page is made from that can change while it is kept: the reader's
-generation (bumped by their every like, save, dismissal, view or arXiv open, and by a new feed link:
-so button states, the ranking and dismissals are right on the next load), the serving generation, the
-week's revision (editors' picks, notes, decisions, publishing), the path (page, view, and the `next`
-the forms post back), whether htmx asked for a part, the reader's time zone and whether they are
-staff (the nav). It is kept as long as the trending list it shows (60 s), which is also how late a
-new editor role may show. The page is rendered with a CSRF placeholder and each
+generation (bumped by their every like, save, dismissal, view or arXiv open, by a new feed link and
+by a change of their groups: so button states, the ranking, dismissals and an editor's nav are right
+on the next load), the serving generation, the week's revision (editors' picks, notes, decisions,
+publishing), the path (page, view, and the `next` the forms post back), whether htmx asked for a part,
+the reader's time zone and whether they are staff or superuser (the nav). It is kept as long as the
+trending list it shows (60 s). The page is rendered with a CSRF placeholder and each
 response gets its own token (apps.common.cached_html); a request with a message to show (after a
 form) is rendered afresh and not kept.
 """
@@ -32,7 +32,13 @@ def page_key(request, week: Week) -> str:
     reader = user.pk if user.is_authenticated else 0
     serving, mine, clouds = generations(SERVING, reader_scope(reader), CLOUDS)
     variant = "|".join(
-        [request.get_full_path(), str(bool(request.htmx)), timezone.get_current_timezone_name(), str(user.is_staff)]
+        [
+            request.get_full_path(),
+            str(bool(request.htmx)),
+            timezone.get_current_timezone_name(),
+            str(user.is_staff),
+            str(user.is_superuser),
+        ]
     )
     variant_hash = hashlib.blake2b(variant.encode(), digest_size=8).hexdigest()
     return cache_key(DIGEST_PAGE_CACHE, reader, week.label, week_revision(week), serving, mine, clouds, variant_hash)

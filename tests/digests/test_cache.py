@@ -6,12 +6,13 @@ import re
 import numpy as np
 import pytest
 from django.contrib import messages
+from django.contrib.auth.models import Group
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.http import HttpResponse
 from django.test import Client
 from django.urls import reverse
 
-from apps.accounts.services import feed_link_reset
+from apps.accounts.services import EDITORS_GROUP, feed_link_reset
 from apps.common.cached_html import CSRF_PLACEHOLDER
 from apps.digests.models import Decision, Pin
 from apps.digests.services import decisions_set, digest_get_or_create, digest_publish
@@ -147,6 +148,29 @@ def test_a_new_feed_link_shows_on_the_next_load(client, signed_in_reader, week):
     feed_link_reset(user=signed_in_reader)
     again = re.search(r'href="([^"]*/digest\.atom)"', client.get(URL).content.decode()).group(1)
     assert again != first
+
+
+def test_a_new_editor_role_shows_on_the_next_load_and_a_removed_one_goes(client, signed_in_reader, week):
+    curation = f'href="{reverse("curation:home")}"'
+    signed_in_reader.is_staff = True
+    signed_in_reader.save()
+    assert curation not in client.get(URL).content.decode()
+    editors = Group.objects.get_or_create(name=EDITORS_GROUP)[0]
+    signed_in_reader.groups.add(editors)
+    assert curation in client.get(URL).content.decode()
+    editors.user_set.remove(signed_in_reader)  # from the group's side, as the admin's group page does
+    assert curation not in client.get(URL).content.decode()
+    editors.user_set.add(signed_in_reader)
+    assert curation in client.get(URL).content.decode()
+    signed_in_reader.groups.clear()
+    assert curation not in client.get(URL).content.decode()
+    editors.user_set.add(signed_in_reader)
+    assert curation in client.get(URL).content.decode()
+    editors.delete()
+    assert curation not in client.get(URL).content.decode()
+    signed_in_reader.is_superuser = True  # curates without the group
+    signed_in_reader.save()
+    assert curation in client.get(URL).content.decode()
 
 
 def test_every_browser_gets_its_own_working_csrf_token_from_the_kept_page(signed_in_reader, week):
