@@ -3,16 +3,14 @@
 import datetime as dt
 import re
 
-import numpy as np
 import pytest
 from django.urls import reverse
 
 from apps.digests.for_you import PER_PAGE
-from apps.embeddings.models import EmbeddingModel
 from apps.recommendations.models import Interaction
 from tests.digests.conftest import act
 from tests.factories import PaperFactory
-from tests.search.factories import PaperEmbeddingFactory
+from tests.search.factories import one_topic_archive
 
 pytestmark = pytest.mark.django_db
 URL = reverse("digests:for_you")
@@ -22,21 +20,7 @@ START = dt.date(2026, 1, 5)
 @pytest.fixture
 def archive():
     """70 embedded papers over 70 days, every other one in cs.LG too; their vectors lie around one topic."""
-    EmbeddingModel.objects.create(name="all-MiniLM-L6-v2", status=EmbeddingModel.Status.ACTIVE)
-    rng = np.random.default_rng(0)
-    topic = rng.standard_normal(384)
-    papers = []
-    for i in range(70):
-        vector = topic + 1.5 * rng.standard_normal(384)
-        categories = ["cs.IR", "cs.LG"] if i % 2 else ["cs.IR"]
-        papers.append(
-            PaperEmbeddingFactory(
-                vector=(vector / np.linalg.norm(vector)).astype(np.float32),
-                paper__announced=START + dt.timedelta(days=i),
-                paper__categories=categories,
-            ).paper
-        )
-    return papers
+    return one_topic_archive(70, start=START, categories=lambda i: ["cs.IR", "cs.LG"] if i % 2 else ["cs.IR"], seed=0)
 
 
 def shown_ids(html: str) -> list[str]:

@@ -7,12 +7,11 @@ import pytest
 from django.db import connection
 from django.db.models import Q
 
-from apps.embeddings.models import EmbeddingModel
 from apps.papers.models import Paper
 from apps.recommendations.models import Interaction
 from apps.recommendations.ranking.archive import is_narrow, rank_archive
 from apps.recommendations.services import interaction_toggle
-from tests.search.factories import PaperEmbeddingFactory
+from tests.search.factories import one_topic_archive
 
 pytestmark = pytest.mark.django_db
 START = dt.date(2026, 1, 5)
@@ -22,19 +21,9 @@ RARE = Q(categories__contains=["cs.DL"])  # every tenth paper: 30 of 300
 @pytest.fixture
 def archive():
     """300 embedded papers around one topic, one a day; every tenth also in cs.DL."""
-    EmbeddingModel.objects.create(name="all-MiniLM-L6-v2", status=EmbeddingModel.Status.ACTIVE)
-    rng = np.random.default_rng(1)
-    topic = rng.standard_normal(384)
-    papers = []
-    for i in range(300):
-        vector = topic + 1.5 * rng.standard_normal(384)
-        papers.append(
-            PaperEmbeddingFactory(
-                vector=(vector / np.linalg.norm(vector)).astype(np.float32),
-                paper__announced=START + dt.timedelta(days=i),
-                paper__categories=["cs.IR", "cs.DL"] if i % 10 == 0 else ["cs.IR"],
-            ).paper
-        )
+    papers = one_topic_archive(
+        300, start=START, categories=lambda i: ["cs.IR", "cs.DL"] if i % 10 == 0 else ["cs.IR"], seed=1
+    )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")  # the planner's estimate of a window's size decides the method
     return papers

@@ -5,7 +5,7 @@ import datetime as dt
 import factory
 import numpy as np
 
-from apps.embeddings.models import DIMENSIONS, PaperEmbedding
+from apps.embeddings.models import DIMENSIONS, EmbeddingModel, PaperEmbedding
 from apps.papers.models import Paper
 from tests.arxiv_replay import sample_rows as all_sample_rows
 from tests.factories import PaperFactory
@@ -24,6 +24,25 @@ class PaperEmbeddingFactory(factory.django.DjangoModelFactory):
     model_name = "all-MiniLM-L6-v2"
     paper_version = factory.SelfAttribute("paper.version")
     vector = factory.Sequence(lambda n: unit_vector(np.random.default_rng(n)))
+
+
+def one_topic_archive(count: int, *, start: dt.date, categories, seed: int) -> list[Paper]:
+    """`count` papers announced one a day from `start`, paper i in `categories(i)`, their vectors spread
+    around one random topic (noise 1.5 per axis), under the active model."""
+    EmbeddingModel.objects.create(name="all-MiniLM-L6-v2", status=EmbeddingModel.Status.ACTIVE)
+    rng = np.random.default_rng(seed)
+    topic = rng.standard_normal(DIMENSIONS)
+    papers = []
+    for i in range(count):
+        vector = topic + 1.5 * rng.standard_normal(DIMENSIONS)
+        papers.append(
+            PaperEmbeddingFactory(
+                vector=(vector / np.linalg.norm(vector)).astype(np.float32),
+                paper__announced=start + dt.timedelta(days=i),
+                paper__categories=categories(i),
+            ).paper
+        )
+    return papers
 
 
 def sample_rows(*arxiv_ids: str) -> list[dict]:
