@@ -1,7 +1,10 @@
-"""pgvector HNSW against exact search, side by side in one run, on random or clustered unit vectors.
+"""pgvector HNSW against exact search, side by side in one run, on random, clustered or paper-like vectors.
 
     python bench/ann.py                       # 100,000 x 384, here
-    python bench/ann.py --vectors clustered   # papers around 500 topics, as embeddings are
+    python bench/ann.py --vectors clustered   # around 500 topics, isotropic noise: the pessimistic case
+    python bench/ann.py --vectors papers --papers /work/shared/data/arxiv/arxiv_recsys_ir_papers.jsonl
+                                              # a mixture fitted to real paper embeddings, checked against them
+    python bench/ann.py --vectors papers --halfvec --m 24 --ef-construction 128   # index variants
     python bench/ann.py --n 1000000 --queries 100 --maintenance-work-mem 8GB   # unattended, bigger machine
 
 Loads --n random unit vectors (384 dims, seed fixed) into a scratch table, answers --queries random
@@ -11,6 +14,12 @@ recall@k against the exact answers. Uses DATABASE_URL, or an embedded PostgreSQL
 Random vectors have no cluster structure, the hardest case for HNSW: real embeddings recall better.
 `--vectors clustered` draws every vector (and every query) around one of --topics random directions,
 at cosine about 0.75 to it, like papers about one subject in a text-embedding space.
+`--vectors papers` embeds --papers (title + abstract, the app's encoder, cached under var/cache), fits a
+Gaussian mixture to them (bench/vectors.py) and draws from it; before loading it prints the realism
+check: neighbour statistics of the real vectors beside synthetic ones (and the isotropic topics) of the
+same size. Every run also prints the queries' neighbour statistics at --n from the exact answers.
+`--halfvec` indexes (and searches) `v::halfvec(384)`, half the bytes per vector; recall is still scored
+against the exact float32 answers.
 """
 
 import argparse
@@ -21,41 +30,62 @@ import numpy as np
 import psycopg
 from _stack import database_url, machine, percentile
 from pgvector.psycopg import register_vector
+from vectors import PaperMixture, cosine_to_distance, format_stats, isotropic_topics, lid_mle, neighbour_stats
 
 DIMS = 384
 
 
-CENTRES: list[np.ndarray] = []  # the topics, with --vectors clustered
-
-
-def unit_vectors(rng: np.random.Generator, n: int) -> np.ndarray:
+def random_unit_vectors(rng: np.random.Generator, n: int) -> np.ndarray:
     vectors = rng.standard_normal((n, DIMS), dtype=np.float32)
-    if CENTRES:
-        vectors = CENTRES[0][rng.integers(len(CENTRES[0]), size=n)] + 0.045 * vectors
     return (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
 
 
-def load(conn, n: int, rng: np.random.Generator, chunk: int = 50_000) -> float:
+def paper_vectors(path: str) -> np.ndarray:
+    import json
+
+    from recsys.embeddings import embed_texts
+    from recsys.encoder import paper_text
+
+    rows = [json.loads(line) for line in open(path) if line.strip()]
+    return embed_texts([paper_text(row["title"], row["abstract"]) for row in rows])
+
+
+def realism_check(real: np.ndarray, mixture: PaperMixture, rng: np.random.Generator, k: int) -> None:
+    """Real vectors beside synthetic ones of the same size: does the generator look like them?"""
+    centres = random_unit_vectors(rng, 500)
+    print(f"realism check (k = {k}; lid: Levina-Bickel MLE):")
+    print("  " + format_stats("real papers       ", neighbour_stats(real, k)))
+    print("  " + format_stats("papers mixture    ", neighbour_stats(mixture.sample(rng, len(real)), k)))
+    print("  " + format_stats("isotropic topics  ", neighbour_stats(isotropic_topics(rng, len(real), centres), k)))
+
+
+def load(conn, n: int, draw, chunk: int = 50_000) -> float:
     started = time.perf_counter()
     conn.execute("DROP TABLE IF EXISTS bench_ann")
     conn.execute(f"CREATE UNLOGGED TABLE bench_ann (id integer PRIMARY KEY, v vector({DIMS}))")
     with conn.cursor() as cursor, cursor.copy("COPY bench_ann (id, v) FROM STDIN WITH (FORMAT BINARY)") as copy:
         copy.set_types(["int4", "vector"])
         for start in range(0, n, chunk):
-            for offset, vector in enumerate(unit_vectors(rng, min(chunk, n - start))):
+            for offset, vector in enumerate(draw(min(chunk, n - start))):
                 copy.write_row((start + offset, vector))
     conn.execute("VACUUM ANALYZE bench_ann")
     return time.perf_counter() - started
 
 
-def timed_topk(conn, queries: np.ndarray, k: int) -> tuple[list[list[int]], list[float]]:
-    answers, latencies = [], []
+def timed_topk(conn, queries: np.ndarray, k: int, column: str = "v") -> tuple[list[list[int]], list[float], np.ndarray]:
+    """Top-k ids per query, latencies in ms, and the cosine distances [queries, k] (ascending)."""
+    answers, latencies, distances = [], [], []
+    cast = "" if column == "v" else f"::halfvec({DIMS})"
     for query in queries:
         started = time.perf_counter()
-        rows = conn.execute("SELECT id FROM bench_ann ORDER BY v <=> %s LIMIT %s", (query, k)).fetchall()
+        rows = conn.execute(
+            f"SELECT id, {column} <=> %s{cast} FROM bench_ann ORDER BY {column} <=> %s{cast} LIMIT %s",
+            (query, query, k),
+        ).fetchall()
         latencies.append((time.perf_counter() - started) * 1000)
         answers.append([row[0] for row in rows])
-    return answers, latencies
+        distances.append([row[1] for row in rows])
+    return answers, latencies, np.array(distances)
 
 
 def main() -> None:
@@ -68,12 +98,22 @@ def main() -> None:
     parser.add_argument("--ef-construction", type=int, default=64)
     parser.add_argument("--maintenance-work-mem", default="2GB", help="the graph should fit, or the build crawls")
     parser.add_argument("--keep", action="store_true", help="leave the scratch table behind")
-    parser.add_argument("--vectors", choices=["random", "clustered"], default="random")
+    parser.add_argument("--vectors", choices=["random", "clustered", "papers"], default="random")
     parser.add_argument("--topics", type=int, default=500, help="clusters, with --vectors clustered")
+    parser.add_argument("--papers", default="data/sample/arxiv_papers.jsonl", help="JSONL, with --vectors papers")
+    parser.add_argument("--components", type=int, default=30, help="mixture components, with --vectors papers")
+    parser.add_argument("--halfvec", action="store_true", help="index and search v::halfvec(384)")
     args = parser.parse_args()
     rng = np.random.default_rng(2026)
+    draw = lambda size: random_unit_vectors(rng, size)  # noqa: E731
     if args.vectors == "clustered":
-        CENTRES.append(unit_vectors(rng, args.topics))
+        centres = random_unit_vectors(rng, args.topics)
+        draw = lambda size: isotropic_topics(rng, size, centres)  # noqa: E731
+    elif args.vectors == "papers":
+        real = paper_vectors(args.papers)
+        mixture = PaperMixture.fit(real, args.components)
+        realism_check(real, mixture, np.random.default_rng(0), args.k)
+        draw = lambda size: mixture.sample(rng, size)  # noqa: E731
     workers = max((os.cpu_count() or 2) - 1, 1)
 
     with database_url() as url, psycopg.connect(url, autocommit=True) as conn:
@@ -82,25 +122,33 @@ def main() -> None:
         version = conn.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'").fetchone()[0]
         print(f"machine: {machine()}; PostgreSQL {conn.info.server_version}, pgvector {version}")
         print(f"loading {args.n:,} {args.vectors} unit vectors ({DIMS} dims) ...", flush=True)
-        print(f"load (COPY + VACUUM ANALYZE): {load(conn, args.n, rng):.1f}s", flush=True)
-        queries = unit_vectors(rng, args.queries)
+        print(f"load (COPY + VACUUM ANALYZE): {load(conn, args.n, draw):.1f}s", flush=True)
+        queries = draw(args.queries)
         conn.execute(f"SET max_parallel_workers_per_gather = {workers}")
 
         timed_topk(conn, queries[:3], args.k)  # warm the cache
-        exact, exact_ms = timed_topk(conn, queries, args.k)
+        exact, exact_ms, exact_distances = timed_topk(conn, queries, args.k)
         print(f"exact scan: p50 {percentile(exact_ms, 50):.1f} ms, p95 {percentile(exact_ms, 95):.1f} ms", flush=True)
+        cosines = 1.0 - exact_distances
+        print(
+            f"queries' neighbours at n = {args.n:,}: cos_1nn {np.median(cosines[:, 0]):.3f}, "
+            f"cos_{args.k}nn {np.median(cosines[:, -1]):.3f}, lid {np.mean(lid_mle(cosine_to_distance(cosines))):.1f}",
+            flush=True,
+        )
 
         conn.execute(f"SET maintenance_work_mem = '{args.maintenance_work_mem}'")
         conn.execute(f"SET max_parallel_maintenance_workers = {workers}")
+        column = f"(v::halfvec({DIMS}))" if args.halfvec else "v"
+        opclass = "halfvec_cosine_ops" if args.halfvec else "vector_cosine_ops"
         started = time.perf_counter()
         conn.execute(
-            f"CREATE INDEX bench_ann_hnsw ON bench_ann USING hnsw (v vector_cosine_ops) "
+            f"CREATE INDEX bench_ann_hnsw ON bench_ann USING hnsw (({column}) {opclass}) "
             f"WITH (m = {args.m}, ef_construction = {args.ef_construction})"
         )
         build = time.perf_counter() - started
         size = conn.execute("SELECT pg_size_pretty(pg_relation_size('bench_ann_hnsw'))").fetchone()[0]
         print(
-            f"HNSW build (m={args.m}, ef_construction={args.ef_construction}, {workers + 1} processes): "
+            f"HNSW build ({opclass}, m={args.m}, ef_construction={args.ef_construction}, {workers + 1} processes): "
             f"{build:.1f}s, index {size}",
             flush=True,
         )
@@ -108,9 +156,12 @@ def main() -> None:
         rows = []
         for ef in [int(value) for value in args.ef.split(",")]:
             conn.execute(f"SET hnsw.ef_search = {ef}")
-            timed_topk(conn, queries[:3], args.k)
-            answers, latency = timed_topk(conn, queries, args.k)
-            plan = conn.execute("EXPLAIN SELECT id FROM bench_ann ORDER BY v <=> %s LIMIT %s", (queries[0], args.k))
+            timed_topk(conn, queries[:3], args.k, column)
+            answers, latency, _ = timed_topk(conn, queries, args.k, column)
+            cast = f"::halfvec({DIMS})" if args.halfvec else ""
+            plan = conn.execute(
+                f"EXPLAIN SELECT id FROM bench_ann ORDER BY {column} <=> %s{cast} LIMIT %s", (queries[0], args.k)
+            )
             assert "bench_ann_hnsw" in "\n".join(row[0] for row in plan), "the HNSW index was not used"
             recall = np.mean([len(set(a) & set(e)) / args.k for a, e in zip(answers, exact)])
             p50, p95 = percentile(latency, 50), percentile(latency, 95)
