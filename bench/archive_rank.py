@@ -3,9 +3,9 @@
     RETRIEVER_VAR_DIR=var/bench python -m config.devstack exec python bench/archive_rank.py \
         [--papers 100000] [--readers 10000] [--queries 40] [--svm-queries 8]
 
-Same papers and readers as bench/digest_load.py (built once, kept under var/bench; the papers and their
-text vectors are generated in the database and loaded by binary COPY, with the secondary indexes built
-after the load, so a million papers take minutes, not hours). An active two-tower
+Same papers and readers as bench/digest_load.py (bench/_catalogue.py: built once, kept under var/bench;
+the papers and their text vectors are generated in the database and loaded by binary COPY, with the
+secondary indexes built after the load, so a million papers take minutes, not hours). An active two-tower
 model version is made from an untrained network (the ranking's cost does not depend on the weights), with
 item vectors for every paper. Timed per request, for `--queries` readers:
 
@@ -13,132 +13,51 @@ item vectors for every paper. Timed per request, for `--queries` readers:
   two windows (a year and a month, in cs.IR); "cold" includes computing the reader's vector, "warm" reads
   it back. Each window is also ranked by the HNSW walk alone and by the exact scan alone (the app picks
   one by the window's estimated size), with the walk's recall@100 against the exact answer.
-- arxiv-sanity-lite, reimplemented as its compute.py and serve.py do it: TF-IDF over title + abstract +
-  authors (word 1-2-grams, sublinear tf, 10,000 features, min_df 5, max_df 0.5; built once, not timed),
-  then per request a LinearSVC (class_weight balanced, C 0.01, tol 1e-6) trained on the whole archive
-  with the reader's liked and saved papers as positives, and every paper scored and sorted. The sample
-  has 560 distinct texts, so the analyzer's tokens are cached per distinct text (the features are the
-  same as without the cache; only the one-off build is faster).
+- arxiv-sanity-lite: a LinearSVC over TF-IDF trained per request on the whole archive, as its compute.py
+  and serve.py do it (bench/_arxiv_sanity.py; the TF-IDF built once, not timed).
 """
 
 import argparse
 import datetime as dt
-import functools
+import os
+import sys
 import time
+from pathlib import Path
 
-import numpy as np
-import torch
-from _stack import machine, percentile
-from digest_load import NEWEST, TOPICS, build_readers, clustered_unit_vectors
-from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.core.management import call_command
-from django.db import connection
-from django.db.models import Q
-from pgvector.psycopg import register_vector
-from sklearn import svm
-from sklearn.feature_extraction.text import TfidfVectorizer
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-from apps.embeddings.models import EmbeddingModel, PaperEmbedding
-from apps.papers.models import Paper
-from apps.recommendations.models import Interaction, ItemVector, ModelVersion, ReaderVector
-from apps.recommendations.ranking.archive import rank_archive
-from apps.recommendations.services.training import item_vectors
-from recsys.checkpoint import save_checkpoint
-from recsys.model import ModelConfig, TwoTower
-from tests.arxiv_replay import sample_rows
+import django  # noqa: E402
+
+django.setup()
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.db.models import Q  # noqa: E402
+from pgvector.psycopg import register_vector  # noqa: E402
+
+from apps.embeddings.models import PaperEmbedding  # noqa: E402
+from apps.papers.models import Paper  # noqa: E402
+from apps.recommendations.models import Interaction, ItemVector, ModelVersion, ReaderVector  # noqa: E402
+from apps.recommendations.ranking.archive import rank_archive  # noqa: E402
+from apps.recommendations.services.training import item_vectors  # noqa: E402
+from bench._arxiv_sanity import svm_rank, tfidf_features  # noqa: E402
+from bench._catalogue import NEWEST, build_readers, load_catalogue  # noqa: E402
+from bench._stack import machine, percentile  # noqa: E402
+from recsys.checkpoint import save_checkpoint  # noqa: E402
+from recsys.model import ModelConfig, TwoTower  # noqa: E402
 
 DEPTH = 100
 BATCH = 20_000
-LOAD_CHUNK = 100_000
 ITEM_INDEX = (
     "CREATE INDEX itemvector_hnsw_ip ON recommendations_itemvector USING hnsw (vector vector_ip_ops) "
     "WITH (m = 16, ef_construction = 64)"
 )
-
-
-def secondary_indexes(table: str) -> list[tuple[str, str]]:
-    """(name, definition) of the indexes on `table` that back no constraint: dropped while loading."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT indexname, indexdef FROM pg_indexes i WHERE tablename = %s "
-            "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)",
-            [table],
-        )
-        return cursor.fetchall()
-
-
-def load_catalogue(n: int, rng: np.random.Generator, *, text_index: bool) -> None:
-    """bench/digest_load.py's catalogue (the same papers, dates and topic vectors), loaded in bulk.
-
-    The paper rows are made in the database from the 560 sample texts (generate_series), the text
-    vectors sent by binary COPY, and the secondary indexes (full text, categories, dates) built once
-    after the load. `text_index=False` leaves out the text vectors' HNSW index, which ranking the
-    archive with a two-tower model does not read (its item vectors have their own).
-    """
-    if Paper.objects.filter(arxiv_id__startswith="b").count() == n == Paper.objects.count():
-        return
-    print(f"loading {n:,} papers with vectors…", flush=True)
-    started = time.perf_counter()
-    papers, embeddings = Paper._meta.db_table, PaperEmbedding._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(f"TRUNCATE {papers} CASCADE")
-    get_user_model().objects.filter(username__startswith="bench-").delete()  # their histories went with it
-    model, _ = EmbeddingModel.objects.get_or_create(name="bench-random", defaults={"status": "active"})
-    indexes = secondary_indexes(papers) + secondary_indexes(embeddings)
-    rows = sample_rows()
-    with connection.cursor() as cursor:
-        for name, _ in indexes:
-            cursor.execute(f"DROP INDEX {name}")
-        cursor.execute(
-            "CREATE TEMP TABLE bench_sample (k int PRIMARY KEY, title text, abstract text, authors_text text, "
-            "primary_category text, categories varchar(32)[])"
-        )
-        cursor.executemany(
-            "INSERT INTO bench_sample VALUES (%s, %s, %s, %s, %s, %s)",
-            [
-                (k, r["title"], r["abstract"], ", ".join(r["authors"]), r["categories"][0], r["categories"])
-                for k, r in enumerate(rows)
-            ],
-        )
-        for start in range(0, n, LOAD_CHUNK):
-            cursor.execute(
-                f"INSERT INTO {papers} (arxiv_id, version, title, abstract, authors_text, primary_category, "
-                "categories, published, updated, announced, comment, journal_ref, doi, withdrawn, created_at, "
-                "modified_at) "
-                "SELECT 'b' || lpad(g.i::text, 7, '0'), 1, s.title, s.abstract, s.authors_text, s.primary_category, "
-                "s.categories, (g.day + time '12:00') AT TIME ZONE 'UTC', (g.day + time '12:00') AT TIME ZONE 'UTC', "
-                "g.day, '', '', '', false, now(), now() "
-                "FROM (SELECT i, %s::date - (i::bigint * 3650 / %s)::int AS day FROM generate_series(%s, %s) i) g "
-                "JOIN bench_sample s ON s.k = g.i %% %s ORDER BY g.i",
-                [NEWEST, n, start, min(n, start + LOAD_CHUNK) - 1, len(rows)],
-            )
-            print(f"  {min(n, start + LOAD_CHUNK):,} papers ({time.perf_counter() - started:.0f}s)", flush=True)
-        cursor.execute(f"SELECT id FROM {papers} ORDER BY id")
-        paper_ids = [row[0] for row in cursor.fetchall()]
-    centres = rng.standard_normal((TOPICS, 384))
-    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
-    raw = connection.connection
-    register_vector(raw)
-    copy_sql = f"COPY {embeddings} (paper_id, model_name, paper_version, vector, created_at) FROM STDIN (FORMAT BINARY)"
-    now = dt.datetime.now(dt.UTC)
-    with raw.cursor() as cursor, cursor.copy(copy_sql) as copy:
-        copy.set_types(["int8", "varchar", "int2", "vector", "timestamptz"])
-        for start in range(0, n, LOAD_CHUNK):
-            chunk = paper_ids[start : start + LOAD_CHUNK]
-            for paper_id, vector in zip(chunk, clustered_unit_vectors(rng, len(chunk), centres)):
-                copy.write_row((paper_id, model.name, 1, vector, now))
-    print(f"  text vectors copied ({time.perf_counter() - started:.0f}s)", flush=True)
-    with connection.cursor() as cursor:
-        cursor.execute("SET maintenance_work_mem = '2GB'")
-        cursor.execute("SET max_parallel_maintenance_workers = 1")
-        for name, definition in indexes:
-            if text_index or "hnsw" not in definition:
-                cursor.execute(definition)
-                print(f"  {name} built ({time.perf_counter() - started:.0f}s)", flush=True)
-        cursor.execute(f"VACUUM ANALYZE {papers}")
-        cursor.execute(f"VACUUM ANALYZE {embeddings}")
-    print(f"  catalogue loaded in {time.perf_counter() - started:.0f}s", flush=True)
 
 
 def active_version(n: int) -> ModelVersion:
@@ -187,49 +106,6 @@ def time_ms(function) -> tuple[float, object]:
     started = time.perf_counter()
     result = function()
     return (time.perf_counter() - started) * 1000, result
-
-
-def tfidf_features(n: int):
-    """arxiv-sanity-lite's compute.py, on the same papers."""
-    words = TfidfVectorizer(
-        input="content",
-        encoding="utf-8",
-        decode_error="replace",
-        strip_accents="unicode",
-        lowercase=True,
-        analyzer="word",
-        stop_words="english",
-        token_pattern=r"(?u)\b[a-zA-Z_][a-zA-Z0-9_]+\b",
-        ngram_range=(1, 2),
-    )
-    # Its analyzer, remembered per distinct text: the same tokens, the same features.
-    vectorizer = TfidfVectorizer(
-        analyzer=functools.lru_cache(maxsize=None)(words.build_analyzer()),
-        max_features=10_000,
-        norm="l2",
-        use_idf=True,
-        smooth_idf=True,
-        sublinear_tf=True,
-        max_df=0.5,
-        min_df=5,
-    )
-    rows = Paper.objects.order_by("id").values_list("id", "title", "abstract", "authors_text")
-    distinct: dict[str, str] = {}
-    paper_ids, corpus = [], []
-    for paper_id, title, abstract, authors in rows.iterator(chunk_size=20_000):
-        text = " ".join([title, abstract, authors.replace(",", " ")])
-        paper_ids.append(paper_id)
-        corpus.append(distinct.setdefault(text, text))
-    return paper_ids, vectorizer.fit_transform(corpus).astype(np.float32)
-
-
-def svm_rank(x, index: dict[int, int], positives: list[int]) -> np.ndarray:
-    """arxiv-sanity-lite's serve.py svm_rank: a fresh classifier per request, every paper scored."""
-    y = np.zeros(x.shape[0], dtype=np.float32)
-    y[[index[pid] for pid in positives]] = 1.0
-    clf = svm.LinearSVC(class_weight="balanced", verbose=False, max_iter=10000, tol=1e-6, C=0.01)
-    clf.fit(x, y)
-    return np.argsort(-clf.decision_function(x))
 
 
 def summary(name: str, values: list[float]) -> str:

@@ -4,9 +4,9 @@
         [--papers 100000] [--readers 10000] [--concurrency 20] [--requests 2000] [--warm-ahead] \
         [--workers 4] [--threads 1] [--in-process]
 
-Fills the catalogue with synthetic papers (the real sample's text under new ids, ~190 a week over ten
-years, each with a text vector around one of 500 topics under an active embedding model), readers with 20 likes,
-saves and dismissals each, then serves the app with gunicorn and requests `/digest/<week>/` from
+Fills the catalogue with synthetic papers and readers (bench/_catalogue.py: the real sample's text under
+new ids, ~190 a week over ten years, each with a text vector around one of 500 topics under an active
+embedding model; readers with 20 likes, saves and dismissals each), then serves the app with gunicorn and requests `/digest/<week>/` from
 `--concurrency` threads, each a random reader (a real session cookie) and one of the last 8 weeks.
 The data is kept between runs (the same sizes are not built twice). `--warm-ahead` ranks the requested
 readers' weeks first, as the task after ingestion, activation and publishing does for recent readers
@@ -48,80 +48,9 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from apps.digests.page_cache import page_key  # noqa: E402
 from apps.digests.services.warming import digest_weeks_warm  # noqa: E402
-from apps.embeddings.models import EmbeddingModel, PaperEmbedding  # noqa: E402
-from apps.papers.models import Paper  # noqa: E402
 from apps.papers.weeks import Week  # noqa: E402
-from apps.recommendations.models import Interaction, ModelVersion  # noqa: E402
-from bench._stack import sample_paper  # noqa: E402
-from tests.arxiv_replay import sample_rows  # noqa: E402
-
-NEWEST = dt.date(2026, 11, 23)
-BATCH = 5000
-
-
-TOPICS = 500
-TEXT_INDEX = (
-    "CREATE INDEX paperembedding_hnsw_cosine ON embeddings_paperembedding USING hnsw (vector vector_cosine_ops) "
-    "WITH (m = 16, ef_construction = 64)"
-)
-
-
-def clustered_unit_vectors(rng: np.random.Generator, count: int, centres: np.ndarray) -> np.ndarray:
-    """Papers around topics, as text embeddings are (cosine about 0.7 to their topic), not uniform noise."""
-    vectors = centres[rng.integers(len(centres), size=count)] + 0.045 * rng.standard_normal((count, centres.shape[1]))
-    return (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
-
-
-def build_catalogue(n: int, rng: np.random.Generator) -> None:
-    if Paper.objects.filter(arxiv_id__startswith="b").count() == n == Paper.objects.count():
-        return
-    print(f"building {n} papers with vectors…", flush=True)
-    started = time.perf_counter()
-    Paper.objects.all().delete()
-    model, _ = EmbeddingModel.objects.get_or_create(name="bench-random", defaults={"status": "active"})
-    centres = rng.standard_normal((TOPICS, 384))
-    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
-    with connection.cursor() as cursor:  # one graph build after the load beats 100,000 inserts into it
-        cursor.execute("DROP INDEX IF EXISTS paperembedding_hnsw_cosine")
-    rows = sample_rows()
-    for start in range(0, n, BATCH):
-        papers = []
-        for i in range(start, min(n, start + BATCH)):
-            row = rows[i % len(rows)]
-            announced = NEWEST - dt.timedelta(days=int(i * 3650 / n))
-            papers.append(sample_paper(row, arxiv_id=f"b{i:07d}", announced=announced))
-        created = Paper.objects.bulk_create(papers)
-        vectors = clustered_unit_vectors(rng, len(created), centres)
-        PaperEmbedding.objects.bulk_create(
-            [
-                PaperEmbedding(paper=p, model_name=model.name, paper_version=1, vector=v)
-                for p, v in zip(created, vectors)
-            ]
-        )
-        print(f"  {start + len(created)} papers", flush=True)
-    with connection.cursor() as cursor:
-        cursor.execute("SET maintenance_work_mem = '1GB'")
-        cursor.execute(TEXT_INDEX)
-    print(f"  catalogue and its text-vector index in {time.perf_counter() - started:.0f}s", flush=True)
-
-
-def build_readers(n: int, rng: np.random.Generator) -> list[int]:
-    User = get_user_model()
-    existing = list(User.objects.filter(username__startswith="bench-").values_list("id", flat=True))
-    if len(existing) >= n:
-        return existing[:n]
-    print(f"building {n} readers with histories…", flush=True)
-    User.objects.filter(username__startswith="bench-").delete()
-    users = User.objects.bulk_create([User(username=f"bench-{i}", email=f"bench-{i}@example.org") for i in range(n)])
-    recent = list(Paper.objects.filter(announced__gte=NEWEST - dt.timedelta(weeks=26)).values_list("id", flat=True))
-    kinds = ["like"] * 10 + ["save"] * 6 + ["dismiss"] * 4
-    for start in range(0, n, 1000):
-        rows = []
-        for user in users[start : start + 1000]:
-            for kind, paper_id in zip(kinds, rng.choice(recent, size=len(kinds), replace=False)):
-                rows.append(Interaction(user=user, paper_id=int(paper_id), kind=kind, source="digest"))
-        Interaction.objects.bulk_create(rows)
-    return [user.id for user in users]
+from apps.recommendations.models import ModelVersion  # noqa: E402
+from bench._catalogue import NEWEST, build_readers, load_catalogue  # noqa: E402
 
 
 def session_cookie(user_id: int) -> str:
@@ -222,7 +151,7 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     rng = np.random.default_rng(0)
-    build_catalogue(args.papers, rng)
+    load_catalogue(args.papers, rng, text_index=True)
     readers = build_readers(args.readers, rng)
     # Ranked by content similarity, as in the first measurements (bench/archive_rank.py activates a model).
     ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).update(status=ModelVersion.Status.RETIRED)
