@@ -11,18 +11,11 @@ from django.core.cache import cache
 from apps.accounts.services import EDITORS_GROUP
 from apps.curation.models import AuditEntry
 from apps.digests.models import Decision, Digest
-from tests.factories import USER_PASSWORD, PaperFactory, UserFactory
+from tests.browser.conftest import log_in
+from tests.factories import PaperFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 NOTE = 'A **must read** on [logQ](https://arxiv.org/abs/2507.09331). <img src=x onerror="window.pwned=1"> [x](javascript:window.pwned=1)'
-
-
-def log_in(page, email):
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(USER_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_load_state()
 
 
 @pytest.mark.parametrize("width", [1280, 390], ids=["desktop", "phone"])
