@@ -4,6 +4,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
+from django.db.models import F, Func
 
 
 class Author(models.Model):
@@ -11,6 +12,16 @@ class Author(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+def title_terms() -> Func:
+    """The title's lexemes (english, as in search_vector), and each one the title repeats once more with
+    REPEATED_MARK in front (SQL function paper_title_terms, papers 0005)."""
+    return Func(F("title"), function="paper_title_terms", output_field=SearchVectorField())
+
+
+# A parsed word never holds a space, so no lexeme of a title starts with one.
+REPEATED_MARK = " "
 
 
 class PaperQuerySet(models.QuerySet):
@@ -55,6 +66,9 @@ class Paper(models.Model):
             # Search by meaning with filters checks each nearest candidate's filters; with these columns
             # in the index that is an index-only probe, not a read of the wide row (papers 0004).
             models.Index(fields=["id"], include=["announced", "withdrawn", "categories"], name="paper_filter_cover"),
+            # Which papers carry a query's words in the title, once or more, without reading a row: that
+            # bounds what ts_rank can give them (apps/search/selectors/title_bound.py, papers 0005).
+            GinIndex(title_terms(), name="paper_title_terms_gin"),
         ]
 
     def __str__(self) -> str:

@@ -114,7 +114,8 @@ def search_papers(
         if mode == SEMANTIC:
             ranked = semantic
         else:
-            keyword = list(keyword_matches(query=query, paper_filter=paper_filter)[:CANDIDATES])
+            keyword_ranked = keyword_matches(query=query, paper_filter=paper_filter)
+            keyword = list(CappedMatches(keyword_ranked, query=query, paper_filter=paper_filter)[:CANDIDATES])
             ranked = reciprocal_rank_fusion(keyword, semantic)[:CANDIDATES]
     page = Paginator(ranked, per_page).get_page(page_number)
     page.object_list = hydrate(list(page.object_list), query=query)

@@ -6,6 +6,7 @@ from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRa
 from django.db.models import F, Q, QuerySet
 
 from apps.papers.models import Paper
+from apps.search.selectors.title_bound import exact_top
 
 # A broad query ("recommender systems") matches tens of thousands of papers. Counting them all costs
 # as much as ranking them, and "1,000+" tells a reader all they need: add words or filters.
@@ -30,8 +31,8 @@ def _matching(tsquery: SearchQuery, paper_filter: Q) -> QuerySet[Paper]:
     return Paper.objects.visible().filter(paper_filter, search_vector=tsquery)
 
 
-def keyword_matches(*, query: str, paper_filter: Q) -> QuerySet[Paper]:
-    """Visible papers matching `query`, best first, as a queryset of ids (to paginate or cut).
+def ranked_matches(*, query: str, paper_filter: Q) -> QuerySet[Paper]:
+    """Visible papers matching `query`, best first, with their `rank`.
 
     The order is total (rank, then date, then the unique arXiv id), so pages cut from it never repeat.
     """
@@ -40,8 +41,12 @@ def keyword_matches(*, query: str, paper_filter: Q) -> QuerySet[Paper]:
         _matching(tsquery, paper_filter)
         .annotate(rank=SearchRank(F("search_vector"), tsquery))
         .order_by("-rank", "-announced", "-arxiv_id")
-        .values_list("id", flat=True)
     )
+
+
+def keyword_matches(*, query: str, paper_filter: Q) -> QuerySet[Paper]:
+    """ranked_matches as a queryset of ids (to paginate or cut)."""
+    return ranked_matches(query=query, paper_filter=paper_filter).values_list("id", flat=True)
 
 
 def keyword_count(*, query: str, paper_filter: Q, cap: int) -> int:
@@ -70,7 +75,18 @@ class CappedMatches:
     def count(self) -> int:
         return min(self._found, self.cap)
 
+    @property
+    def broad(self) -> bool:
+        """Past the cap, and not filtered: the title bound skips most matches. A filter makes the matches few
+        enough to rank them all (cs.IR in 2025 keeps 7 %), which costs less than the title candidates."""
+        return not self.paper_filter and self.more
+
     def __getitem__(self, index):
+        if isinstance(index, slice) and index.stop and not index.step and self.broad:
+            ranked = ranked_matches(query=self.query, paper_filter=self.paper_filter)
+            top = exact_top(ranked, query=self.query, limit=index.stop)
+            if top is not None:
+                return top[index.start or 0 :]
         return self.ranked[index]
 
 
