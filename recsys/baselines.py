@@ -19,6 +19,7 @@ The per-reader models are fitted lazily, only for the readers asked about.
 import numpy as np
 import scipy.sparse as sp
 import torch
+from scipy.linalg import lapack
 
 from recsys.data import EVENT_CODE, Interactions, ItemTable
 from recsys.logistic import logistic_regressions
@@ -117,35 +118,41 @@ def _per_reader_model(train: Interactions, items: ItemTable, features, make_mode
     return score
 
 
-def fit_user_logreg(train: Interactions, items: ItemTable, seed: int, cells: int = 1 << 22):
+def fit_user_logreg(train: Interactions, items: ItemTable, seed: int, cells: int = 1 << 17):
     """LogisticRegression(C=1, class_weight="balanced") per reader, to the same optimum, in batches.
 
-    Readers are fitted together in chunks of at most `cells` // N readers, over the items in the
-    chunk's training sets, so memory stays bounded for large catalogues.
+    Readers are fitted together, in order of training-set size (little padding), in chunks of at
+    most `cells` sample features [R, n, D], so memory stays bounded whatever the catalogue size.
     """
     embeddings = torch.from_numpy(items.embeddings).double()  # [N, D]
     training_set = _training_sets(train, len(items), seed)
-    chunk_size = max(1, cells // len(items))
 
     def score(readers):
-        out = torch.zeros(len(readers), len(items))  # no training set: 0
+        thetas = torch.zeros(len(readers), embeddings.shape[1] + 1, dtype=torch.float64)  # no training set: 0
         picked = {j: training_set(u) for j, u in enumerate(readers)}
-        fitted = [j for j in picked if picked[j] is not None]
-        for start in range(0, len(fitted), chunk_size):
-            chunk = fitted[start : start + chunk_size]
-            used = np.unique(np.concatenate([picked[j][0] for j in chunk]))  # [M] catalogue items
-            positive = torch.zeros(len(chunk), len(used), dtype=torch.float64)  # [R, M]
-            negative = torch.zeros(len(chunk), len(used), dtype=torch.float64)  # [R, M]
+        fitted = sorted((j for j in picked if picked[j] is not None), key=lambda j: len(picked[j][0]))
+        size = lambda j: len(picked[j][0])  # noqa: E731
+        start = 0
+        while start < len(fitted):
+            stop = start + 1  # grow the chunk while its padded features [R, n, D] fit in `cells`
+            while stop < len(fitted) and (stop + 1 - start) * size(fitted[stop]) * embeddings.shape[1] <= cells:
+                stop += 1
+            chunk, start = fitted[start:stop], stop
+            n = size(chunk[-1])  # the longest of the chunk
+            index = torch.zeros(len(chunk), n, dtype=torch.long)  # [R, n] padding: item 0, weight 0
+            positive = torch.zeros(len(chunk), n, dtype=torch.float64)  # [R, n]
+            negative = torch.zeros(len(chunk), n, dtype=torch.float64)  # [R, n]
             for k, j in enumerate(chunk):
-                index, labels = picked[j]
-                column = np.searchsorted(used, index)
-                n, n_pos = len(labels), labels.sum()
+                items_of, labels = picked[j]
+                labels = torch.from_numpy(labels)
+                m, n_pos = len(labels), float(labels.sum())
+                index[k, :m] = torch.from_numpy(items_of)
                 # class_weight="balanced": n / (2 n_class), so both classes weigh the same in total
-                positive[k, column[labels == 1]] = n / (2 * n_pos)
-                negative[k, column[labels == 0]] = n / (2 * (n - n_pos))
-            theta = logistic_regressions(embeddings[torch.from_numpy(used)], positive, negative)  # [R, D + 1]
-            out[chunk] = (theta[:, :-1] @ embeddings.T + theta[:, -1:]).float()  # [R, N]
-        return out
+                positive[k, :m] = (labels == 1) * (m / (2 * n_pos))
+                negative[k, :m] = (labels == 0) * (m / (2 * (m - n_pos)))
+            thetas[chunk] = logistic_regressions(embeddings[index], positive, negative)  # [R, D + 1]
+        # every reader at once: one matrix product, where a chunk's would re-read all N embeddings
+        return (thetas[:, :-1] @ embeddings.T + thetas[:, -1:]).float()  # [b, N]
 
     return score
 
@@ -186,14 +193,34 @@ def fit_item_knn(train: Interactions, items: ItemTable, seed: int):
     return score
 
 
-def ease_weights(x: sp.csr_matrix, lam: float) -> np.ndarray:
-    """EASE's B [N, N] (float32): B = I - P diag(1 / diag P), P = (X^T X + lam I)^-1, so diag(B) = 0."""
-    gram = (x.T @ x).toarray().astype(np.float64 if x.shape[1] <= 4000 else np.float32)
+def ease_weights(x: sp.csr_matrix, lam: float, block: int = 2048) -> np.ndarray:
+    """EASE's B [N, N] (float32): B = I - P diag(1 / diag P), P = (X^T X + lam I)^-1, so diag(B) = 0.
+
+    X^T X + lam I is symmetric positive definite, so P comes from its Cholesky factor (LAPACK potrf
+    then potri: N^3 flops, against ~2.7 N^3 for a general LU inverse), in place, in float32 past
+    4,000 items (float64 below). potri writes one triangle; the other is copied over `block` rows
+    at a time, so no second N x N array is ever allocated.
+    """
+    n = x.shape[1]
+    gram = (x.T @ x).toarray().astype(np.float64 if n <= 4000 else np.float32, copy=False)
     gram[np.diag_indices_from(gram)] += lam
-    p = np.linalg.inv(gram)
-    b = p / -np.diag(p)[None, :]
-    b[np.diag_indices_from(b)] = 0.0
-    return b.astype(np.float32)
+    potrf, potri = lapack.get_lapack_funcs(("potrf", "potri"), (gram,))
+    # gram.T is the same symmetric matrix in Fortran order: LAPACK works on it without a copy
+    factor, info = potrf(gram.T, lower=False, overwrite_a=True, clean=False)
+    if info:
+        raise np.linalg.LinAlgError(f"EASE: X^T X + lambda I is not positive definite (potrf info {info})")
+    p, info = potri(factor, lower=False, overwrite_c=True)  # [N, N], Fortran order; upper triangle valid
+    if info:
+        raise np.linalg.LinAlgError(f"EASE: X^T X + lambda I is singular (potri info {info})")
+    for start in range(0, n, block):  # mirror: p[r, c] = p[c, r] for r > c
+        stop = min(start + block, n)
+        p[start:stop, :start] = p[:start, start:stop].T
+        corner = p[start:stop, start:stop]
+        corner[np.tril_indices(stop - start, -1)] = corner.T[np.tril_indices(stop - start, -1)]
+    p = np.ascontiguousarray(p.T)  # symmetric: the transpose is the same matrix, in C order (no copy)
+    p /= -np.diag(p)[None, :].copy()
+    p[np.diag_indices_from(p)] = 0.0
+    return p.astype(np.float32, copy=False)
 
 
 def ease_lambda(
@@ -229,8 +256,8 @@ def ease_lambda(
     seen = [s[s >= 0] for s in seen]
     scores = {}
     for lam in grid:
-        b = torch.from_numpy(ease_weights(x, lam))
-        scorer = lambda rows: torch.from_numpy(x[rows].toarray()) @ b  # noqa: E731, B023 (used in this iteration)
+        b = ease_weights(x, lam)
+        scorer = lambda rows: torch.from_numpy(x[rows] @ b)  # noqa: E731, B023 (used in this iteration)
         scores[lam] = ranking_metrics(scorer, readers, relevant, seen, len(kept), ks=(20,))["recall@20"]
     return max(scores, key=scores.get), scores
 
@@ -242,8 +269,9 @@ def fit_ease(train: Interactions, items: ItemTable, seed: int, lam: float | None
         lam, validation = ease_lambda(train, len(items))
         validation = {str(k): round(v, 4) for k, v in validation.items()}  # validation recall@20 by lambda
     x = reader_matrix(train, len(items))
-    b = torch.from_numpy(ease_weights(x, lam))
-    score = lambda readers: torch.from_numpy(x[readers].toarray()) @ b  # noqa: E731
+    b = ease_weights(x, lam)
+    # a reader's row is sparse (a library of tens of papers): x_u B costs nnz(x_u) N, not N^2
+    score = lambda readers: torch.from_numpy(x[readers] @ b)  # noqa: E731
     score.config = {"lambda": lam, "lambda_grid": validation} if validation else {"lambda": lam}
     return score
 

@@ -11,14 +11,15 @@ The package: harness.py runs every method on one split, report.py turns the runs
 report and its markdown table, cli.py is the command line (__main__.py runs it).
 """
 
-from recsys.evaluate.cli import at_least, default_methods, fraction, main
+from recsys.evaluate.cli import at_least, fraction, main
 from recsys.evaluate.harness import (
     DEFAULT_METHODS,
     EXAMPLE_BUDGET,
-    FULL_SOFTMAX_DEFAULT_MAX_ITEMS,
     KNOWN_METHODS,
+    METHOD_GROUPS,
     default_epochs,
     evaluate,
+    expand_methods,
     fit_two_tower,
     load_dataset,
     two_tower_config,
@@ -28,13 +29,13 @@ from recsys.evaluate.report import METRICS, markdown_table, plain, summary
 __all__ = [
     "DEFAULT_METHODS",
     "EXAMPLE_BUDGET",
-    "FULL_SOFTMAX_DEFAULT_MAX_ITEMS",
     "KNOWN_METHODS",
+    "METHOD_GROUPS",
     "METRICS",
     "at_least",
     "default_epochs",
-    "default_methods",
     "evaluate",
+    "expand_methods",
     "fit_two_tower",
     "fraction",
     "load_dataset",

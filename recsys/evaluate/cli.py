@@ -7,30 +7,11 @@ from pathlib import Path
 
 from recsys.data import InputError
 from recsys.embeddings import DEFAULT_CACHE
-from recsys.evaluate.harness import (
-    DEFAULT_METHODS,
-    EXAMPLE_BUDGET,
-    FULL_SOFTMAX_DEFAULT_MAX_ITEMS,
-    KNOWN_METHODS,
-    default_epochs,
-    evaluate,
-    load_dataset,
-)
+from recsys.evaluate import harness
 from recsys.evaluate.report import markdown_table
 from recsys.model import ModelConfig
 from recsys.splits import SPLITS
 from recsys.train import TrainConfig
-
-
-def default_methods(n_items: int, log=print) -> list[str]:
-    methods = list(DEFAULT_METHODS)
-    if n_items > FULL_SOFTMAX_DEFAULT_MAX_ITEMS:
-        methods.remove("full_softmax")
-        log(
-            f"full_softmax left out: {n_items:,} items is more than {FULL_SOFTMAX_DEFAULT_MAX_ITEMS:,} to score "
-            f"every example against; name it in --methods to run it anyway"
-        )
-    return methods
 
 
 def at_least(minimum: int):
@@ -50,11 +31,19 @@ def fraction(text: str) -> float:
     return value
 
 
+class _HelpWithDefaults(argparse.ArgumentDefaultsHelpFormatter):
+    """Each option's default after its help, except where there is none to state (required, or
+    computed from the data: the help says how)."""
+
+    def _get_help_string(self, action):
+        return action.help if action.default is None else super()._get_help_string(action)
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(
         prog="python -m recsys.evaluate",
         description="Compare the app's retriever, two-tower losses and baselines on one split.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_HelpWithDefaults,
     )
     p.add_argument(
         "--items", type=Path, required=True, help="items.jsonl: item_id and text and/or embedding (recsys/README.md)"
@@ -79,8 +68,11 @@ def main(argv=None) -> None:
     )
     p.add_argument(
         "--methods",
-        help=f"comma-separated, from {', '.join(KNOWN_METHODS)} (default: "
-        f"{','.join(DEFAULT_METHODS)}; full_softmax only up to {FULL_SOFTMAX_DEFAULT_MAX_ITEMS:,} items)",
+        default="default",
+        help=f"comma-separated methods and groups, from {', '.join(harness.KNOWN_METHODS)}; groups: default "
+        f"(the app against every baseline: {','.join(harness.DEFAULT_METHODS)}), two_tower (the loss variants "
+        f"{','.join(harness.METHOD_GROUPS['two_tower'])}; full_softmax scores every item per example, slow past "
+        f"~10,000 items), all; e.g. default,logq",
     )
     p.add_argument(
         "--seeds", type=at_least(1), default=3, help="training seeds per seeded method (mean ± std over them)"
@@ -89,7 +81,7 @@ def main(argv=None) -> None:
         "--epochs",
         type=at_least(1),
         help=f"most epochs per two-tower run, with early stopping (default: "
-        f"{EXAMPLE_BUDGET:,} training examples' worth, between 3 and {TrainConfig.epochs})",
+        f"{harness.EXAMPLE_BUDGET:,} training examples' worth, between 3 and {TrainConfig.epochs})",
     )
     p.add_argument(
         "--batch-size",
@@ -120,20 +112,21 @@ def main(argv=None) -> None:
     p.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE, help="text embedding cache")
     p.add_argument("--out", type=Path, required=True, help="where to write the JSON report")
     args = p.parse_args(argv)
-    unknown = [m for m in (args.methods or "").split(",") if m and m not in KNOWN_METHODS]
-    if unknown:
-        p.error(f"unknown method(s) {', '.join(unknown)}; known: {', '.join(KNOWN_METHODS)}")
+    try:
+        methods = harness.expand_methods(args.methods)
+    except ValueError as e:
+        p.error(str(e))
     for flag, path in (("--items", args.items), ("--interactions", args.interactions)):
         if not path.is_file():
             p.error(f"{flag}: no such file: {path}")
 
     log = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
     try:
-        items, interactions = load_dataset(args.items, args.interactions, args.cache_dir)
+        items, interactions = harness.load_dataset(args.items, args.interactions, args.cache_dir)
     except InputError as e:
         p.exit(2, f"{p.prog}: error: {e}\n")
     model = ModelConfig(max_len=args.max_len, dim=args.dim)
-    epochs = args.epochs if args.epochs is not None else default_epochs(len(interactions))
+    epochs = args.epochs if args.epochs is not None else harness.default_epochs(len(interactions))
     log(f"{len(interactions)} interactions: up to {epochs} epochs per two-tower run")
     base = TrainConfig(
         model=model,
@@ -144,8 +137,7 @@ def main(argv=None) -> None:
         uniform_negatives=args.uniform_negatives,
         progress=sys.stderr.isatty(),
     )
-    methods = args.methods.split(",") if args.methods else default_methods(len(items), log)
-    report = evaluate(
+    report = harness.evaluate(
         items, interactions, args.split, methods, args.seeds, base, args.max_readers, log, args.test_fraction
     )
     args.out.write_text(json.dumps(report, indent=2))

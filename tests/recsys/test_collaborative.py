@@ -43,6 +43,16 @@ def test_ease_matches_ridge_regression_of_each_item_on_the_others():
     torch.testing.assert_close(scores, torch.from_numpy((x[:5] @ b).astype(np.float32)), rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("block", [1, 5, 2048])
+def test_ease_weights_are_the_closed_form_whatever_the_mirroring_block(block):
+    # the Cholesky inverse fills one triangle; the other is mirrored block by block
+    x = random_library(n_items=13, density=0.4, seed=3)
+    _, train = interactions_from(x)
+    p = np.linalg.inv(x.T @ x + 7.0 * np.eye(x.shape[1]))
+    expected = np.eye(x.shape[1]) - p / np.diag(p)[None, :]
+    np.testing.assert_allclose(ease_weights(reader_matrix(train, x.shape[1]), 7.0, block=block), expected, atol=1e-6)
+
+
 def test_ease_lambda_is_validated_on_the_grid_and_reported():
     items, train = interactions_from(random_library(n_readers=200, n_items=20, seed=1))
     lam, by_value = ease_lambda(train, len(items))

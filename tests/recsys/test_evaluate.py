@@ -6,16 +6,9 @@ import json
 import pytest
 
 from recsys.app import app_train_config
-from recsys.baselines import EASE_LAMBDAS
-from recsys.evaluate import (
-    DEFAULT_METHODS,
-    EXAMPLE_BUDGET,
-    FULL_SOFTMAX_DEFAULT_MAX_ITEMS,
-    default_epochs,
-    default_methods,
-    main,
-    plain,
-)
+from recsys.baselines import BASELINES, EASE_LAMBDAS
+from recsys.evaluate import DEFAULT_METHODS, EXAMPLE_BUDGET, default_epochs, expand_methods, main, plain
+from recsys.objective import METHODS
 from recsys.train import TrainConfig
 
 
@@ -48,13 +41,14 @@ def test_nonsense_numbers_are_refused_before_any_work(flag, value, tmp_path, cap
     assert not (tmp_path / "report.json").exists()
 
 
-def test_full_softmax_is_left_out_by_default_only_for_large_catalogues():
-    said = []
-    assert default_methods(FULL_SOFTMAX_DEFAULT_MAX_ITEMS, said.append) == list(DEFAULT_METHODS)
-    assert not said
-    large = default_methods(FULL_SOFTMAX_DEFAULT_MAX_ITEMS + 1, said.append)
-    assert "full_softmax" not in large and len(large) == len(DEFAULT_METHODS) - 1
-    assert "full_softmax left out" in said[0] and "--methods" in said[0]
+def test_the_default_report_is_the_app_against_every_baseline_and_the_losses_are_opt_in():
+    assert expand_methods("default") == list(DEFAULT_METHODS)
+    assert set(DEFAULT_METHODS) == {"app", *BASELINES} - {"random"}  # random is a floor, not a baseline
+    assert not set(DEFAULT_METHODS) & set(METHODS)
+    assert expand_methods("default,logq,app") == [*DEFAULT_METHODS, "logq"]  # groups expand, repeats go
+    assert expand_methods("two_tower,item_knn") == [*METHODS, "item_knn"]
+    with pytest.raises(ValueError, match="unknown method\\(s\\) bm25.*a group: default, two_tower, all"):
+        expand_methods("default,bm25")
 
 
 def test_unknown_methods_are_refused_before_any_work(tmp_path, capsys):
