@@ -1,13 +1,15 @@
 """AccountEmail follows User.email, whoever saves the user (sign-up, the admin, a command); a reader's
-kept pages follow their groups (an editor role shows or goes on their next page)."""
+kept pages follow their groups (an editor role shows or goes on their next page); signing in puts the
+reader's time zone in the new session (apps.accounts.time_zones)."""
 
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user_model, user_logged_in
 from django.contrib.auth.models import Group
 from django.db.models.signals import m2m_changed, post_save, pre_delete
 from django.dispatch import receiver
 
 from apps.accounts.emails import normalized_email
 from apps.accounts.models import AccountEmail
+from apps.accounts.time_zones import time_zone_of, time_zone_remember
 from apps.common.generations import bump, reader_scope
 
 
@@ -41,3 +43,9 @@ def reader_groups_changed(sender, instance, action, reverse, pk_set, **kwargs):
 @receiver(pre_delete, sender=Group)
 def group_deleted(sender, instance, **kwargs):
     _pages_drop(instance.user_set.values_list("pk", flat=True))
+
+
+@receiver(user_logged_in)
+def time_zone_at_sign_in(sender, request, user, **kwargs):
+    if request is not None and hasattr(request, "session"):  # the login writes the session anyway
+        time_zone_remember(request, time_zone_of(user))

@@ -19,7 +19,7 @@ from apps.accounts.forms import (
     SetPasswordForm,
     SignupForm,
 )
-from apps.accounts.middleware import time_zone_remember
+from apps.accounts.time_zones import time_zone_remember
 from apps.common.keys import PASSWORD_RESET_IP_CACHE, SIGNUP_IP_CACHE
 
 SIGNED_UP = "Welcome to Retriever! Your account is ready."

@@ -3,8 +3,10 @@ import datetime as dt
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.backends.db import SessionStore
+from django.db import connection
 from django.http import HttpResponse
 from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from apps.accounts.middleware import ReaderTimeZoneMiddleware
@@ -44,6 +46,17 @@ def test_the_zone_is_read_once_per_session_not_on_every_page(django_assert_num_q
     with django_assert_num_queries(0):
         assert zone_seen(reader, session) == "Asia/Tokyo"
         assert zone_seen(reader, session) == "Asia/Tokyo"
+
+
+def test_signing_in_brings_the_zone_so_no_page_asks_for_it(client):
+    session = SessionFactory(start=dt.datetime(2026, 7, 8, 12, 0, tzinfo=dt.UTC))
+    reader = UserFactory()
+    profile_update(user=reader, time_zone="Asia/Tokyo", email_frequency="weekly")
+    client.force_login(reader)
+    with CaptureQueriesContext(connection) as page_queries:
+        assert "21:00 Asia/Tokyo</time>" in client.get(f"/seminars/sessions/{session.pk}/").content.decode()
+    assert not [q for q in page_queries.captured_queries if "accounts_profile" in q["sql"]]
+    assert not [q for q in page_queries.captured_queries if q["sql"].startswith("UPDATE")]  # no session write
 
 
 def test_a_zone_changed_in_settings_shows_on_the_next_page(client):

@@ -97,8 +97,9 @@ def test_the_page_costs_the_same_queries_whatever_the_number_of_papers(
     with django_assert_num_queries(len(few.captured_queries)):
         response = client.get(reverse("digests:week", args=[WEEK.label]))
     assert response.content.decode().count('class="paper card"') == 1 + CARDS_PER_PAGE  # the pick, then a page
-    # the rendered page, kept (apps.digests.page_cache): session, user, time zone, the week's revision
-    with django_assert_max_num_queries(4):
+    # the rendered page, kept (apps.digests.page_cache): session, user, the week's revision (the time
+    # zone came with the session)
+    with django_assert_max_num_queries(3):
         again = client.get(reverse("digests:week", args=[WEEK.label]))
     assert again.content.decode().count('class="paper card"') == 1 + CARDS_PER_PAGE
     # another page of the week is rendered from the ranked week kept in the cache, whatever its size:
