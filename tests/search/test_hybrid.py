@@ -104,3 +104,17 @@ def test_a_query_is_embedded_once_for_its_pages_and_modes(embedded_topical):
     for mode in (SEMANTIC, HYBRID, SEMANTIC):
         search_papers(query="sequential recommendation", mode=mode, filters=SearchFilters())
     assert query_vector.cache_info().misses == 1 and query_vector.cache_info().hits == 2
+
+
+@pytest.mark.django_db
+def test_an_encoder_that_cannot_load_leaves_hybrid_with_its_keyword_matches_and_says_why():
+    # Hybrid encodes on another thread while keywords are ranked: its failure still reaches the reader.
+    from apps.embeddings.models import EmbeddingModel
+    from apps.embeddings.selectors import ENCODER_UNAVAILABLE
+    from tests.search.factories import PaperFactory
+
+    EmbeddingModel.objects.create(name="retired-encoder", path="/nonexistent", status=EmbeddingModel.Status.ACTIVE)
+    PaperFactory(arxiv_id="2601.00041", title="Ranking with bandits")
+    outcome = search_papers(query="bandits", mode=HYBRID, filters=SearchFilters())
+    assert outcome_ids(outcome) == ["2601.00041"]
+    assert outcome.notices == [ENCODER_UNAVAILABLE.format(name="retired-encoder")]

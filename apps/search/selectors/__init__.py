@@ -1,5 +1,6 @@
 """Reads behind /search/ and the paper page: keyword, semantic, hybrid (RRF), similar papers."""
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -50,6 +51,12 @@ class SearchOutcome:
     notices: list[str] = field(default_factory=list)
 
 
+# Hybrid search encodes its query on this thread while the request's thread ranks the keyword matches: the
+# model (ONNX Runtime, which releases the GIL) and PostgreSQL each keep a core busy. It never touches the
+# database, so it needs no connection of its own.
+_encoder_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="query-encoder")
+
+
 @lru_cache(maxsize=QUERY_VECTORS_CACHED)
 def query_vector(model: EmbeddingModel, text: str) -> np.ndarray:
     """`text` embedded by `model`'s encoder (read-only: one array serves every later call)."""
@@ -59,15 +66,23 @@ def query_vector(model: EmbeddingModel, text: str) -> np.ndarray:
 
 
 def semantic_ranking(
-    *, text: str, paper_filter: Q, limit: int, exclude_paper_id: int | None = None, min_similarity: float = -1.0
+    *,
+    text: str,
+    paper_filter: Q,
+    limit: int,
+    exclude_paper_id: int | None = None,
+    min_similarity: float = -1.0,
+    model: EmbeddingModel | None = None,
+    encoding: Future | None = None,
 ) -> tuple[list[int], list[str]]:
     """Ids of the papers nearest in meaning to `text` (at least `min_similarity` in cosine), under the
-    active model, and any caveats."""
-    model = active_model()
+    active model (or `model`, its vector for `text` possibly already on its way as `encoding`), and any
+    caveats."""
+    model = model or active_model()
     if model is None:
         return [], [SEMANTIC_UNAVAILABLE]
     try:
-        vector = query_vector(model, text)
+        vector = encoding.result() if encoding else query_vector(model, text)
     except EncoderUnavailable as error:
         return [], [str(error)]
     rows = nearest_papers(
@@ -108,15 +123,21 @@ def search_papers(
             keyword_matches(query=query, paper_filter=paper_filter), query=query, paper_filter=paper_filter
         )
     else:
-        semantic, notices = semantic_ranking(
-            text=query, paper_filter=paper_filter, limit=CANDIDATES, min_similarity=MIN_QUERY_SIMILARITY
-        )
-        if mode == SEMANTIC:
-            ranked = semantic
-        else:
+        model = active_model()
+        encoding = _encoder_thread.submit(query_vector, model, query) if model and mode == HYBRID else None
+        keyword: list[int] = []
+        if mode == HYBRID:
             keyword_ranked = keyword_matches(query=query, paper_filter=paper_filter)
             keyword = list(CappedMatches(keyword_ranked, query=query, paper_filter=paper_filter)[:CANDIDATES])
-            ranked = reciprocal_rank_fusion(keyword, semantic)[:CANDIDATES]
+        semantic, notices = semantic_ranking(
+            text=query,
+            paper_filter=paper_filter,
+            limit=CANDIDATES,
+            min_similarity=MIN_QUERY_SIMILARITY,
+            model=model,
+            encoding=encoding,
+        )
+        ranked = semantic if mode == SEMANTIC else reciprocal_rank_fusion(keyword, semantic)[:CANDIDATES]
     page = Paginator(ranked, per_page).get_page(page_number)
     page.object_list = hydrate(list(page.object_list), query=query)
     total = page.paginator.count
