@@ -4,7 +4,7 @@
     python bench/ann.py --vectors clustered   # around 500 topics, isotropic noise: the pessimistic case
     python bench/ann.py --vectors papers --papers /work/shared/data/arxiv/arxiv_recsys_ir_papers.jsonl
                                               # a mixture fitted to real paper embeddings, checked against them
-    python bench/ann.py --vectors papers --halfvec --m 24 --ef-construction 128   # index variants
+    python bench/ann.py --vectors papers --index halfvec --m 24 --ef-construction 128   # index variants
     python bench/ann.py --n 1000000 --queries 100 --maintenance-work-mem 8GB   # unattended, bigger machine
 
 Loads --n random unit vectors (384 dims, seed fixed) into a scratch table, answers --queries random
@@ -18,8 +18,9 @@ at cosine about 0.75 to it, like papers about one subject in a text-embedding sp
 Gaussian mixture to them (bench/vectors.py) and draws from it; before loading it prints the realism
 check: neighbour statistics of the real vectors beside synthetic ones (and the isotropic topics) of the
 same size. Every run also prints the queries' neighbour statistics at --n from the exact answers.
-`--halfvec` indexes (and searches) `v::halfvec(384)`, half the bytes per vector; recall is still scored
-against the exact float32 answers.
+`--index halfvec` indexes (and searches) `v::halfvec(384)`, half the bytes per vector; `--index bit`
+indexes the sign bits (`binary_quantize(v)::bit(384)`, Hamming distance), takes ef_search candidates
+from it and re-ranks them exactly on v. Recall is always scored against the exact float32 answers.
 """
 
 import argparse
@@ -72,16 +73,31 @@ def load(conn, n: int, draw, chunk: int = 50_000) -> float:
     return time.perf_counter() - started
 
 
-def timed_topk(conn, queries: np.ndarray, k: int, column: str = "v") -> tuple[list[list[int]], list[float], np.ndarray]:
+# The top-k query per index; %(q)s is the query vector. The distance returned is always the exact one.
+SEARCH = {
+    "vector": "SELECT id, v <=> %(q)s FROM bench_ann ORDER BY v <=> %(q)s LIMIT %(k)s",
+    "halfvec": f"SELECT id, v <=> %(q)s FROM bench_ann ORDER BY v::halfvec({DIMS}) <=> %(q)s::halfvec({DIMS}) LIMIT %(k)s",
+    "bit": (
+        "SELECT id, v <=> %(q)s AS distance FROM (SELECT id, v FROM bench_ann "
+        f"ORDER BY binary_quantize(v)::bit({DIMS}) <~> binary_quantize(%(q)s) LIMIT %(candidates)s) candidates "
+        "ORDER BY distance LIMIT %(k)s"
+    ),
+}
+INDEXED = {
+    "vector": "v vector_cosine_ops",
+    "halfvec": f"(v::halfvec({DIMS})) halfvec_cosine_ops",
+    "bit": f"(binary_quantize(v)::bit({DIMS})) bit_hamming_ops",
+}
+
+
+def timed_topk(
+    conn, queries: np.ndarray, k: int, index: str = "vector", candidates: int = 0
+) -> tuple[list[list[int]], list[float], np.ndarray]:
     """Top-k ids per query, latencies in ms, and the cosine distances [queries, k] (ascending)."""
     answers, latencies, distances = [], [], []
-    cast = "" if column == "v" else f"::halfvec({DIMS})"
     for query in queries:
         started = time.perf_counter()
-        rows = conn.execute(
-            f"SELECT id, {column} <=> %s{cast} FROM bench_ann ORDER BY {column} <=> %s{cast} LIMIT %s",
-            (query, query, k),
-        ).fetchall()
+        rows = conn.execute(SEARCH[index], {"q": query, "k": k, "candidates": candidates}).fetchall()
         latencies.append((time.perf_counter() - started) * 1000)
         answers.append([row[0] for row in rows])
         distances.append([row[1] for row in rows])
@@ -102,7 +118,7 @@ def main() -> None:
     parser.add_argument("--topics", type=int, default=500, help="clusters, with --vectors clustered")
     parser.add_argument("--papers", default="data/sample/arxiv_papers.jsonl", help="JSONL, with --vectors papers")
     parser.add_argument("--components", type=int, default=30, help="mixture components, with --vectors papers")
-    parser.add_argument("--halfvec", action="store_true", help="index and search v::halfvec(384)")
+    parser.add_argument("--index", choices=sorted(INDEXED), default="vector", help="what the HNSW index holds")
     args = parser.parse_args()
     rng = np.random.default_rng(2026)
     draw = lambda size: random_unit_vectors(rng, size)  # noqa: E731
@@ -138,17 +154,15 @@ def main() -> None:
 
         conn.execute(f"SET maintenance_work_mem = '{args.maintenance_work_mem}'")
         conn.execute(f"SET max_parallel_maintenance_workers = {workers}")
-        column = f"(v::halfvec({DIMS}))" if args.halfvec else "v"
-        opclass = "halfvec_cosine_ops" if args.halfvec else "vector_cosine_ops"
         started = time.perf_counter()
         conn.execute(
-            f"CREATE INDEX bench_ann_hnsw ON bench_ann USING hnsw (({column}) {opclass}) "
+            f"CREATE INDEX bench_ann_hnsw ON bench_ann USING hnsw ({INDEXED[args.index]}) "
             f"WITH (m = {args.m}, ef_construction = {args.ef_construction})"
         )
         build = time.perf_counter() - started
         size = conn.execute("SELECT pg_size_pretty(pg_relation_size('bench_ann_hnsw'))").fetchone()[0]
         print(
-            f"HNSW build ({opclass}, m={args.m}, ef_construction={args.ef_construction}, {workers + 1} processes): "
+            f"HNSW build ({INDEXED[args.index]}, m={args.m}, ef_construction={args.ef_construction}, {workers + 1} processes): "
             f"{build:.1f}s, index {size}",
             flush=True,
         )
@@ -156,12 +170,9 @@ def main() -> None:
         rows = []
         for ef in [int(value) for value in args.ef.split(",")]:
             conn.execute(f"SET hnsw.ef_search = {ef}")
-            timed_topk(conn, queries[:3], args.k, column)
-            answers, latency, _ = timed_topk(conn, queries, args.k, column)
-            cast = f"::halfvec({DIMS})" if args.halfvec else ""
-            plan = conn.execute(
-                f"EXPLAIN SELECT id FROM bench_ann ORDER BY {column} <=> %s{cast} LIMIT %s", (queries[0], args.k)
-            )
+            timed_topk(conn, queries[:3], args.k, args.index, ef)
+            answers, latency, _ = timed_topk(conn, queries, args.k, args.index, ef)
+            plan = conn.execute("EXPLAIN " + SEARCH[args.index], {"q": queries[0], "k": args.k, "candidates": ef})
             assert "bench_ann_hnsw" in "\n".join(row[0] for row in plan), "the HNSW index was not used"
             recall = np.mean([len(set(a) & set(e)) / args.k for a, e in zip(answers, exact)])
             p50, p95 = percentile(latency, 50), percentile(latency, 95)
