@@ -37,6 +37,7 @@ NO_VECTORS = "No paper vectors yet: embed the catalogue before training."
 TOO_LITTLE_DATA = "Too little to learn from: {interactions} interactions from {readers} readers (need {need} and 2)."
 ITEM_VECTOR_BATCH = 5000
 ALREADY_TRAINING = "The retriever is already being trained; this run did nothing."
+STOPPED = "Its training stopped before it finished (the worker was stopped or crashed)."
 NOT_ACTIVATABLE = "Model version {pk} is {status}: only a trained version with a checkpoint can serve."
 NOTHING_TO_ROLL_BACK_TO = "No earlier version to roll back to."
 
@@ -81,6 +82,10 @@ def item_table() -> tuple[ItemTable, list[int]]:
 
 def model_version_train(*, overrides: dict | None = None) -> ModelVersion:
     with single_flight(TRAINING_LOCK, TrainingAlreadyRunning(ALREADY_TRAINING)):
+        # Holding the lock, no other run is alive: a version still "training" lost its process.
+        ModelVersion.objects.filter(status=ModelVersion.Status.TRAINING).update(
+            status=ModelVersion.Status.FAILED, error=STOPPED, finished_at=timezone.now()
+        )
         return _train(train_config(overrides))
 
 
