@@ -2,21 +2,24 @@
 serving) and by the harness's `app` method, so the report always shows what readers get.
 
 Chosen by the evaluation in docs/benchmarks.md ("The app's retriever against the baselines"):
-- a hybrid item tower: text MLP + one id row per paper, dropped for a quarter of the items in
-  training so the text path stays good; rows learn at 1e-2 without decay and are zeroed for papers
-  nobody read, so new papers (and unread ones) score from text alone. Text-only, the tower cannot
-  see co-reading at all.
-- id rows that start from the training reader-paper matrix's SVD (V S^1/2): the mean of a reader's
-  rows then ranks like PureSVD from the first step. Random rows sat at the popularity level for
-  three epochs before co-reading took over, and sometimes early stopping ended the run there.
-- an order-free user tower (the running mean of the history): a library's order means nothing,
-  and on the random split of co-reading libraries it beat the positional attention tower 0.66 to 0.52.
-- the library objective: a quarter of each training window's papers, held out, are predicted from
-  the rest (never scored against what was shown), which trains the vector the app serves, the mean
-  of a whole history; the next-item objective only ever trained prefixes. On the 2,000 most-read
-  papers of CiteULike-a's real libraries it doubled recall@20 (0.157 -> 0.324; holding out half:
-  0.277); on the co-reading simulator 0.654 -> 0.664 (holding out half: 0.694). One seed each.
-- patience 3: a hybrid's validation hit rate can stall for two epochs before the ids take over.
+- id rows that start from EASE (Steck, 2019) truncated to the model's width: B ~ P Q^T, P the
+  rows a paper has in a reader's history (`input_ids`), Q its rows as a candidate, so the mean of a
+  history's input rows ranks as rank-256 EASE does before the first step. Rows shared by both sides
+  (the SVD start this replaced) can only hold a symmetric item-item model; on the co-reading
+  simulator rank-64 EASE's factors reached 0.709 at step 0 where the trained SVD start got 0.664.
+- 256 dimensions: on CiteULike-a's 2,000 most-read papers the start ranks at 0.326 with 64 and
+  0.411 with 256 (EASE itself 0.462); pgvector's HNSW takes up to 2,000.
+- item vectors that keep their length (inner product; only the reader's vector is normalised,
+  which changes no reader's ranking): EASE's columns have scales that normalising would flatten.
+- a hybrid item tower: the text path is fitted (ridge regression) to predict a paper's rows, and a
+  read paper's rows hold the rest, so at step 0 a read paper is exactly its EASE rows and a paper
+  nobody read, or newer than the model, is what its text predicts (not zero); ids are dropped for
+  a quarter of the items in training so the text path keeps up.
+- an order-free user tower (the running mean of the history): a library's order means nothing.
+- the library objective (half of each training window held out and predicted from the rest, never
+  scored against what was shown), at gentle rates (1e-4, id rows 1e-3): at the old rates training
+  left the EASE start behind. The start is a candidate for early stopping like every epoch, so
+  training keeps it unless an epoch ranks the validation readers better.
 """
 
 import dataclasses
@@ -24,15 +27,17 @@ import dataclasses
 from recsys.model import ModelConfig
 from recsys.train import TrainConfig
 
-APP_MODEL = ModelConfig(item_ids=True, id_dropout=0.25, id_init_std=0.05, user_encoder="mean")
+APP_MODEL = ModelConfig(
+    item_ids=True, input_ids=True, id_dropout=0.25, dim=256, user_encoder="mean", normalize_items=False
+)
 APP_TRAIN = TrainConfig(
     model=APP_MODEL,
     loss="corrected_logq",
     objective="library",
-    held_out=0.25,
-    id_init="svd",
-    lr=1e-3,
-    id_lr=1e-2,
+    held_out=0.5,
+    id_init="ease",
+    lr=1e-4,
+    id_lr=1e-3,
     epochs=10,
     patience=3,
 )

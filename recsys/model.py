@@ -21,6 +21,9 @@ class ModelConfig:
     id_buckets: int = 0  # rows of the hashed item-id embedding; 0 for none
     item_ids: bool = False  # hybrid: one id row per catalogue item beside the text (train()
     # sets id_buckets); id-only catalogues always have them
+    input_ids: bool = False  # asymmetric ids: the history's items read an input id table of their
+    # own, candidates the output one, so the mean user tower can hold an asymmetric item-item
+    # model (EASE's B ~ P Q^T); shared rows make it the symmetric E E^T
     id_dropout: float = 0.5  # chance an item is trained without its id embedding
     id_init_std: float = 0.0  # hybrid id rows start N(0, std^2); rows of items nobody read in
     # training are zeroed after it (train()), so they score from text
@@ -35,7 +38,9 @@ class ModelConfig:
     dropout: float = 0.1
     temperature: float = 0.05
     learn_temperature: bool = True
-    normalize: bool = True  # L2-normalise both towers' outputs
+    normalize: bool = True  # L2-normalise the user vector (it does not change a reader's ranking)...
+    normalize_items: bool = True  # ... and the item vectors (False: an item's length is learned, as
+    # EASE's column scales are, and the two-tower scores by inner product)
 
 
 @dataclass
@@ -67,9 +72,10 @@ class History:
 
 class ItemTower(nn.Module):
     """MLP(text) + hashed id embedding, dropped per item during training so the text-only (cold)
-    path stays good. Id rows start at zero and only rows of trained items move, so an unseen item
-    scores from its text alone; so does an item whose id is -1 (a paper newer than the model).
-    Id-only mode (text_dim = 0) needs random rows instead."""
+    path stays good. Rows of items nobody read stay at zero, so an unseen item scores from its text
+    alone; so does an item whose id is -1 (a paper newer than the model). With `input_ids` an item
+    has a second row, read when it is in a history (forward(inputs=True)), so the id path can hold
+    an asymmetric item-item model. Id-only mode (text_dim = 0) needs random rows."""
 
     def __init__(self, c: ModelConfig):
         super().__init__()
@@ -82,16 +88,24 @@ class ItemTower(nn.Module):
         self.ids = nn.Embedding(c.id_buckets, c.dim) if c.id_buckets else None
         if self.ids is not None:
             nn.init.normal_(self.ids.weight, std=c.id_init_std if c.text_dim else 0.1)
+        self.input_ids = nn.Embedding(c.id_buckets, c.dim) if self.ids is not None and c.input_ids else None
+        if self.input_ids is not None:
+            self.input_ids.weight.data.copy_(self.ids.weight.data)
 
-    def forward(self, f: ItemFeatures) -> Tensor:
+    def id_tables(self) -> list[nn.Embedding]:
+        return [table for table in (self.ids, self.input_ids) if table is not None]
+
+    def forward(self, f: ItemFeatures, inputs: bool = False) -> Tensor:
+        """Item vectors [n, d] as candidates, or (inputs=True) as the user tower reads them."""
         vectors = self.text(f.text) if self.text is not None else 0.0
-        if self.ids is not None:
-            id_vectors = self.ids(f.ids.clamp_min(0) % self.c.id_buckets) * (f.ids >= 0).unsqueeze(-1)
+        table = self.input_ids if inputs and self.input_ids is not None else self.ids
+        if table is not None:
+            id_vectors = table(f.ids.clamp_min(0) % self.c.id_buckets) * (f.ids >= 0).unsqueeze(-1)
             if self.training and self.text is not None and self.c.id_dropout > 0:
                 keep = torch.rand(len(f), 1, device=id_vectors.device) >= self.c.id_dropout
                 id_vectors = id_vectors * keep
             vectors = vectors + id_vectors
-        return F.normalize(vectors, dim=-1) if self.c.normalize else vectors
+        return F.normalize(vectors, dim=-1) if self.c.normalize and self.c.normalize_items else vectors
 
 
 class TwoTower(nn.Module):
@@ -122,13 +136,21 @@ class TwoTower(nn.Module):
         wanted = items.clamp_min(0).flatten()
         if negatives is not None:
             wanted = torch.cat([wanted, negatives])
-        # a small catalogue repeats items across a batch: run the tower once per distinct item
-        distinct, where = torch.unique(wanted, return_inverse=True)
-        all_vectors = self.item_tower(catalogue[distinct])[where]
+        all_vectors = self._item_vectors(catalogue, wanted)
         vectors = all_vectors[: B * T].view(B, T, -1)
-        queries = self.queries(vectors[:, :-1], events[:, :-1], gaps[:, :-1])
+        history = (
+            self._item_vectors(catalogue, items[:, :-1].clamp_min(0).flatten(), inputs=True).view(B, T - 1, -1)
+            if self.item_tower.input_ids is not None
+            else vectors[:, :-1]
+        )
+        queries = self.queries(history, events[:, :-1], gaps[:, :-1])
         extra = all_vectors[B * T :] if negatives is not None else None
         return queries, vectors, extra
+
+    def _item_vectors(self, catalogue: ItemFeatures, wanted: Tensor, inputs: bool = False) -> Tensor:
+        # a small catalogue repeats items across a batch: run the tower once per distinct item
+        distinct, where = torch.unique(wanted, return_inverse=True)
+        return self.item_tower(catalogue[distinct], inputs=inputs)[where]
 
     # --- inference: the API the app calls -------------------------------------------------
 
@@ -165,7 +187,8 @@ class TwoTower(nn.Module):
         with self._inference():
             for s in range(0, len(items), chunk):
                 rows = slice(s, s + chunk)
-                vectors = self.item_tower(catalogue[items[rows].clamp_min(0).flatten()]).view(*items[rows].shape, -1)
+                vectors = self.item_tower(catalogue[items[rows].clamp_min(0).flatten()], inputs=True)
+                vectors = vectors.view(*items[rows].shape, -1)
                 q = self.queries(vectors, events[rows], gaps[rows])
                 out.append(q[torch.arange(len(q), device=q.device), (lengths[rows] - 1).clamp_min(0)])
         return torch.cat(out) if out else torch.zeros(0, self.config.dim)
@@ -179,6 +202,6 @@ class TwoTower(nn.Module):
         gaps[:1] = 0  # as in training: a reader's first event has no predecessor
         gaps = torch.from_numpy(gaps[-T:])
         with self._inference():
-            vectors = self.item_tower(history.items[torch.arange(len(history.items))[-T:]].to(device))
+            vectors = self.item_tower(history.items[torch.arange(len(history.items))[-T:]].to(device), inputs=True)
             q = self.queries(vectors[None], history.events[-T:][None].to(device), gaps[None].to(device))
         return q[0, -1]

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 import torch.distributed as dist
+from torch import Tensor, nn
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
@@ -34,7 +35,11 @@ class TrainConfig:
     held_out: float = 0.25
     id_init: str = "random"  # item-id rows start "random" (ModelConfig.id_init_std) or from "svd":
     # the top right singular vectors of the reader-item matrix (PureSVD), so that the mean of a
-    # history's rows already ranks as x_u V V^T does, and co-reading is there from the first step
+    # history's rows already ranks as x_u V V^T does, and co-reading is there from the first step;
+    # or from "ease": a rank-dim factorisation P Q^T of EASE's item-item B, P the input rows and
+    # Q the output rows (needs ModelConfig.input_ids), so the model starts ranking as EASE does
+    ease_lambda: float | None = None  # EASE's lambda for id_init="ease" (None: validated on the
+    # training data, recsys.baselines.ease_lambda)
     uniform_negatives: int = 0  # > 0: mixed negative sampling
     in_batch_negatives: int = 2048  # cap on batch targets used as negatives (0: all)
     frequency: str = "exact"  # "exact" counts or a streaming count-min "sketch"
@@ -77,6 +82,87 @@ def svd_item_factors(interactions: Interactions, n_items: int, dim: int, seed: i
     factors[np.asarray(x.sum(0)).ravel() == 0] = 0.0  # exactly, not to rounding: they score from text
     norms = np.linalg.norm(factors, axis=1)
     return factors / max(norms[norms > 0].mean(), 1e-12) if (norms > 0).any() else factors
+
+
+EASE_MAX_ITEMS = 20_000  # id_init="ease" factors the most-read this many items (an N^2 inverse)
+
+
+def ease_item_factors(
+    interactions: Interactions, n_items: int, dim: int, lam: float | None = None, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """(P, Q [n_items, dim] float32, lambda): P Q^T is EASE's B (Steck, 2019) truncated to rank
+    dim, B ~ U S V^T, P = U S^(1/2) c, Q = V S^(1/2) / c, with c making Q's rows average unit length.
+
+    As input rows (the history's) and output rows (the candidates'), the mean of a reader's input
+    rows scores item i by x_u P Q_i / |x_u|, EASE's ranking up to rank dim. B is asymmetric, which
+    rows shared by both sides (the SVD start) cannot hold. Only the EASE_MAX_ITEMS most-read items
+    are factored; the rest, and items nobody read, get zero rows."""
+    from recsys.baselines import ease_lambda, ease_weights, reader_matrix
+
+    x = reader_matrix(interactions, n_items)
+    counts = np.asarray(x.sum(0)).ravel()
+    kept = np.argsort(-counts, kind="stable")[: min(EASE_MAX_ITEMS, int((counts > 0).sum()))]
+    p, q = np.zeros((n_items, dim), dtype=np.float32), np.zeros((n_items, dim), dtype=np.float32)
+    if lam is None:
+        lam = ease_lambda(interactions, n_items, seed)[0] if len(kept) > 1 else 1.0
+    k = min(dim, len(kept))
+    if k < 1:
+        return p, q, lam
+    b = torch.from_numpy(ease_weights(x[:, kept].tocsr(), lam))
+    torch.manual_seed(seed)
+    u, sigma, v = torch.svd_lowrank(b, q=min(k + 16, len(kept)), niter=4)
+    root = sigma[:k].sqrt()
+    p[kept, :k], q[kept, :k] = (u[:, :k] * root).numpy(), (v[:, :k] * root).numpy()
+    scale = np.linalg.norm(q[kept], axis=1).mean()
+    p_scale = np.linalg.norm(p[kept], axis=1).mean()
+    # Q's rows to unit length on average; P's too (a global scale changes no reader's ranking)
+    return p / max(p_scale, 1e-12), q / max(scale, 1e-12), lam
+
+
+def fit_text_to_rows(model: TwoTower, catalogue: ItemFeatures, read: Tensor, rows: Tensor, alpha: float = 1e-2) -> None:
+    """Sets the text path's last layer by ridge regression of the id rows `rows` [N, d] of the
+    `read` items [N] (bool) on its hidden features, so that a paper nobody read scores from what its
+    text predicts its row to be (a cold start from the rows, as in Gantner et al.'s attribute-to-
+    factor mapping), not from zero. alpha: the penalty, relative to the features' mean eigenvalue."""
+    text = model.item_tower.text
+    hidden = text[1](text[0](catalogue.text[read]))  # [n, h]
+    features = torch.cat([hidden, torch.ones(len(hidden), 1, device=hidden.device)], 1)  # with a bias
+    gram = features.T @ features
+    gram += alpha * gram.diagonal().mean() * torch.eye(len(gram), device=gram.device)
+    solution = torch.linalg.solve(gram, features.T @ rows[read])  # [h + 1, d]
+    text[-1].weight.copy_(solution[:-1].T)
+    text[-1].bias.copy_(solution[-1])
+
+
+@torch.no_grad()
+def start_id_rows(model: TwoTower, config: TrainConfig, interactions: Interactions, catalogue: ItemFeatures) -> dict:
+    """Starts the id rows from the SVD or EASE (TrainConfig.id_init) of `interactions`; returns
+    what was fitted (EASE's lambda). A hybrid's text path is then fitted to predict the (output)
+    rows and each read item's rows hold the rest, so at step 0 a read item is exactly its rows and
+    an unread one what its text predicts; the event codes start at zero (a constant offset of a
+    history's mean would be as long as the mean itself)."""
+    n, dim, tower = len(catalogue), model.config.dim, model.item_tower
+    fitted = {}
+    if config.id_init == "svd":
+        factors = torch.as_tensor(svd_item_factors(interactions, n, dim, config.seed))
+        start = dict.fromkeys(tower.id_tables(), factors)
+    else:
+        p, q, fitted["ease_lambda"] = ease_item_factors(interactions, n, dim, config.ease_lambda, config.seed)
+        start = {tower.input_ids: torch.as_tensor(p), tower.ids: torch.as_tensor(q)}
+    device = tower.ids.weight.device
+    start = {table: rows.to(device) for table, rows in start.items()}
+    if tower.text is not None:
+        positive = interactions.items[interactions.positive]
+        read = torch.as_tensor(np.bincount(positive, minlength=n) > 0, device=device)
+        fit_text_to_rows(model, catalogue, read, start[tower.ids])
+        predicted = tower.text(catalogue.text[read])
+        for rows in start.values():
+            rows[read] -= predicted  # (the SVD start shares one tensor between both tables: once)
+            rows[~read] = 0.0
+        nn.init.zeros_(model.user_tower.event.weight)
+    for table, rows in start.items():
+        table.weight[:n] = rows
+    return fitted
 
 
 def distributed_context(device: str) -> tuple[int, int, str]:
@@ -125,16 +211,15 @@ def hit_rate(model: TwoTower, val: dict, catalogue: ItemFeatures, k: int = 20) -
 def configure_optimizer(model: TwoTower, config: TrainConfig) -> torch.optim.Optimizer:
     """Decay matrices and embeddings; leave biases, norms and the temperature alone. The item-id
     table of a hybrid tower (zero rows, moved only by its items' reads) gets `id_lr`, no decay."""
-    ids = (
-        model.item_tower.ids.weight if model.item_tower.ids is not None and model.item_tower.text is not None else None
-    )
-    params = [p for p in model.parameters() if p.requires_grad and p is not ids]
+    hybrid = model.item_tower.text is not None
+    ids = [table.weight for table in model.item_tower.id_tables()] if hybrid else []
+    params = [p for p in model.parameters() if p.requires_grad and all(p is not t for t in ids)]
     groups = [
         {"params": [p for p in params if p.dim() >= 2], "weight_decay": config.weight_decay},
         {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
     ]
-    if ids is not None:
-        groups.append({"params": [ids], "weight_decay": 0.0, "lr": config.id_lr or config.lr})
+    if ids:
+        groups.append({"params": ids, "weight_decay": 0.0, "lr": config.id_lr or config.lr})
     return torch.optim.AdamW(groups, lr=config.lr)
 
 
@@ -184,7 +269,8 @@ def train(items: ItemTable, interactions: Interactions, config: TrainConfig) -> 
     """Train a two-tower model; returns it (best validation epoch, on its device) and metrics."""
     assert config.loss in LOSSES, config.loss
     assert config.objective in ("next_item", "library"), config.objective
-    assert config.id_init in ("random", "svd"), config.id_init
+    assert config.id_init in ("random", "svd", "ease"), config.id_init
+    assert config.id_init != "ease" or config.model.input_ids, "id_init='ease' needs ModelConfig.input_ids"
     rank, world, device = distributed_context(resolve_device(config.device))
     torch.manual_seed(config.seed)
     np.random.seed(config.seed)
@@ -196,11 +282,7 @@ def train(items: ItemTable, interactions: Interactions, config: TrainConfig) -> 
         id_buckets=len(items) if ids else config.model.id_buckets,
     )
     model = TwoTower(model_config).to(device)
-    if config.id_init == "svd" and model.item_tower.ids is not None:
-        with torch.no_grad():
-            model.item_tower.ids.weight[: len(items)] = torch.as_tensor(
-                svd_item_factors(interactions, len(items), model_config.dim, config.seed), device=device
-            )
+    fitted = {}
     catalogue = catalogue_features(items, device)
     sequences = training_sequences(interactions, model_config.max_len)
     release = Release(torch.as_tensor(items.released, device=device)) if items.released is not None else None
@@ -209,6 +291,10 @@ def train(items: ItemTable, interactions: Interactions, config: TrainConfig) -> 
     train_seqs, val_seqs = split_readers(sequences, config.val_fraction, config.seed)
     train_seqs = {k: v.to(device) for k, v in train_seqs.items()}
     val_seqs = {k: v.to(device) for k, v in val_seqs.items()}
+    if config.id_init != "random" and model.item_tower.ids is not None:
+        # from the training readers only: the validation readers judge the start too
+        held = np.isin(interactions.users, val_seqs["users"].cpu().numpy())
+        fitted = start_id_rows(model, config, interactions.subset(~held), catalogue)
     targets = train_seqs["items"][:, 1:]
     frequency = (
         ExactFrequency(torch.bincount(targets[targets >= 0], minlength=len(items)))
@@ -229,8 +315,13 @@ def train(items: ItemTable, interactions: Interactions, config: TrainConfig) -> 
     generator = torch.Generator(device=device).manual_seed(config.seed)
     n_seqs = len(train_seqs["items"])
     steps_per_epoch = max(1, -(-n_seqs // config.batch_size))
-    best, best_state, stale, history = -1.0, None, 0, []
     started = time.perf_counter()
+    # a fitted start (rows from EASE or the SVD) is a candidate too: it may rank the validation
+    # readers better than training gets to; a random one is not (nor does it start the patience)
+    fitted_start = config.id_init != "random" and model.item_tower.ids is not None
+    start = hit_rate(model, val_seqs, catalogue) if fitted_start else float("nan")
+    best = start if fitted_start else -1.0
+    best_state, best_epoch, stale, history = copy.deepcopy(model.state_dict()), 0, 0, []
     for epoch in range(config.epochs):
         model.train()
         order = torch.randperm(n_seqs, device=device, generator=generator)
@@ -263,8 +354,8 @@ def train(items: ItemTable, interactions: Interactions, config: TrainConfig) -> 
                 "examples_per_s": examples / (time.perf_counter() - tic),
             }
         )
-        if np.isnan(score) or score > best:
-            best, best_state, stale = score, copy.deepcopy(model.state_dict()), 0
+        if np.isnan(score) or np.isnan(best) or score > best:
+            best, best_state, best_epoch, stale = score, copy.deepcopy(model.state_dict()), epoch + 1, 0
         else:
             stale += 1
             if stale >= config.patience:
@@ -276,13 +367,15 @@ def train(items: ItemTable, interactions: Interactions, config: TrainConfig) -> 
         read = torch.zeros(len(items), dtype=torch.bool, device=device)
         read[train_seqs["items"][train_seqs["items"] >= 0]] = True
         with torch.no_grad():
-            model.item_tower.ids.weight[: len(items)][~read] = 0.0
+            for table in model.item_tower.id_tables():
+                table.weight[: len(items)][~read] = 0.0
     model.eval()
-    best_epoch = max(history, key=lambda h: h["val_hit@20"] if not np.isnan(h["val_hit@20"]) else h["epoch"])["epoch"]
     return model, {
         "history": history,
-        "best_epoch": best_epoch,
+        "best_epoch": best_epoch,  # 0: no epoch beat the start
+        "start_val_hit@20": start,
         "best_val_hit@20": best,
+        **fitted,
         "seconds": time.perf_counter() - started,
         "device": device,
         "world_size": world,

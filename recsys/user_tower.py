@@ -79,6 +79,11 @@ class UserTower(nn.Module):
             nn.init.normal_(table.weight, std=0.02)
         nn.init.eye_(self.head.weight)
         nn.init.zeros_(self.head.bias)
+        if c.user_encoder == "mean":
+            # ... and for the mean, start as the plain mean of the history's rows (the residual MLP
+            # adds nothing yet), so rows started from EASE or the SVD rank as those do at step 0
+            nn.init.zeros_(self.mixer[2].weight)
+            nn.init.zeros_(self.mixer[2].bias)
         self.pool = c.user_encoder == "attention"
         self.order_free = c.user_encoder == "mean"
 

@@ -7,7 +7,7 @@ from pgvector.django import HnswIndex, VectorField
 
 from apps.papers.models import Paper
 
-TWO_TOWER_DIM = 64
+TWO_TOWER_DIM = 256  # the widest model this deployment serves; narrower ones are zero-padded
 
 
 class Interaction(models.Model):

@@ -218,3 +218,53 @@ def test_svd_id_rows_rank_what_a_readers_community_reads():
     scores = factors[[0, 1]].mean(0) @ factors.T
     scores[[0, 1]] = -np.inf
     assert set(np.argsort(-scores)[:2]) == {2, 3}
+
+
+def test_ease_id_rows_hold_eases_item_item_weights_input_and_output_apart():
+    from recsys.baselines import ease_weights, reader_matrix
+    from recsys.train import ease_item_factors
+
+    inter = toy_interactions(n_users=12, per_user=5, n_items=8)  # items 8 and 9 never read
+    p, q, lam = ease_item_factors(inter, 10, dim=16, lam=2.0)
+    b = ease_weights(reader_matrix(inter, 8), 2.0)
+    product = p[:8] @ q[:8].T
+    assert lam == 2.0 and np.all(p[8:] == 0) and np.all(q[8:] == 0)
+    # full rank: P Q^T is B up to one positive scale, so every reader ranks as EASE ranks
+    assert np.allclose(product / (product * b).sum() * (b * b).sum(), b, atol=1e-4)
+    assert not np.allclose(b, b.T, atol=1e-3)  # asymmetric: one table of rows could not hold it
+    truncated = ease_item_factors(inter, 10, dim=3, lam=2.0)
+    assert truncated[0].shape == (10, 3) and np.linalg.matrix_rank(truncated[0] @ truncated[1].T) == 3
+
+
+def test_a_hybrid_started_from_ease_is_its_rows_and_scores_unread_items_from_their_text():
+    from recsys.data import ItemTable
+    from recsys.train import TrainConfig, train
+
+    inter = toy_interactions(n_users=12, per_user=6, n_items=12)  # items 12-15 never read
+    text = torch.nn.functional.normalize(torch.randn(16, 8), dim=1).numpy()
+    config = TrainConfig(
+        model=ModelConfig(
+            item_ids=True, input_ids=True, normalize_items=False, dim=8, hidden=16, max_len=6, user_encoder="mean"
+        ),
+        objective="library",
+        id_init="ease",
+        ease_lambda=1.0,
+        epochs=0,  # the start as it is
+        val_fraction=0.0,
+        device="cpu",
+        progress=False,
+    )
+    model, metrics = train(ItemTable([f"p{i}" for i in range(16)], text), inter, config)
+    from recsys.train import ease_item_factors
+
+    p, q, _ = ease_item_factors(inter, 16, dim=8, lam=1.0)
+    catalogue = ItemFeatures(torch.arange(16), torch.as_tensor(text))
+    with torch.no_grad():
+        outputs, inputs = model.item_vectors(catalogue), model.item_tower(catalogue, inputs=True)
+    # a read item is exactly its EASE rows (its text's share is in them); an unread one is what
+    # its text predicts its row to be, not zero, and the same as a paper newer than the model
+    assert torch.allclose(outputs[:12], torch.as_tensor(q[:12]), atol=1e-5)
+    assert torch.allclose(inputs[:12], torch.as_tensor(p[:12]), atol=1e-5)
+    assert torch.all(outputs[12:].norm(dim=1) > 0) and metrics["best_epoch"] == 0
+    newer = ItemFeatures(torch.full((4,), -1), torch.as_tensor(text[12:]))
+    assert torch.allclose(model.item_vectors(newer), outputs[12:])

@@ -7,7 +7,7 @@ import torch
 
 from apps.embeddings.models import EmbeddingModel
 from apps.embeddings.selectors import active_model, paper_vectors
-from apps.recommendations.models import Interaction, ItemVector, ModelVersion, ReaderVector
+from apps.recommendations.models import TWO_TOWER_DIM, Interaction, ItemVector, ModelVersion, ReaderVector
 from apps.recommendations.ranking.base import Ranked
 from apps.recommendations.ranking.content import closest_liked_reasons
 from recsys.checkpoint import load_checkpoint
@@ -30,7 +30,16 @@ def item_vectors(model, text_vectors: np.ndarray, rows: np.ndarray | None = None
     catalogue index; -1 or None: text alone, the path for every paper newer than the model)."""
     text = torch.as_tensor(text_vectors, dtype=torch.float32)
     ids = torch.full((len(text),), -1) if rows is None else torch.as_tensor(rows, dtype=torch.long)
-    return model.item_vectors(ItemFeatures(ids, text)).float().cpu().numpy()
+    return column_width(model.item_vectors(ItemFeatures(ids, text)).float().cpu().numpy())
+
+
+def column_width(vectors: np.ndarray) -> np.ndarray:
+    """Vectors [..., d] zero-padded to the columns' TWO_TOWER_DIM: a model trained narrower (an
+    older version, a deployment's RETRIEVER_MODEL) serves unchanged, since zeros add nothing to an
+    inner product."""
+    if vectors.shape[-1] > TWO_TOWER_DIM:
+        raise ValueError(f"a {vectors.shape[-1]}-dimensional model is wider than the columns ({TWO_TOWER_DIM})")
+    return np.pad(vectors, [(0, 0)] * (vectors.ndim - 1) + [(0, TWO_TOWER_DIM - vectors.shape[-1])])
 
 
 def reader_vector(*, user, version: ModelVersion, text_model: str) -> np.ndarray | None:
@@ -57,7 +66,7 @@ def reader_vector(*, user, version: ModelVersion, text_model: str) -> np.ndarray
         events=torch.tensor([EVENT_CODE[kind] for _, kind, _ in rows]),
         timestamps=torch.tensor([int(when.timestamp()) for _, _, when in rows]),
     )
-    vector = model.user_vector(history).float().cpu().numpy()
+    vector = column_width(model.user_vector(history).float().cpu().numpy())
     ReaderVector.objects.update_or_create(
         user=user, defaults={"model_version": version, "vector": vector, "history_until": newest}
     )
