@@ -130,8 +130,11 @@ def fit_text_to_rows(model: TwoTower, catalogue: ItemFeatures, read: Tensor, row
     gram = features.T @ features
     gram += alpha * gram.diagonal().mean() * torch.eye(len(gram), device=gram.device)
     solution = torch.linalg.solve(gram, features.T @ rows[read])  # [h + 1, d]
-    text[-1].weight.copy_(solution[:-1].T)
-    text[-1].bias.copy_(solution[-1])
+    # ridge shrinks: predictions scaled to the read rows' mean length, or an unread paper would
+    # always lose to the read ones at its topic (the read rows hold the rest either way)
+    scale = rows[read].norm(dim=1).mean() / (features @ solution).norm(dim=1).mean().clamp_min(1e-12)
+    text[-1].weight.copy_(solution[:-1].T * scale)
+    text[-1].bias.copy_(solution[-1] * scale)
 
 
 @torch.no_grad()

@@ -268,3 +268,8 @@ def test_a_hybrid_started_from_ease_is_its_rows_and_scores_unread_items_from_the
     assert torch.all(outputs[12:].norm(dim=1) > 0) and metrics["best_epoch"] == 0
     newer = ItemFeatures(torch.full((4,), -1), torch.as_tensor(text[12:]))
     assert torch.allclose(model.item_vectors(newer), outputs[12:])
+    # ... at the read rows' length on average (ridge alone shrinks, and shorter always loses)
+    read = torch.as_tensor(np.abs(q).sum(1) > 0)
+    with torch.no_grad():
+        predicted = model.item_tower.text(torch.as_tensor(text))[read]
+    assert torch.isclose(predicted.norm(dim=1).mean(), torch.as_tensor(q)[read].norm(dim=1).mean(), rtol=1e-3)
