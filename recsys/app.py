@@ -7,7 +7,7 @@ Chosen by the evaluation in docs/benchmarks.md ("The app's retriever against the
   history's input rows ranks as rank-256 EASE does before the first step. Rows shared by both sides
   (the SVD start this replaced) can only hold a symmetric item-item model. Recall@20 against the
   SVD start: co-reading simulator 0.700 (0.664), CiteULike-a top 2,000 0.411 (0.324), full
-  CiteULike-a 0.193 (0.163), MovieLens-1M 0.173 (0.171); EASE itself is still ahead on the
+  CiteULike-a 0.193 (0.163), MovieLens-1M 0.180 (0.171); EASE itself is still ahead on the
   first three (0.715, 0.462, 0.339) and behind on MovieLens-1M (0.165).
 - 256 dimensions: on CiteULike-a's 2,000 most-read papers the start ranks at 0.326 with 64 and
   0.411 with 256 (EASE itself 0.462); pgvector's HNSW takes up to 2,000.
