@@ -239,7 +239,7 @@ def query_parts(query: str, *, encoder, model_name: str, filters) -> str:
     everything = SearchFilters().as_q()
     encode_ms = timed(lambda: encoder.encode([query]))
     ranked = keyword_matches(query=query, paper_filter=everything)[:20]
-    capped = CappedMatches(keyword_matches(query=query, paper_filter=everything), query=query, paper_filter=everything)
+    capped = CappedMatches(query=query, paper_filter=everything)
     capped.count()  # counted in its own column
     page = list(capped[0:20])
     page_ms = timed(lambda: list(capped[0:20]))

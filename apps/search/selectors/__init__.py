@@ -23,7 +23,7 @@ from apps.embeddings.selectors import (
 from apps.papers.models import Paper
 from apps.search.queries import SEMANTIC_PARTIAL, SEMANTIC_UNAVAILABLE, SearchFilters, arxiv_id_in
 from apps.search.selectors.fusion import reciprocal_rank_fusion
-from apps.search.selectors.keyword import CappedMatches, keyword_matches, with_highlights
+from apps.search.selectors.keyword import CappedMatches, with_highlights
 
 KEYWORD, SEMANTIC, HYBRID = "keyword", "semantic", "hybrid"
 MODES = [(HYBRID, "Hybrid"), (KEYWORD, "Keywords"), (SEMANTIC, "Meaning")]
@@ -119,16 +119,13 @@ def search_papers(
         exact = Paper.objects.filter(arxiv_id=exact_id).first()
         ranked = [exact.pk] if exact else []
     elif mode == KEYWORD:
-        ranked = CappedMatches(
-            keyword_matches(query=query, paper_filter=paper_filter), query=query, paper_filter=paper_filter
-        )
+        ranked = CappedMatches(query=query, paper_filter=paper_filter)
     else:
         model = active_model()
         encoding = _encoder_thread.submit(query_vector, model, query) if model and mode == HYBRID else None
         keyword: list[int] = []
         if mode == HYBRID:
-            keyword_ranked = keyword_matches(query=query, paper_filter=paper_filter)
-            keyword = list(CappedMatches(keyword_ranked, query=query, paper_filter=paper_filter)[:CANDIDATES])
+            keyword = list(CappedMatches(query=query, paper_filter=paper_filter)[:CANDIDATES])
         semantic, notices = semantic_ranking(
             text=query,
             paper_filter=paper_filter,

@@ -55,13 +55,15 @@ def keyword_count(*, query: str, paper_filter: Q, cap: int) -> int:
 
 
 class CappedMatches:
-    """Ranked matches as a Paginator sees them: the first `cap`, counted without ranking the rest.
+    """The keyword matches, best first, as a Paginator sees them: the first `cap`, counted without ranking
+    the rest.
 
     `more` says that further matches exist past the cap; pages stop at the cap.
     """
 
-    def __init__(self, ranked: QuerySet, *, query: str, paper_filter: Q, cap: int | None = None):
-        self.ranked, self.query, self.paper_filter = ranked, query, paper_filter
+    def __init__(self, *, query: str, paper_filter: Q, cap: int | None = None):
+        self.query, self.paper_filter = query, paper_filter
+        self.ranked = keyword_matches(query=query, paper_filter=paper_filter)
         self.cap = COUNT_CAP if cap is None else cap
 
     @cached_property
