@@ -1,0 +1,80 @@
+"""Item-item neighbours beside the two towers: what a d-dimensional inner product cannot hold.
+
+EASE's B (Steck, 2019) ranks a reader's candidates by x_u B. The two-tower serves a rank-d part of it,
+P Q^T; on catalogues where most papers have one or two readers most of B lies beyond rank 256 (full
+CiteULike-a: rank-256 EASE 0.193 recall@20, full EASE 0.339). So each item also keeps its k strongest
+weights of an item-item matrix S (e.g. B - P Q^T), and the served score is
+
+    score(reader, i) = user_vector(history) . item_vector(i) + neighbours.scores(history, [i])
+    neighbours.scores(history, c) = (1 / |history|) sum_{j in history} S[j, c]     (top k of row j only)
+
+which is sparse: a reader's candidates beyond the dense index are the union of their history's
+neighbour rows (`candidates`). Rows are catalogue rows (a model's item index); -1 is a paper the
+model does not know, which has no neighbours and is no one's neighbour.
+"""
+
+import dataclasses
+
+import numpy as np
+import torch
+
+
+@dataclasses.dataclass(frozen=True)
+class Neighbors:
+    rows: np.ndarray  # [n_items, k] int32: each item's k strongest neighbours' catalogue rows, -1 pads
+    weights: np.ndarray  # [n_items, k] float32: weights[j, c] is S[j, rows[j, c]]
+
+    @classmethod
+    def top_k(cls, s: np.ndarray, kept: np.ndarray, n_items: int, k: int) -> "Neighbors":
+        """The k largest weights of each row of `s` [m, m], an item-item matrix over the catalogue rows
+        `kept` [m]; items outside `kept` get no neighbours. Only positive weights are kept: a negative
+        one would lower a candidate that only some other neighbour list could have raised."""
+        k = max(0, min(k, s.shape[1]))
+        rows = np.full((n_items, k), -1, dtype=np.int32)
+        weights = np.zeros((n_items, k), dtype=np.float32)
+        if k == 0 or len(kept) == 0:
+            return cls(rows, weights)
+        kept = np.asarray(kept)
+        top = np.argpartition(-s, k - 1, axis=1)[:, :k]  # [m, k], unordered
+        top_weights = np.take_along_axis(s, top, axis=1)  # [m, k]
+        positive = top_weights > 0
+        rows[kept] = np.where(positive, kept[top], -1)
+        weights[kept] = np.where(positive, top_weights, 0.0)
+        return cls(rows, weights)
+
+    @property
+    def k(self) -> int:
+        return self.rows.shape[1]
+
+    def scores(self, history: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+        """[len(candidates)] float32: the mean over the history's positions (-1: unknown, adds 0) of
+        each position's weight to each candidate (-1 scores 0)."""
+        history, candidates = np.asarray(history, dtype=np.int64), np.asarray(candidates, dtype=np.int64)
+        out = np.zeros(len(candidates), dtype=np.float32)
+        known = history[(history >= 0) & (history < len(self.rows))]
+        if len(history) == 0 or len(known) == 0 or len(candidates) == 0:
+            return out
+        targets, weights = self.rows[known].ravel(), self.weights[known].ravel()  # [h * k]
+        order = np.argsort(candidates, kind="stable")
+        at = np.searchsorted(candidates[order], targets)  # where each target would sit among candidates
+        hit = (targets >= 0) & (at < len(candidates))
+        hit[hit] = candidates[order][at[hit]] == targets[hit]
+        np.add.at(out, order[at[hit]], weights[hit])
+        return out / len(history)
+
+    def candidates(self, history: np.ndarray) -> np.ndarray:
+        """The distinct catalogue rows some known history position has as a neighbour."""
+        history = np.asarray(history, dtype=np.int64)
+        known = history[(history >= 0) & (history < len(self.rows))]
+        targets = self.rows[known].ravel()
+        return np.unique(targets[targets >= 0])
+
+    def to_extra(self) -> dict:
+        """Tensors for a checkpoint's `extra`: torch.load(weights_only=True) refuses numpy arrays."""
+        return {"rows": torch.from_numpy(self.rows), "weights": torch.from_numpy(self.weights)}
+
+    @classmethod
+    def from_extra(cls, extra: dict | None) -> "Neighbors | None":
+        if not extra:
+            return None
+        return cls(np.asarray(extra["rows"], dtype=np.int32), np.asarray(extra["weights"], dtype=np.float32))
