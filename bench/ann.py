@@ -27,6 +27,8 @@ from it and re-ranks them exactly on v. Recall is always scored against the exac
 later run with --reuse skips the load (and the mixture fit) when the vector settings match and it holds
 enough queries, and the build when the index settings match too, and says what it reused. The exact scan
 is timed again every run, so a rerun on a quiet machine measures both sides in minutes.
+`--shared-buffers 3GB` restarts the embedded server with that much buffer cache (kept in its var dir):
+an index larger than shared_buffers is read page by page through the OS cache on every walk.
 """
 
 import argparse
@@ -189,6 +191,10 @@ def main() -> None:
     parser.add_argument("--m", type=int, default=16)
     parser.add_argument("--ef-construction", type=int, default=64)
     parser.add_argument("--maintenance-work-mem", default="2GB", help="the graph should fit, or the build crawls")
+    parser.add_argument(
+        "--shared-buffers",
+        help="the embedded server's shared_buffers (kept in its var dir; PostgreSQL's default 128MB)",
+    )
     parser.add_argument("--keep", action="store_true", help="leave the scratch table behind")
     parser.add_argument(
         "--reuse", action="store_true", help="keep table + index, and skip the load/build when kept ones match"
@@ -218,7 +224,7 @@ def main() -> None:
             return lambda size: mixture.sample(rng, size)
         return lambda size: random_unit_vectors(rng, size)
 
-    with database_url() as url, psycopg.connect(url, autocommit=True) as conn:
+    with database_url(args.shared_buffers) as url, psycopg.connect(url, autocommit=True) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
         register_vector(conn)
         version = conn.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'").fetchone()[0]
