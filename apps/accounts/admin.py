@@ -12,8 +12,8 @@ from apps.common.admin import ReadOnlyAdmin
 class ProfileInline(admin.StackedInline):
     model = Profile
     can_delete = False
-    fields = ("time_zone", "email_frequency", "created_at")
-    readonly_fields = ("created_at",)
+    fields = ("time_zone", "email_frequency", "demo", "created_at")
+    readonly_fields = ("demo", "created_at")
 
 
 admin.site.unregister(get_user_model())
@@ -38,11 +38,11 @@ class UserAdmin(auth_admin.UserAdmin):
 
 @admin.register(Profile)
 class ProfileAdmin(admin.ModelAdmin):
-    list_display = ("user", "time_zone", "email_frequency", "created_at")
-    list_filter = ("email_frequency",)
+    list_display = ("user", "time_zone", "email_frequency", "demo", "created_at")
+    list_filter = ("email_frequency", "demo")
     search_fields = ("user__email", "time_zone")
     list_select_related = ("user",)
-    readonly_fields = ("user", "created_at")
+    readonly_fields = ("user", "demo", "created_at")
 
     def has_add_permission(self, request):
         return False  # made with the account

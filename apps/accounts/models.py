@@ -44,6 +44,9 @@ class Profile(models.Model):
     email_frequency = models.CharField(max_length=16, choices=EmailFrequency.choices, default=EmailFrequency.WEEKLY)
     # Part of the signed private feed link: bumping it makes every earlier link stop working.
     feed_generation = models.PositiveIntegerField(default=0)
+    # The simulated readers and speakers `make run` seeds: they feed recommendations and the seminar's
+    # archive, but are nobody's inbox, so the newsletter neither counts nor sends to them.
+    demo = models.BooleanField(default=False, help_text="A simulated account made for the demo: never emailed.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

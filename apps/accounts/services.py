@@ -62,10 +62,11 @@ def user_signup(*, email: str, password: str) -> AbstractBaseUser:
 
 
 @transaction.atomic
-def readers_bulk_create(*, accounts: list[tuple[str, str]]) -> list[AbstractBaseUser]:
-    """Many readers at once from (username, email) pairs, with what sign-up gives each: the AccountEmail
-    row (bulk_create sends no post_save, which keeps it in step otherwise) and a profile. They cannot
-    log in: the demo's simulated readers. An address already in use raises IntegrityError."""
+def demo_readers_bulk_create(*, accounts: list[tuple[str, str]]) -> list[AbstractBaseUser]:
+    """The demo's simulated readers, many at once from (username, email) pairs, with what sign-up gives
+    each: the AccountEmail row (bulk_create sends no post_save, which keeps it in step otherwise) and a
+    profile, marked demo (never emailed). They cannot log in. An address already in use raises
+    IntegrityError."""
     user_model = get_user_model()
     users = user_model.objects.bulk_create(
         [user_model(username=username, email=email, password=make_password(None)) for username, email in accounts]
@@ -73,7 +74,7 @@ def readers_bulk_create(*, accounts: list[tuple[str, str]]) -> list[AbstractBase
     AccountEmail.objects.bulk_create(
         [AccountEmail(user=user, normalized=normalized_email(user.email)) for user in users]
     )
-    Profile.objects.bulk_create([Profile(user=user) for user in users])
+    Profile.objects.bulk_create([Profile(user=user, demo=True) for user in users])
     return users
 
 

@@ -22,7 +22,7 @@ def test_signup_makes_a_user_named_by_the_lowercased_email_with_a_default_profil
 
 
 def test_readers_made_in_bulk_have_what_sign_up_gives_but_cannot_log_in(client):
-    users = services.readers_bulk_create(
+    users = services.demo_readers_bulk_create(
         accounts=[("demo-reader-0", "Demo-Reader-0@Example.org"), ("demo-reader-1", "demo-reader-1@example.org")]
     )
     assert set(AccountEmail.objects.values_list("user_id", "normalized")) == {

@@ -35,6 +35,7 @@ def row_locked(delivery_id: int) -> LockedRow | None:
             f"""
             SELECT d.status, d.week, d.user_id, u.email,
                    u.is_active AND u.email <> '' AND coalesce(p.email_frequency, %s) = %s
+                   AND NOT coalesce(p.demo, false)
             FROM {NewsletterDelivery._meta.db_table} d
             JOIN {user_model._meta.db_table} u ON u.id = d.user_id
             LEFT JOIN {Profile._meta.db_table} p ON p.user_id = d.user_id

@@ -1,4 +1,5 @@
-"""Who gets the weekly email: the switch in the reader's settings (on by default)."""
+"""Who gets the weekly email: the switch in the reader's settings (on by default). The demo's simulated
+accounts are nobody's inbox: neither subscribed nor unsubscribed."""
 
 from django.contrib.auth import get_user_model
 
@@ -13,18 +14,23 @@ def subscribers():
         .objects.filter(is_active=True)
         .exclude(email="")
         .exclude(profile__email_frequency=EmailFrequency.OFF)
+        .exclude(profile__demo=True)
     )
 
 
 def unsubscribed():
     return (
-        get_user_model().objects.filter(is_active=True, profile__email_frequency=EmailFrequency.OFF).exclude(email="")
+        get_user_model()
+        .objects.filter(is_active=True, profile__email_frequency=EmailFrequency.OFF, profile__demo=False)
+        .exclude(email="")
     )
 
 
 def is_subscribed(user) -> bool:
     profile = getattr(user, "profile", None)
-    return bool(user.is_active and user.email) and (profile is None or profile.email_frequency == EmailFrequency.WEEKLY)
+    return bool(user.is_active and user.email) and (
+        profile is None or (profile.email_frequency == EmailFrequency.WEEKLY and not profile.demo)
+    )
 
 
 def newsletter_unsubscribe(*, user) -> bool:

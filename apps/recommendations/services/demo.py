@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from apps.accounts.services import readers_bulk_create
+from apps.accounts.services import demo_readers_bulk_create
 from apps.embeddings.models import PaperEmbedding
 from apps.embeddings.selectors import active_model
 from apps.recommendations.models import Interaction
@@ -46,7 +46,7 @@ def demo_readers_seed(*, readers: int = 500, seed: int = 0) -> int:
     )
     # The simulator reads up to two weeks past the newest paper; the demo's history ends now.
     overshoot = max(0, math.ceil(simulated.timestamps.max() - timezone.now().timestamp()))
-    users = readers_bulk_create(
+    users = demo_readers_bulk_create(
         accounts=[(f"{DEMO_PREFIX}{i}", f"{DEMO_PREFIX}{i}@example.org") for i in range(readers)]
     )
     Interaction.objects.bulk_create(

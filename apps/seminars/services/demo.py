@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils import timezone
 
+from apps.accounts.models import Profile
 from apps.accounts.services import DEMO_EDITOR_USERNAME
 from apps.papers.models import Paper
 from apps.seminars.models import RSVP, SeminarSeries, Session, Talk
@@ -53,6 +54,7 @@ def demo_seminar_seed() -> SeminarSeries | None:
         user, _ = User.objects.get_or_create(
             username=email, defaults={"email": email, "first_name": first, "last_name": last, "password": "!"}
         )
+        Profile.objects.get_or_create(user=user, defaults={"demo": True})  # never emailed the newsletter
         speakers.append(user)
 
     today = timezone.localdate(timezone.now(), series.zone)
