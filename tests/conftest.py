@@ -15,6 +15,16 @@ def keyword_relevance_rule(settings):
     settings.RETRIEVER_RELEVANCE = {"classifier": False}
 
 
+@pytest.fixture(autouse=True)
+def search_thread_disconnected():
+    """Hybrid search keeps a connection on its own thread (apps.search.selectors): closed after each test, so
+    that nothing holds the test database when it is dropped."""
+    yield
+    from apps.search.selectors import close_search_connections
+
+    close_search_connections()
+
+
 @pytest.fixture
 def arxiv_feed(settings) -> ReplayFeed:
     """An empty replay feed, served locally; ARXIV_* settings point at it, with no politeness delay."""

@@ -118,3 +118,25 @@ def test_an_encoder_that_cannot_load_leaves_hybrid_with_its_keyword_matches_and_
     outcome = search_papers(query="bandits", mode=HYBRID, filters=SearchFilters())
     assert outcome_ids(outcome) == ["2601.00041"]
     assert outcome.notices == [ENCODER_UNAVAILABLE.format(name="retired-encoder")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_hybrid_ranks_by_meaning_on_its_own_connection_with_the_same_results(embedded_topical):
+    # A second connection sees only committed rows, so the semantic half moves there only outside a
+    # transaction; the lists, and so the fused page, are the same either way.
+    from django.db import connection, transaction
+
+    from apps.search.selectors import _semantic_thread
+
+    with transaction.atomic():
+        in_one_transaction = [ids(query, HYBRID) for query in ("recommendation", "radar recommendation")]
+    overlapped = [ids(query, HYBRID) for query in ("recommendation", "radar recommendation")]
+    assert overlapped == in_one_transaction and RADAR_POSE in overlapped[1]
+
+    def backend() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            return cursor.fetchone()[0]
+
+    assert _semantic_thread.submit(lambda: connection.connection is not None).result()
+    assert _semantic_thread.submit(backend).result() != backend()

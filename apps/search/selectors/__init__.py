@@ -7,7 +7,7 @@ from functools import lru_cache
 import numpy as np
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
-from django.db import connection
+from django.db import close_old_connections, connection, connections
 from django.db.models import Q
 
 from apps.common.keys import EMBEDDING_COVERAGE_CACHE, SEARCH_CATEGORIES_CACHE, cache_key
@@ -51,10 +51,25 @@ class SearchOutcome:
     notices: list[str] = field(default_factory=list)
 
 
-# Hybrid search encodes its query on this thread while the request's thread ranks the keyword matches: the
-# model (ONNX Runtime, which releases the GIL) and PostgreSQL each keep a core busy. It never touches the
-# database, so it needs no connection of its own.
-_encoder_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="query-encoder")
+# Hybrid search runs its semantic half (encode the query, then walk the graph) on this thread, on the
+# thread's own database connection, while the request's thread ranks the keyword matches: the model (ONNX
+# Runtime releases the GIL) and two PostgreSQL backends keep both cores busy. Inside a transaction (a
+# test's, or a caller's) a second connection would not see its writes: there the thread only encodes.
+_semantic_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="semantic-search")
+
+
+def _on_own_connection(work, **kwargs):
+    """`work(**kwargs)` on the calling thread's connection, kept between calls as a request's would be."""
+    close_old_connections()
+    try:
+        return work(**kwargs)
+    finally:
+        close_old_connections()
+
+
+def close_search_connections() -> None:
+    """Close the semantic thread's connection (before a test database is dropped)."""
+    _semantic_thread.submit(connections.close_all).result()
 
 
 @lru_cache(maxsize=QUERY_VECTORS_CACHED)
@@ -107,6 +122,22 @@ def hydrate(ids: list[int], *, query: str = "") -> list[Paper]:
     return [by_id[pk] for pk in ids if pk in by_id]
 
 
+def hybrid_ranking(*, query: str, paper_filter: Q) -> tuple[list[int], list[str]]:
+    """The keyword and semantic lists (CANDIDATES each) fused by RRF, the semantic half ranked meanwhile on
+    the semantic thread, and its caveats."""
+    model = active_model()
+    semantic = {"text": query, "paper_filter": paper_filter, "limit": CANDIDATES, "model": model}
+    semantic["min_similarity"] = MIN_QUERY_SIMILARITY
+    elsewhere = None
+    if model is not None and not connection.in_atomic_block:
+        elsewhere = _semantic_thread.submit(_on_own_connection, semantic_ranking, **semantic)
+    elif model is not None:
+        semantic["encoding"] = _semantic_thread.submit(query_vector, model, query)
+    keyword = list(CappedMatches(query=query, paper_filter=paper_filter)[:CANDIDATES])
+    nearest, notices = elsewhere.result() if elsewhere else semantic_ranking(**semantic)
+    return reciprocal_rank_fusion(keyword, nearest)[:CANDIDATES], notices
+
+
 def search_papers(
     *, query: str, mode: str, filters: SearchFilters, page_number=1, per_page: int = PER_PAGE
 ) -> SearchOutcome:
@@ -120,21 +151,12 @@ def search_papers(
         ranked = [exact.pk] if exact else []
     elif mode == KEYWORD:
         ranked = CappedMatches(query=query, paper_filter=paper_filter)
-    else:
-        model = active_model()
-        encoding = _encoder_thread.submit(query_vector, model, query) if model and mode == HYBRID else None
-        keyword: list[int] = []
-        if mode == HYBRID:
-            keyword = list(CappedMatches(query=query, paper_filter=paper_filter)[:CANDIDATES])
-        semantic, notices = semantic_ranking(
-            text=query,
-            paper_filter=paper_filter,
-            limit=CANDIDATES,
-            min_similarity=MIN_QUERY_SIMILARITY,
-            model=model,
-            encoding=encoding,
+    elif mode == SEMANTIC:
+        ranked, notices = semantic_ranking(
+            text=query, paper_filter=paper_filter, limit=CANDIDATES, min_similarity=MIN_QUERY_SIMILARITY
         )
-        ranked = semantic if mode == SEMANTIC else reciprocal_rank_fusion(keyword, semantic)[:CANDIDATES]
+    else:
+        ranked, notices = hybrid_ranking(query=query, paper_filter=paper_filter)
     page = Paginator(ranked, per_page).get_page(page_number)
     page.object_list = hydrate(list(page.object_list), query=query)
     total = page.paginator.count
