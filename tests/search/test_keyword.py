@@ -4,7 +4,7 @@ import pytest
 
 from apps.search.queries import SearchFilters, arxiv_id_in
 from apps.search.selectors import HYBRID, KEYWORD, search_papers
-from apps.search.selectors.keyword import keyword_matches
+from apps.search.selectors.keyword import CappedMatches, keyword_matches
 from apps.search.templatetags.search import highlighted
 from tests.search.factories import PaperFactory
 
@@ -108,6 +108,20 @@ def test_counts_under_the_cap_are_exact_and_respect_filters(monkeypatch):
     outcome = search_papers(query="ranking", mode=KEYWORD, filters=SearchFilters(category="cs.IR"))
     assert outcome.total == 4 and not outcome.more
     assert search_papers(query="ranking", mode=KEYWORD, filters=SearchFilters()).more
+
+
+def test_filtered_matches_are_ranked_and_counted_by_one_statement(django_assert_num_queries):
+    PaperFactory.create_batch(6, title="Ranking", categories=["cs.IR"])
+    PaperFactory(arxiv_id="2601.00051", title="Ranking ranking", categories=["cs.IR"])
+    PaperFactory.create_batch(3, title="Ranking ranking ranking", categories=["cs.LG"])
+    in_ir = SearchFilters(category="cs.IR").as_q()
+    best = list(keyword_matches(query="ranking", paper_filter=in_ir)[:5])
+    matches = CappedMatches(query="ranking", paper_filter=in_ir, cap=5)
+    with django_assert_num_queries(1):
+        assert matches.count() == 5 and matches.more
+        assert list(matches[0:2]) + list(matches[2:5]) == best and matches[0] == best[0]
+    under_cap = CappedMatches(query="ranking", paper_filter=in_ir, cap=10)
+    assert under_cap.count() == 7 and not under_cap.more and len(list(under_cap[0:10])) == 7
 
 
 def test_the_page_says_when_there_are_more_matches_than_counted(client, monkeypatch):

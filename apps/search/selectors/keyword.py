@@ -56,7 +56,7 @@ def keyword_count(*, query: str, paper_filter: Q, cap: int) -> int:
 
 class CappedMatches:
     """The keyword matches, best first, as a Paginator sees them: the first `cap`, counted without ranking
-    the rest.
+    the rest (unfiltered), or ranked and counted by one statement (filtered).
 
     `more` says that further matches exist past the cap; pages stop at the cap.
     """
@@ -67,7 +67,15 @@ class CappedMatches:
         self.cap = COUNT_CAP if cap is None else cap
 
     @cached_property
+    def _filtered_top(self) -> list[int]:
+        """With a filter, the first cap + 1 ranked ids: every match is ranked anyway (see `broad`), so one
+        statement both pages and counts, where a separate count would scan the matches a second time."""
+        return list(self.ranked[: self.cap + 1])
+
+    @cached_property
     def _found(self) -> int:
+        if self.paper_filter:
+            return len(self._filtered_top)
         return keyword_count(query=self.query, paper_filter=self.paper_filter, cap=self.cap)
 
     @property
@@ -84,6 +92,8 @@ class CappedMatches:
         return not self.paper_filter and self.more
 
     def __getitem__(self, index):
+        if self.paper_filter:
+            return self._filtered_top[: self.cap][index]
         if isinstance(index, slice) and index.stop and not index.step and self.broad:
             ranked = ranked_matches(query=self.query, paper_filter=self.paper_filter)
             top = exact_top(ranked, query=self.query, limit=index.stop)
