@@ -38,6 +38,9 @@ class ModelConfig:
     dropout: float = 0.1
     temperature: float = 0.05
     learn_temperature: bool = True
+    user_layer_norm: bool = True  # the user tower's last LayerNorm (False: with the mean encoder and
+    # normalize=False the user vector is the history's mean row / temperature, linear in the rows,
+    # so item-item neighbours' mean weights add to it in the same units: recsys.neighbors)
     normalize: bool = True  # L2-normalise the user vector (it does not change a reader's ranking)...
     normalize_items: bool = True  # ... and the item vectors (False: an item's length is learned, as
     # EASE's column scales are, and the two-tower scores by inner product)

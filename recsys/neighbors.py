@@ -16,6 +16,7 @@ model does not know, which has no neighbours and is no one's neighbour.
 import dataclasses
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 
 
@@ -25,22 +26,42 @@ class Neighbors:
     weights: np.ndarray  # [n_items, k] float32: weights[j, c] is S[j, rows[j, c]]
 
     @classmethod
-    def top_k(cls, s: np.ndarray, kept: np.ndarray, n_items: int, k: int) -> "Neighbors":
+    def top_k(cls, s: np.ndarray, kept: np.ndarray, n_items: int, k: int, block: int = 1024) -> "Neighbors":
         """The k largest weights of each row of `s` [m, m], an item-item matrix over the catalogue rows
         `kept` [m]; items outside `kept` get no neighbours. Only positive weights are kept: a negative
-        one would lower a candidate that only some other neighbour list could have raised."""
+        one would lower a candidate that only some other neighbour list could have raised. Each row's
+        neighbours come strongest first (so `strongest(k')` is the top k' of them); `s` is read
+        `block` rows at a time, so no second m x m array is made."""
         k = max(0, min(k, s.shape[1]))
         rows = np.full((n_items, k), -1, dtype=np.int32)
         weights = np.zeros((n_items, k), dtype=np.float32)
         if k == 0 or len(kept) == 0:
             return cls(rows, weights)
         kept = np.asarray(kept)
-        top = np.argpartition(-s, k - 1, axis=1)[:, :k]  # [m, k], unordered
-        top_weights = np.take_along_axis(s, top, axis=1)  # [m, k]
-        positive = top_weights > 0
-        rows[kept] = np.where(positive, kept[top], -1)
-        weights[kept] = np.where(positive, top_weights, 0.0)
+        for start in range(0, len(kept), block):
+            part = s[start : start + block]  # [b, m]
+            top = np.argpartition(-part, k - 1, axis=1)[:, :k]  # [b, k], unordered
+            top_weights = np.take_along_axis(part, top, axis=1)  # [b, k]
+            order = np.argsort(-top_weights, axis=1, kind="stable")
+            top, top_weights = np.take_along_axis(top, order, axis=1), np.take_along_axis(top_weights, order, axis=1)
+            positive = top_weights > 0
+            at = kept[start : start + block]
+            rows[at] = np.where(positive, kept[top], -1)
+            weights[at] = np.where(positive, top_weights, 0.0)
         return cls(rows, weights)
+
+    def strongest(self, k: int, weight: float = 1.0) -> "Neighbors":
+        """Each item's k strongest neighbours (of rows already strongest first, as `top_k` makes
+        them), their weights times `weight`."""
+        return Neighbors(self.rows[:, :k].copy(), self.weights[:, :k] * np.float32(weight))
+
+    def matrix(self) -> sp.csr_matrix:
+        """W [n_items, n_items], W[j, c] the weight of c among j's neighbours: for a history h (no
+        unknown rows), scores(h, c) = (counts of h's rows) W[:, c] / len(h)."""
+        n = len(self.rows)
+        held = self.rows >= 0
+        source = np.broadcast_to(np.arange(n)[:, None], self.rows.shape)[held]
+        return sp.csr_matrix((self.weights[held], (source, self.rows[held])), shape=(n, n))
 
     @property
     def k(self) -> int:

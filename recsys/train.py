@@ -22,6 +22,7 @@ from tqdm import tqdm
 from recsys.data import Interactions, ItemTable, target_mask, training_sequences, trim_padding
 from recsys.encoder import resolve_device
 from recsys.model import ItemFeatures, ModelConfig, TwoTower
+from recsys.neighbors import Neighbors
 from recsys.objective import LOSSES, library_loss, sequence_loss
 from recsys.sampling import CountMinFrequency, ExactFrequency, Release
 
@@ -40,6 +41,12 @@ class TrainConfig:
     # Q the output rows (needs ModelConfig.input_ids), so the model starts ranking as EASE does
     ease_lambda: float | None = None  # EASE's lambda for id_init="ease" (None: validated on the
     # training data, recsys.baselines.ease_lambda)
+    neighbors: int = 0  # > 0 (needs id_init="ease"): each item also keeps its this many strongest
+    # weights of an item-item matrix (`neighbors_of`), and the score adds their mean over the history
+    # (recsys.neighbors); how many of them count and at what weight is chosen on the validation
+    # readers after training (NEIGHBOR_SHARES x NEIGHBOR_WEIGHTS, or none where none is better)
+    neighbors_of: str = "residual"  # "residual": EASE's B minus the rank-dim P Q^T the id rows start
+    # from, what the width cannot hold; "ease": B itself
     uniform_negatives: int = 0  # > 0: mixed negative sampling
     in_batch_negatives: int = 2048  # cap on batch targets used as negatives (0: all)
     frequency: str = "exact"  # "exact" counts or a streaming count-min "sketch"
@@ -87,16 +94,40 @@ def svd_item_factors(interactions: Interactions, n_items: int, dim: int, seed: i
 EASE_MAX_ITEMS = 20_000  # id_init="ease" factors the most-read this many items (an N^2 inverse)
 
 
-def ease_item_factors(
-    interactions: Interactions, n_items: int, dim: int, lam: float | None = None, seed: int = 0
-) -> tuple[np.ndarray, np.ndarray, float]:
-    """(P, Q [n_items, dim] float32, lambda): P Q^T is EASE's B (Steck, 2019) truncated to rank
-    dim, B ~ U S V^T, P = U S^(1/2) c, Q = V S^(1/2) / c, with c making Q's rows average unit length.
+NEIGHBOR_SHARES = (1 / 16, 1 / 4, 1)  # of TrainConfig.neighbors: the per-item counts validated
+NEIGHBOR_WEIGHTS = (0.25, 0.5, 1.0, 2.0)  # ... and weights (1: S in the dense score's units)
+
+
+@dataclass
+class EaseStart:
+    """EASE's B (Steck, 2019) as the two-tower's start: P Q^T, B truncated to rank dim, and the
+    strongest weights of what the width leaves out (or of B), in the units of P Q^T."""
+
+    p: np.ndarray  # [n_items, dim] float32: input rows (a history's)
+    q: np.ndarray  # [n_items, dim] float32: output rows (a candidate's)
+    lam: float
+    neighbors: Neighbors | None = None
+
+
+def ease_start(
+    interactions: Interactions,
+    n_items: int,
+    dim: int,
+    lam: float | None = None,
+    seed: int = 0,
+    neighbors: int = 0,
+    neighbors_of: str = "residual",
+) -> EaseStart:
+    """P Q^T is EASE's B truncated to rank dim, B ~ U S V^T, P = U S^(1/2) / a, Q = V S^(1/2) / c,
+    with c making Q's rows and a P's average unit length (a global scale changes no reader's ranking).
 
     As input rows (the history's) and output rows (the candidates'), the mean of a reader's input
     rows scores item i by x_u P Q_i / |x_u|, EASE's ranking up to rank dim. B is asymmetric, which
     rows shared by both sides (the SVD start) cannot hold. Only the EASE_MAX_ITEMS most-read items
-    are factored; the rest, and items nobody read, get zero rows."""
+    are factored; the rest, and items nobody read, get zero rows. With `neighbors` > 0 each item
+    also keeps its that many strongest weights of S = B / (a c) - P Q^T ("residual": the mean of a
+    history's rows of P Q^T + S is x_u B / (a c |x_u|), EASE's ranking again) or of S = B / (a c)
+    ("ease"). B is formed once, and the residual is written over it in place."""
     from recsys.baselines import ease_lambda, ease_weights, reader_matrix
 
     x = reader_matrix(interactions, n_items)
@@ -107,16 +138,32 @@ def ease_item_factors(
         lam = ease_lambda(interactions, n_items, seed)[0] if len(kept) > 1 else 1.0
     k = min(dim, len(kept))
     if k < 1:
-        return p, q, lam
-    b = torch.from_numpy(ease_weights(x[:, kept].tocsr(), lam))
+        return EaseStart(p, q, lam)
+    b = ease_weights(x[:, kept].tocsr(), lam)  # [m, m]
     torch.manual_seed(seed)
-    u, sigma, v = torch.svd_lowrank(b, q=min(k + 16, len(kept)), niter=4)
+    u, sigma, v = torch.svd_lowrank(torch.from_numpy(b), q=min(k + 16, len(kept)), niter=4)
     root = sigma[:k].sqrt()
-    p[kept, :k], q[kept, :k] = (u[:, :k] * root).numpy(), (v[:, :k] * root).numpy()
-    scale = np.linalg.norm(q[kept], axis=1).mean()
-    p_scale = np.linalg.norm(p[kept], axis=1).mean()
-    # Q's rows to unit length on average; P's too (a global scale changes no reader's ranking)
-    return p / max(p_scale, 1e-12), q / max(scale, 1e-12), lam
+    p_kept, q_kept = (u[:, :k] * root).numpy(), (v[:, :k] * root).numpy()
+    p_scale = max(float(np.linalg.norm(p_kept, axis=1).mean()), 1e-12)
+    q_scale = max(float(np.linalg.norm(q_kept, axis=1).mean()), 1e-12)
+    p_kept, q_kept = p_kept / p_scale, q_kept / q_scale
+    p[kept, :k], q[kept, :k] = p_kept, q_kept
+    found = None
+    if neighbors > 0:
+        b *= np.float32(1.0 / (p_scale * q_scale))  # B in the units of P Q^T
+        if neighbors_of == "residual":
+            for start in range(0, len(kept), 1024):
+                b[start : start + 1024] -= p_kept[start : start + 1024] @ q_kept.T
+        found = Neighbors.top_k(b, kept, n_items, neighbors)
+    return EaseStart(p, q, lam, found)
+
+
+def ease_item_factors(
+    interactions: Interactions, n_items: int, dim: int, lam: float | None = None, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """(P, Q [n_items, dim] float32, lambda) of `ease_start`: EASE's B truncated to rank dim."""
+    start = ease_start(interactions, n_items, dim, lam, seed)
+    return start.p, start.q, start.lam
 
 
 def fit_text_to_rows(model: TwoTower, catalogue: ItemFeatures, read: Tensor, rows: Tensor, alpha: float = 1e-2) -> None:
@@ -140,7 +187,7 @@ def fit_text_to_rows(model: TwoTower, catalogue: ItemFeatures, read: Tensor, row
 @torch.no_grad()
 def start_id_rows(model: TwoTower, config: TrainConfig, interactions: Interactions, catalogue: ItemFeatures) -> dict:
     """Starts the id rows from the SVD or EASE (TrainConfig.id_init) of `interactions`; returns
-    what was fitted (EASE's lambda). A hybrid's text path is then fitted to predict the (output)
+    what was fitted (EASE's lambda, and the neighbours of `ease_start` in the units of P Q^T). A hybrid's text path is then fitted to predict the (output)
     rows and each read item's rows hold the rest, so at step 0 a read item is exactly its rows and
     an unread one what its text predicts; the event codes start at zero (a constant offset of a
     history's mean would be as long as the mean itself)."""
@@ -150,8 +197,9 @@ def start_id_rows(model: TwoTower, config: TrainConfig, interactions: Interactio
         factors = torch.as_tensor(svd_item_factors(interactions, n, dim, config.seed))
         start = dict.fromkeys(tower.id_tables(), factors)
     else:
-        p, q, fitted["ease_lambda"] = ease_item_factors(interactions, n, dim, config.ease_lambda, config.seed)
-        start = {tower.input_ids: torch.as_tensor(p), tower.ids: torch.as_tensor(q)}
+        ease = ease_start(interactions, n, dim, config.ease_lambda, config.seed, config.neighbors, config.neighbors_of)
+        fitted["ease_lambda"], fitted["neighbors"] = ease.lam, ease.neighbors
+        start = {tower.input_ids: torch.as_tensor(ease.p), tower.ids: torch.as_tensor(ease.q)}
     device = tower.ids.weight.device
     start = {table: rows.to(device) for table, rows in start.items()}
     if tower.text is not None:
@@ -209,6 +257,67 @@ def hit_rate(model: TwoTower, val: dict, catalogue: ItemFeatures, k: int = 20) -
         scores = q[s : s + 4096] @ vectors.T
         hits += int((scores > scores.gather(1, target[s : s + 4096, None])).sum(1).lt(k).sum())
     return hits / max(len(q), 1)
+
+
+def _prefix_histories(items: np.ndarray, is_target: np.ndarray, n_items: int):
+    """H [q, n_items] (scipy CSR): row r is the history of the r-th target position (b, t) of `items` [B, L + 1] as
+    the running mean reads it: 1 / (t + 1) on each of items[b, 0..t] (repeats add up)."""
+    import scipy.sparse as sp
+
+    b, t = np.nonzero(is_target)  # [q]: position t of sequence b predicts items[b, t + 1]
+    lengths = t + 1
+    query = np.repeat(np.arange(len(b)), lengths)
+    position = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    columns = items[np.repeat(b, lengths), position]
+    values = np.repeat(1.0 / lengths, lengths).astype(np.float32)
+    known = columns >= 0  # unknown rows count in the mean, add nothing (Neighbors.scores)
+    return sp.csr_matrix((values[known], (query[known], columns[known])), shape=(len(b), n_items))
+
+
+@torch.no_grad()
+def choose_neighbors(
+    model: TwoTower, val: dict, catalogue: ItemFeatures, found: Neighbors, grid: list | None = None, k: int = 20
+) -> tuple[Neighbors | None, dict]:
+    """The neighbours to serve beside `model`: `found` (strongest first, in the units of P Q^T)
+    cut to n of each item's and weighted by w times the model's scale, for the (n, w) of `grid`
+    (default: NEIGHBOR_SHARES of found.k x NEIGHBOR_WEIGHTS) that ranks the held-out readers' next
+    items best (hit@k, as `hit_rate`), or None where the model alone does. The scale is the median of |query| / |mean of the history's input rows|
+    over the held-out positions: 1 / temperature while the user tower is that mean (the EASE
+    start with neither LayerNorm nor normalisation), where weight 1 with every neighbour adds up
+    to EASE's own ranking. Returns the neighbours (their weights include the scale, so the served
+    score is exactly user_vector . item_vector + neighbors.scores) and what was measured."""
+    vectors = model.item_vectors(catalogue)
+    with model._inference():
+        queries, _, _ = model(val["items"], val["events"], val["gaps"], catalogue)
+        history = val["items"][:, :-1]
+        inputs = model.item_tower(catalogue[history.clamp_min(0).flatten()], inputs=True).view(*history.shape, -1)
+    is_target = target_mask(val["items"], val["events"])
+    means = inputs.cumsum(1) / torch.arange(1, history.shape[1] + 1, device=inputs.device)[:, None]
+    q, target = queries[is_target].float(), val["items"][:, 1:][is_target]
+    scale = float((q.norm(dim=1) / means[is_target].norm(dim=1).clamp_min(1e-12)).median())
+    prefixes = _prefix_histories(val["items"].cpu().numpy(), is_target.cpu().numpy(), len(catalogue))
+    ks = sorted({max(1, round(found.k * share)) for share in NEIGHBOR_SHARES})
+    grid = grid or [(n, w) for n in ks for w in NEIGHBOR_WEIGHTS]
+    matrices = {n: found.strongest(n).matrix() for n, _ in grid}
+    hits, alone = dict.fromkeys(grid, 0), 0
+    for s in range(0, len(q), 1024):
+        dense = (q[s : s + 1024] @ vectors.T).cpu()  # [c, N]
+        rows = target[s : s + 1024].cpu()[:, None]
+        alone += int((dense > dense.gather(1, rows)).sum(1).lt(k).sum())
+        for n, matrix in matrices.items():
+            sparse = torch.from_numpy((prefixes[s : s + 1024] @ matrix).toarray()) * scale  # [c, N]
+            for w in (w for m, w in grid if m == n):
+                scores = dense + w * sparse
+                hits[n, w] += int((scores > scores.gather(1, rows)).sum(1).lt(k).sum())
+    total = max(len(q), 1)
+    measured = {
+        "neighbors_scale": scale,
+        "neighbors_val_hit@20": {"none": alone / total, **{f"{n}x{w:g}": h / total for (n, w), h in hits.items()}},
+    }
+    (n, w), best = max(hits.items(), key=lambda item: (item[1], -item[0][0]))  # ties: fewer neighbours
+    if best <= alone:
+        return None, {**measured, "neighbors_k": 0, "neighbors_weight": 0.0}
+    return found.strongest(n, w * scale), {**measured, "neighbors_k": n, "neighbors_weight": w}
 
 
 def configure_optimizer(model: TwoTower, config: TrainConfig) -> torch.optim.Optimizer:
@@ -274,6 +383,8 @@ def train(items: ItemTable, interactions: Interactions, config: TrainConfig) -> 
     assert config.objective in ("next_item", "library"), config.objective
     assert config.id_init in ("random", "svd", "ease"), config.id_init
     assert config.id_init != "ease" or config.model.input_ids, "id_init='ease' needs ModelConfig.input_ids"
+    assert not config.neighbors or config.id_init == "ease", "neighbours come from the EASE start: id_init='ease'"
+    assert config.neighbors_of in ("residual", "ease"), config.neighbors_of
     rank, world, device = distributed_context(resolve_device(config.device))
     torch.manual_seed(config.seed)
     np.random.seed(config.seed)
@@ -298,6 +409,7 @@ def train(items: ItemTable, interactions: Interactions, config: TrainConfig) -> 
         # from the training readers only: the validation readers judge the start too
         held = np.isin(interactions.users, val_seqs["users"].cpu().numpy())
         fitted = start_id_rows(model, config, interactions.subset(~held), catalogue)
+    found = fitted.pop("neighbors", None)
     targets = train_seqs["items"][:, 1:]
     frequency = (
         ExactFrequency(torch.bincount(targets[targets >= 0], minlength=len(items)))
@@ -322,7 +434,15 @@ def train(items: ItemTable, interactions: Interactions, config: TrainConfig) -> 
     # a fitted start (rows from EASE or the SVD) is a candidate too: it may rank the validation
     # readers better than training gets to; a random one is not (nor does it start the patience)
     fitted_start = config.id_init != "random" and model.item_tower.ids is not None
-    start = hit_rate(model, val_seqs, catalogue) if fitted_start else float("nan")
+
+    def validate() -> float:
+        if found is None or not len(val_seqs["items"]):
+            return hit_rate(model, val_seqs, catalogue)
+        # what would be served: the model with or without every neighbour at weight 1
+        hits = choose_neighbors(model, val_seqs, catalogue, found, [(found.k, 1.0)])[1]["neighbors_val_hit@20"]
+        return max(hits.values())
+
+    start = validate() if fitted_start else float("nan")
     best = start if fitted_start else -1.0
     best_state, best_epoch, stale, history = copy.deepcopy(model.state_dict()), 0, 0, []
     for epoch in range(config.epochs):
@@ -348,7 +468,7 @@ def train(items: ItemTable, interactions: Interactions, config: TrainConfig) -> 
                 bar.set_postfix(
                     loss=f"{losses[-1].item():.3f}", ex_per_s=f"{examples / (time.perf_counter() - tic):.0f}"
                 )
-        score = hit_rate(model, val_seqs, catalogue)
+        score = validate()
         history.append(
             {
                 "epoch": epoch + 1,
@@ -373,7 +493,18 @@ def train(items: ItemTable, interactions: Interactions, config: TrainConfig) -> 
             for table in model.item_tower.id_tables():
                 table.weight[: len(items)][~read] = 0.0
     model.eval()
+    neighbors, chosen = None, {}
+    if found is not None:
+        # chosen on the validation readers (none: the training readers' latest windows, every
+        # neighbour at weight 1, which the validation cannot check)
+        choice = val_seqs if len(val_seqs["items"]) else {k: v[-1000:] for k, v in train_seqs.items()}
+        neighbors, chosen = choose_neighbors(model, choice, catalogue, found)
+        if not len(val_seqs["items"]):
+            neighbors = found.strongest(found.k, chosen["neighbors_scale"])
+            chosen.update(neighbors_k=found.k, neighbors_weight=1.0)
     return model, {
+        "neighbors": neighbors,  # recsys.neighbors.Neighbors, served beside the model; None: none
+        **chosen,
         "history": history,
         "best_epoch": best_epoch,  # 0: no epoch beat the start
         "start_val_hit@20": start,

@@ -70,7 +70,7 @@ class UserTower(nn.Module):
             )
         else:
             raise ValueError(f"unknown user_encoder {c.user_encoder!r}")
-        self.ln = nn.LayerNorm(c.dim)
+        self.ln = nn.LayerNorm(c.dim) if c.user_layer_norm else nn.Identity()
         self.head = nn.Linear(c.dim, c.dim)
         # start as "the reader wants more of what they just read": the residual stream carries the
         # latest item's vector, and an identity head keeps it in the item space, so training

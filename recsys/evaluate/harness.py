@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 
 from recsys.app import app_train_config
@@ -76,17 +77,30 @@ def two_tower_config(method: str, items: ItemTable, base: TrainConfig, app: Trai
 
 def fit_two_tower(config: TrainConfig, data: Split, items: ItemTable, seed: int):
     """Trains a two-tower model on data.train; returns a scorer over the catalogue (every item as
-    the app serves it: its id vector too where the model learned one) and the training metrics."""
+    the app serves it: its id vector too where the model learned one, plus the mean weight of the
+    history's item-item neighbours where training returned some) and the training metrics."""
     model, trained = train(items, data.train, dataclasses.replace(config, seed=seed))
     device = model.log_temperature.device
     catalogue = catalogue_features(items, device)
     item_vectors = model.item_vectors(catalogue)
     histories = {k: v.to(device) for k, v in last_histories(data.train, model.config.max_len).items()}
+    neighbors = trained.get("neighbors")
+    between = neighbors.matrix() if neighbors is not None else None  # [N, N]
+    known, lengths = histories["items"].cpu().numpy(), histories["lengths"].cpu().numpy()
 
     def score(readers: np.ndarray) -> torch.Tensor:
         rows = torch.as_tensor(readers, device=device)
         users = model.history_vectors(*(histories[k][rows] for k in ("items", "events", "gaps", "lengths")), catalogue)
-        return (users @ item_vectors.T).float()
+        scores = (users @ item_vectors.T).float().cpu()
+        if between is not None:
+            # Neighbors.scores over the history the user tower read: its rows' mean weight to each item
+            history = known[readers]  # [b, L], PAD after each reader's length
+            reader, position = np.nonzero(history >= 0)
+            mean = sp.csr_matrix(
+                (1.0 / lengths[readers][reader], (reader, history[reader, position])), shape=(len(readers), len(items))
+            )  # [b, N]: repeats add up, as in Neighbors.scores
+            scores += torch.from_numpy((mean @ between).toarray())
+        return scores
 
     return score, trained
 
@@ -130,6 +144,10 @@ def evaluate(
                 configs[method] = plain(dataclasses.replace(config, seed=None, progress=None))
                 curve = " ".join(f"{h['val_hit@20']:.3f}" for h in trained["history"])
                 note = f", {len(trained['history'])} epoch(s), best {trained['best_epoch']} (val hit@20 {curve})"
+                if config.neighbors:
+                    chosen = {k: v for k, v in trained.items() if k.startswith("neighbors_") and "hit" not in k}
+                    configs[method]["neighbors_chosen"] = plain(chosen)  # the last seed's
+                    note += f", neighbours {chosen}"
             runs.append(ranking_metrics(scorer, data.readers, data.relevant, data.seen, len(items), cold=cold))
             if n_seeds > 1 or note:
                 log(

@@ -2,8 +2,12 @@ import numpy as np
 import torch
 
 from recsys.checkpoint import load_checkpoint, save_checkpoint
-from recsys.model import ModelConfig, TwoTower
+from recsys.data import EVENT_CODE, Interactions, ItemTable
+from recsys.evaluate import fit_two_tower
+from recsys.model import History, ItemFeatures, ModelConfig, TwoTower
 from recsys.neighbors import Neighbors
+from recsys.splits import Split
+from recsys.train import TrainConfig, train
 
 # an item-item matrix over catalogue rows 1, 2 and 4 of a 5-item catalogue
 S = np.array([[0.0, 0.5, -0.2], [0.3, 0.0, 0.9], [0.1, 0.4, 0.0]], dtype=np.float32)
@@ -44,3 +48,110 @@ def test_neighbours_survive_a_checkpoint(tmp_path):
     assert np.array_equal(loaded.rows, neighbors.rows) and np.array_equal(loaded.weights, neighbors.weights)
     assert Neighbors.from_extra(None) is None
     assert torch.is_tensor(extra["neighbors"]["rows"])
+
+
+def test_top_k_ranks_each_items_neighbours_strongest_first_and_strongest_cuts_them():
+    s = np.array([[0.0, 0.1, 0.7, 0.4], [0.2, 0.0, 0.3, 0.9], [0.5, 0.6, 0.0, 0.1], [0.3, 0.0, 0.8, 0.0]])
+    neighbors = Neighbors.top_k(s, np.arange(4), n_items=4, k=3, block=3)  # two blocks of rows
+    assert neighbors.rows.tolist() == [[2, 3, 1], [3, 2, 0], [1, 0, 3], [2, 0, -1]]
+    strongest = neighbors.strongest(1, weight=2.0)
+    assert strongest.rows.tolist() == [[2], [3], [1], [2]]
+    np.testing.assert_allclose(strongest.weights[:, 0], [1.4, 1.8, 1.2, 1.6], rtol=1e-6)
+
+
+def test_the_matrix_scores_a_history_as_scores_does():
+    neighbors = Neighbors.top_k(S, KEPT, n_items=5, k=2)
+    history = np.array([2, 4, 4, 1])
+    counts = np.bincount(history, minlength=5) / len(history)
+    np.testing.assert_allclose(
+        counts @ neighbors.matrix().toarray(), neighbors.scores(history, np.arange(5)), rtol=1e-6
+    )
+
+
+def triples(n_triples: int = 30, per_pair: int = 2):
+    """Papers in co-read triples (3t, 3t + 1, 3t + 2): each pair of a triple is the whole library of
+    `per_pair` readers. Rank 2 cannot hold 30 blocks; item-item neighbours can."""
+    pairs = [
+        (3 * t + a, 3 * t + b) for t in range(n_triples) for a, b in ((0, 1), (0, 2), (1, 2)) for _ in range(per_pair)
+    ]
+    users = np.repeat(np.arange(len(pairs)), 2)
+    items = np.array(pairs).ravel()
+    inter = Interactions(
+        users,
+        items,
+        np.arange(len(users)),
+        np.full(len(users), EVENT_CODE["view"]),
+        [f"u{u}" for u in range(len(pairs))],
+    )
+    return ItemTable([f"p{i}" for i in range(3 * n_triples)]), inter
+
+
+def neighbours_config(**overrides) -> TrainConfig:
+    model = ModelConfig(
+        input_ids=True,
+        normalize_items=False,
+        normalize=False,
+        user_layer_norm=False,
+        dim=2,
+        max_len=4,
+        user_encoder="mean",
+    )
+    defaults = {"ease_lambda": 1.0, "neighbors": 4, "epochs": 0, "val_fraction": 0.0}  # epochs 0: the EASE start
+    return TrainConfig(
+        model=model, objective="library", id_init="ease", device="cpu", progress=False, **{**defaults, **overrides}
+    )
+
+
+def third_of_triple_ranks(score_rows) -> float:
+    """Share of readers whose unread third paper of their triple ranks first among papers they have not read."""
+    items, inter = triples()
+    first = []
+    for a, b in inter.items.reshape(-1, 2):
+        scores = np.array(score_rows(np.array([a, b])), dtype=float)
+        scores[[a, b]] = -np.inf
+        first.append(int(np.argmax(scores)) == 3 * (a // 3) + 3 - (a % 3) - (b % 3))
+    return float(np.mean(first))
+
+
+def test_training_returns_neighbours_that_hold_what_rank_d_cannot():
+    items, inter = triples()
+    model, history = train(items, inter, neighbours_config())
+    neighbors = history["neighbors"]
+    assert isinstance(neighbors, Neighbors) and neighbors.k == 4 and history["neighbors_weight"] == 1.0
+    # the user vector is the history's mean input row / temperature: the scale folded into the weights
+    assert np.isclose(history["neighbors_scale"], 1 / model.log_temperature.exp().item(), rtol=0.05)
+    vectors = model.item_vectors(ItemFeatures(torch.arange(len(items)))).numpy()
+
+    def dense(rows):
+        h = History(ItemFeatures(torch.as_tensor(rows)), torch.full((2,), EVENT_CODE["view"]), torch.arange(2))
+        return model.user_vector(h).numpy() @ vectors.T
+
+    alone = third_of_triple_ranks(dense)
+    together = third_of_triple_ranks(lambda rows: dense(rows) + neighbors.scores(rows, np.arange(len(items))))
+    assert alone < 0.5 and together == 1.0
+
+
+def test_validation_readers_choose_the_neighbours_or_none():
+    items, inter = triples()
+    _, history = train(items, inter, neighbours_config(val_fraction=0.2))
+    assert history["neighbors"] is not None and history["neighbors_weight"] > 0
+    grid = history["neighbors_val_hit@20"]
+    assert grid[f"{history['neighbors_k']}x{history['neighbors_weight']:g}"] > grid["none"]
+    _, without = train(items, inter, neighbours_config(neighbors=0))
+    assert without["neighbors"] is None
+
+
+def test_the_harness_app_scores_the_dense_and_the_neighbours_sum():
+    items, inter = triples()
+    config = neighbours_config()
+    score, trained = fit_two_tower(config, Split(inter, np.arange(6), [], []), items, seed=0)
+    model, history = train(items, inter, config)  # the same run again: deterministic on the CPU
+    vectors = model.item_vectors(ItemFeatures(torch.arange(len(items)))).numpy()
+    served = []
+    for rows in inter.items.reshape(-1, 2)[:6]:
+        h = History(ItemFeatures(torch.as_tensor(rows)), torch.full((2,), EVENT_CODE["view"]), torch.arange(2))
+        served.append(
+            model.user_vector(h).numpy() @ vectors.T + history["neighbors"].scores(rows, np.arange(len(items)))
+        )
+    np.testing.assert_allclose(score(np.arange(6)).numpy(), np.stack(served), rtol=1e-4, atol=1e-4)
+    assert np.abs(history["neighbors"].weights).sum() > 0
