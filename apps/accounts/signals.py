@@ -1,6 +1,9 @@
 """AccountEmail follows User.email, whoever saves the user (sign-up, the admin, a command); a reader's
 kept pages follow their groups (an editor role shows or goes on their next page); signing in puts the
-reader's time zone in the new session (apps.accounts.time_zones)."""
+reader's time zone in the new session, and a profile save sends every session to read it again
+(apps.accounts.time_zones)."""
+
+import logging
 
 from django.contrib.auth import get_user_model, user_logged_in
 from django.contrib.auth.models import Group
@@ -8,9 +11,12 @@ from django.db.models.signals import m2m_changed, post_save, pre_delete
 from django.dispatch import receiver
 
 from apps.accounts.emails import normalized_email
-from apps.accounts.models import AccountEmail
-from apps.accounts.time_zones import time_zone_of, time_zone_remember
-from apps.common.generations import bump, reader_scope
+from apps.accounts.models import AccountEmail, Profile
+from apps.accounts.ratelimit import CACHE_ERRORS
+from apps.accounts.time_zones import time_zone_load
+from apps.common.generations import bump, reader_scope, time_zone_scope
+
+logger = logging.getLogger(__name__)
 
 
 @receiver(post_save, sender=get_user_model())
@@ -48,4 +54,14 @@ def group_deleted(sender, instance, **kwargs):
 @receiver(user_logged_in)
 def time_zone_at_sign_in(sender, request, user, **kwargs):
     if request is not None and hasattr(request, "session"):  # the login writes the session anyway
-        time_zone_remember(request, time_zone_of(user))
+        time_zone_load(request, user)
+
+
+@receiver(post_save, sender=Profile)
+def time_zone_saved(sender, instance, update_fields=None, raw=False, **kwargs):
+    """Whoever saves it (settings, the admin, a command): the reader's sessions read the zone again."""
+    if not raw and (update_fields is None or "time_zone" in update_fields):
+        try:
+            bump(time_zone_scope(instance.user_id))
+        except CACHE_ERRORS:  # the save stands; sessions keep their zone until the next sign-in
+            logger.warning("Cache unreachable: the reader's other sessions keep their time zone.", exc_info=True)

@@ -19,6 +19,11 @@ def reader_scope(user_id: int) -> tuple:
     return ("reader", user_id)
 
 
+def time_zone_scope(user_id: int) -> tuple:
+    """A reader's profile zone, as their sessions keep it (apps.accounts.time_zones)."""
+    return ("time-zone", user_id)
+
+
 def generations(*scopes: tuple) -> list[int]:
     """The current number of each scope (0 until first bumped), in one round trip."""
     keys = [cache_key(GENERATION_CACHE, *scope) for scope in scopes]

@@ -5,12 +5,13 @@ from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection
 from django.http import HttpResponse
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from apps.accounts.middleware import ReaderTimeZoneMiddleware
 from apps.accounts.services import profile_update
+from apps.accounts.time_zones import TIME_ZONE_SESSION_KEY
 from tests.factories import UserFactory
 from tests.seminars.factories import SessionFactory
 
@@ -69,3 +70,84 @@ def test_a_zone_changed_in_settings_shows_on_the_next_page(client):
     response = client.post("/accounts/settings/", {"time_zone": "Asia/Tokyo", "email_frequency": "weekly"})
     assert response.status_code == 302
     assert "21:00 Asia/Tokyo</time>" in client.get(page).content.decode()
+
+
+def profile_queries(client, page: str) -> tuple[str, int]:
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get(page).content.decode()
+    return html, len([q for q in queries.captured_queries if "accounts_profile" in q["sql"]])
+
+
+def test_a_zone_changed_in_the_admin_shows_on_the_readers_next_page_read_once(client, admin_client):
+    session = SessionFactory(start=dt.datetime(2026, 7, 8, 12, 0, tzinfo=dt.UTC))
+    reader = UserFactory()
+    profile = profile_update(user=reader, time_zone="Europe/Lisbon", email_frequency="weekly")
+    client.force_login(reader)
+    page = f"/seminars/sessions/{session.pk}/"
+    assert "13:00 Europe/Lisbon</time>" in client.get(page).content.decode()
+
+    response = admin_client.post(
+        f"/admin/accounts/profile/{profile.pk}/change/",
+        {"time_zone": "Asia/Tokyo", "email_frequency": "weekly", "feed_generation": "0"},
+    )
+    assert response.status_code == 302
+    html, reads = profile_queries(client, page)
+    assert "21:00 Asia/Tokyo</time>" in html and reads == 1
+    html, reads = profile_queries(client, page)
+    assert "21:00 Asia/Tokyo</time>" in html and reads == 0  # kept again
+
+
+def test_a_zone_changed_on_another_device_shows_on_this_one(client):
+    session = SessionFactory(start=dt.datetime(2026, 7, 8, 12, 0, tzinfo=dt.UTC))
+    reader = UserFactory()
+    profile_update(user=reader, time_zone="Europe/Lisbon", email_frequency="weekly")
+    phone = Client()
+    client.force_login(reader)
+    phone.force_login(reader)
+    page = f"/seminars/sessions/{session.pk}/"
+    assert "13:00 Europe/Lisbon</time>" in client.get(page).content.decode()
+    assert "13:00 Europe/Lisbon</time>" in phone.get(page).content.decode()
+
+    response = phone.post("/accounts/settings/", {"time_zone": "America/New_York", "email_frequency": "weekly"})
+    assert response.status_code == 302
+    assert "08:00 America/New York</time>" in client.get(page).content.decode()
+
+
+def test_other_profile_writes_keep_the_kept_zone(client):
+    session = SessionFactory(start=dt.datetime(2026, 7, 8, 12, 0, tzinfo=dt.UTC))
+    reader = UserFactory()
+    profile = profile_update(user=reader, time_zone="Asia/Tokyo", email_frequency="weekly")
+    client.force_login(reader)
+    page = f"/seminars/sessions/{session.pk}/"
+    client.get(page)
+    profile.email_frequency = "off"
+    profile.save(update_fields=["email_frequency"])
+    html, reads = profile_queries(client, page)
+    assert "21:00 Asia/Tokyo</time>" in html and reads == 0
+
+
+def test_a_session_kept_before_generations_reads_the_zone_again():
+    reader = UserFactory()
+    profile_update(user=reader, time_zone="Asia/Tokyo", email_frequency="weekly")
+    session = SessionStore()
+    session[TIME_ZONE_SESSION_KEY] = "Europe/Lisbon"  # how sessions kept it before
+    assert zone_seen(reader, session) == "Asia/Tokyo"
+    assert session[TIME_ZONE_SESSION_KEY][0] == "Asia/Tokyo"
+
+
+def test_while_the_cache_is_down_pages_and_settings_still_work_in_the_readers_zone(client, settings, tmp_path):
+    session = SessionFactory(start=dt.datetime(2026, 7, 8, 12, 0, tzinfo=dt.UTC))
+    reader = UserFactory()
+    profile_update(user=reader, time_zone="Asia/Tokyo", email_frequency="weekly")
+    client.force_login(reader)
+    page = f"/seminars/sessions/{session.pk}/"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"unix://{tmp_path}/nothing-here.sock",
+        }
+    }
+    assert "21:00 Asia/Tokyo</time>" in client.get(page).content.decode()
+    response = client.post("/accounts/settings/", {"time_zone": "Europe/Lisbon", "email_frequency": "weekly"})
+    assert response.status_code == 302
+    assert "13:00 Europe/Lisbon</time>" in client.get(page).content.decode()
