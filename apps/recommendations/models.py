@@ -1,6 +1,7 @@
 """What readers did with papers, and the retriever trained on it."""
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils import timezone
 from pgvector.django import HnswIndex, VectorField
@@ -125,6 +126,11 @@ class ReaderVector(models.Model):
     model_version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="+")
     vector = VectorField(dimensions=TWO_TOWER_DIM)
     history_until = models.DateTimeField(help_text="The newest interaction it has seen.")
+    # what the model's item-item neighbours score from: the same history as the vector (null: cached
+    # before they were kept, so made again on the next read)
+    history_rows = ArrayField(
+        models.IntegerField(), null=True, blank=True, help_text="Its history's catalogue rows (-1: newer papers)."
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

@@ -61,7 +61,7 @@ def test_papers_newer_than_the_model_are_scored_from_their_text(catalogue):
     ranked, method = ranking.rank_for_reader(user=reader, paper_ids=[fresh.id, catalogue[0].id])
     assert method == "two_tower" and all(np.isfinite(r.score) for r in ranked)
     # text alone (no id row; in particular not catalogue row 0's): what the item tower gives for id -1
-    model, index = two_tower._model(version.pk, version.checkpoint)
+    model, index, *_ = two_tower._model(version.pk, version.checkpoint)
     assert fresh.id not in index
     score = {r.paper_id: r.score for r in ranked}[fresh.id]
     reader_vec = ReaderVector.objects.get(user=reader).vector
@@ -76,7 +76,7 @@ def test_a_model_narrower_than_the_columns_serves_with_its_vectors_zero_padded(c
     reader = Interaction.objects.filter(user__username__startswith=DEMO_PREFIX).first().user
     ranked, method = ranking.rank_for_reader(user=reader, paper_ids=[paper.id for paper in catalogue[:10]])
     assert method == "two_tower"
-    model, index = two_tower._model(version.pk, version.checkpoint)
+    model, index, *_ = two_tower._model(version.pk, version.checkpoint)
     assert model.config.dim == 32
     stored = ItemVector.objects.get(model_version=version, paper=catalogue[0])
     reader_vec = np.asarray(ReaderVector.objects.get(user=reader).vector)
@@ -111,19 +111,22 @@ def test_the_archive_is_ranked_by_the_active_model_through_the_item_vector_index
     from django.db.models import Q
 
     from apps.recommendations.ranking.archive import rank_archive
-    from apps.recommendations.ranking.two_tower import reader_vector
+    from apps.recommendations.ranking.two_tower import reader_state
     from apps.recommendations.selectors import dismissed_paper_ids
 
     version = model_version_train(overrides=QUICK)
     reader = Interaction.objects.filter(user__username__startswith=DEMO_PREFIX).first().user
     ranked, method = rank_archive(user=reader, paper_filter=Q(), depth=20)
     assert method == "two_tower"
-    vector = reader_vector(user=reader, version=version, text_model="all-MiniLM-L6-v2")
+    state = reader_state(user=reader, version=version, text_model="all-MiniLM-L6-v2")
     dismissed = set(dismissed_paper_ids(user=reader).values_list("paper_id", flat=True))
     items = {
         pid: np.asarray(v) for pid, v in ItemVector.objects.values_list("paper_id", "vector") if pid not in dismissed
     }
-    exact = sorted(items, key=lambda pid: -float(np.dot(vector, items[pid])))[:20]
+    # the item-item neighbours' part, where training made them (zeros otherwise)
+    checkpoint = two_tower._model(version.pk, version.checkpoint)
+    sparse = dict(zip(items, two_tower.sparse_scores(checkpoint, state.history, list(items)).tolist()))
+    exact = sorted(items, key=lambda pid: -(float(np.dot(state.vector, items[pid])) + sparse[pid]))[:20]
     assert ranked == exact  # 60 papers: the HNSW walk at ef_search 100 sees them all
 
 

@@ -6,6 +6,11 @@ text vectors, else popularity then recency. The first two are one `ORDER BY dist
 pgvector's HNSW index answers by walking the graph, so 100,000 or 1,000,000 papers cost about what a
 thousand do; a filter on the papers (a window) is checked during the walk (iterative scan).
 
+The two-tower's score also has a sparse part, the model's item-item neighbours of the reader's history
+(ranking/two_tower.py), which an index over inner products cannot walk. Its candidates are few (the
+history's neighbour lists, a few thousand papers at most), so they are read by id beside the walk's top
+`depth`, through the same window and dismissals, and the union is ranked by the sum.
+
 A narrow window (a month, a rare category) is ranked exactly instead: the walk would have to pass over
 nearly every paper to find enough inside it, and gives up at hnsw.max_scan_tuples with too few or
 approximate results, while reading the few thousand papers of the window through their own indexes
@@ -19,8 +24,9 @@ from collections.abc import Callable
 
 import numpy as np
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import connection
-from django.db.models import Count, Func, Q, QuerySet, Value
+from django.db.models import BigIntegerField, Count, F, Func, Lookup, Q, QuerySet, Value
 from pgvector.django import CosineDistance, MaxInnerProduct
 
 from apps.embeddings.models import PaperEmbedding
@@ -57,13 +63,14 @@ def is_narrow(paper_filter: Q) -> bool:
     return estimated_rows(Paper.objects.visible().filter(paper_filter)) <= settings.RETRIEVER_EXACT_WINDOW_ROWS
 
 
-def _nearest(vectors: QuerySet, distance: Func, *, paper_filter: Q, depth: int) -> list[int]:
-    """Ids of the `depth` rows of `vectors` with the smallest `distance`: by the HNSW walk, or exactly."""
+def _nearest(vectors: QuerySet, distance: Func, *, paper_filter: Q, depth: int) -> list[tuple[int, float]]:
+    """(paper id, distance) of the `depth` rows of `vectors` with the smallest `distance`, nearest first:
+    by the HNSW walk, or exactly."""
 
-    def exact() -> list[int]:
+    def exact() -> list[tuple[int, float]]:
         # `+ 0` is an expression no index is ordered by: the planner reads the rows and sorts them.
         rows = vectors.annotate(distance=distance + Value(0.0)).order_by("distance", "paper_id")
-        return list(rows.values_list("paper_id", flat=True)[:depth])
+        return list(rows.values_list("paper_id", "distance")[:depth])
 
     if is_narrow(paper_filter):
         return exact()
@@ -74,19 +81,48 @@ def _nearest(vectors: QuerySet, distance: Func, *, paper_filter: Q, depth: int) 
     if len(found) < depth:  # the walk gave up (hnsw.max_scan_tuples) or the window really is that small
         return exact()
     # relaxed_order may return neighbours slightly out of order.
-    return [paper_id for paper_id, _ in sorted(found, key=lambda row: row[1])]
+    return sorted(found, key=lambda row: row[1])
 
 
 def two_tower_archive(*, user, paper_filter: Q, depth: int) -> list[int] | None:
-    """Largest inner product of the reader's vector with the active model's item vectors."""
+    """Largest score: the inner product of the reader's vector with the active model's item vectors
+    (the HNSW walk's top `depth`), plus the item-item neighbours' part for those and for the papers
+    the reader's history has as neighbours (in the window, not dismissed), all rescored by the sum."""
     if (serving := serving_reader(user=user)) is None:
         return None
-    version, _, reader = serving
     vectors = ItemVector.objects.filter(
-        model_version=version, paper_id__in=_candidates(user=user, paper_filter=paper_filter)
+        model_version=serving.version, paper_id__in=_candidates(user=user, paper_filter=paper_filter)
     )
     # pgvector's <#>: the negated inner product.
-    return _nearest(vectors, MaxInnerProduct("vector", reader), paper_filter=paper_filter, depth=depth)
+    distance = MaxInnerProduct("vector", serving.vector)
+    nearest = _nearest(vectors, distance, paper_filter=paper_filter, depth=depth)
+    raised = serving.neighbour_papers()
+    if not raised:
+        return [paper_id for paper_id, _ in nearest]
+    dense = {paper_id: -distance for paper_id, distance in nearest}
+    beyond = sorted(set(raised) - set(dense))
+    if beyond and len(nearest) == depth:  # else the window is smaller than depth: every paper in it is here
+        rows = vectors.filter(_any("paper_id", beyond)).annotate(distance=distance).values_list("paper_id", "distance")
+        dense |= {paper_id: -distance for paper_id, distance in rows}
+    paper_ids = list(dense)
+    scores = np.fromiter(dense.values(), dtype=np.float64, count=len(dense)) + serving.sparse_scores(paper_ids)
+    order = np.lexsort((paper_ids, -scores))[:depth]  # best first, ties by id: the same on every page
+    return [paper_ids[i] for i in order]
+
+
+class _AnyOf(Lookup):
+    """`lhs = ANY(%s)`: one array parameter, however many ids (an IN list binds each one)."""
+
+    lookup_name = "any_of"
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} = ANY({rhs})", (*lhs_params, *rhs_params)
+
+
+def _any(column: str, ids: list[int]) -> Lookup:
+    return _AnyOf(F(column), Value(ids, output_field=ArrayField(BigIntegerField())))
 
 
 def content_archive(*, user, paper_filter: Q, depth: int) -> list[int] | None:
@@ -103,7 +139,7 @@ def content_archive(*, user, paper_filter: Q, depth: int) -> list[int] | None:
         model_name=model.name, paper_id__in=_candidates(user=user, paper_filter=paper_filter)
     )
     distance = CosineDistance("vector", profile / (np.linalg.norm(profile) or 1.0))
-    return _nearest(vectors, distance, paper_filter=paper_filter, depth=depth)
+    return [paper_id for paper_id, _ in _nearest(vectors, distance, paper_filter=paper_filter, depth=depth)]
 
 
 def popular_archive(*, user, paper_filter: Q, depth: int) -> list[int]:

@@ -6,7 +6,7 @@ one matrix product against the candidates:
 
     scores = readers (u, d) @ candidates (n, d).T  ->  (u, n)
 
-Each reader then keeps their own candidates' columns, in the order and with the reasons the
+(plus, for the two-tower, each reader's neighbours' part of their own candidates' scores). Each reader then keeps their own candidates' columns, in the order and with the reasons the
 single-reader path gives (tests/recommendations/test_batch.py holds the two paths to that).
 """
 
@@ -124,16 +124,17 @@ class _Batch:
             return {}
         from apps.recommendations.ranking import two_tower  # torch: only when a model is active
 
-        vectors = self._reader_vectors(users, version, two_tower)
-        if not vectors:
+        states = self._reader_states(users, version, two_tower)
+        if not states:
             return {}
-        wanted = list(dict.fromkeys(pid for user_id in vectors for pid in self.paper_ids_by_reader[user_id]))
+        checkpoint = two_tower._model(version.pk, version.checkpoint)
+        wanted = list(dict.fromkeys(pid for user_id in states for pid in self.paper_ids_by_reader[user_id]))
         items = two_tower.serving_items(version=version, text_model=self.text_model, paper_ids=wanted)
         if not items:
             return {}
         columns = {pid: i for i, pid in enumerate(items)}
-        readers = list(vectors)
-        scores = np.stack([vectors[r] for r in readers]) @ np.stack(list(items.values())).T  # (u, n)
+        readers = list(states)
+        scores = np.stack([states[r].vector for r in readers]) @ np.stack(list(items.values())).T  # (u, n)
         scored_by_reader = {}
         for row, user_id in enumerate(readers):
             paper_ids = self.paper_ids_by_reader[user_id]
@@ -141,7 +142,8 @@ class _Batch:
             own = [pid for pid in items if pid in wanted]
             if paper_ids and not own:
                 continue  # none of these papers is embedded yet: content, then popularity
-            own_scores = scores[row, [columns[pid] for pid in own]].tolist()
+            sparse = two_tower.sparse_scores(checkpoint, states[user_id].history, own)
+            own_scores = (scores[row, [columns[pid] for pid in own]] + sparse).tolist()
             scored_by_reader[user_id] = sorted(zip(own_scores, own, strict=True), reverse=True)
         reasons = self._reasons(
             {r: [pid for _, pid in scored if pid in self.vectors] for r, scored in scored_by_reader.items()}
@@ -152,8 +154,9 @@ class _Batch:
             for user_id, scored in scored_by_reader.items()
         }
 
-    def _reader_vectors(self, users, version: ModelVersion, two_tower) -> dict[int, np.ndarray]:
-        """Cached reader vectors still fresh (in two queries); stale or missing ones made one at a time."""
+    def _reader_states(self, users, version: ModelVersion, two_tower) -> dict:
+        """{reader id: ReaderState}: cached ones still fresh (in two queries); stale or missing ones made
+        one at a time."""
         newest = dict(
             Interaction.objects.filter(user__in=users, kind__in=two_tower.HISTORY_KINDS)
             .values("user_id")
@@ -161,20 +164,22 @@ class _Batch:
             .values_list("user_id", "newest")
         )
         cached = {
-            user_id: (vector, until)
-            for user_id, vector, until in ReaderVector.objects.filter(
+            user_id: (vector, until, rows)
+            for user_id, vector, until, rows in ReaderVector.objects.filter(
                 user_id__in=list(newest), model_version=version
-            ).values_list("user_id", "vector", "history_until")
+            ).values_list("user_id", "vector", "history_until", "history_rows")
         }
-        vectors = {}
+        states = {}
         for user in users:
             if user.pk not in newest:
                 continue  # no history: the model has nothing to say about them
-            vector, until = cached.get(user.pk, (None, None))
-            if until is not None and until >= newest[user.pk]:
-                vectors[user.pk] = np.asarray(vector, dtype=np.float32)
+            vector, until, rows = cached.get(user.pk, (None, None, None))
+            if until is not None and until >= newest[user.pk] and rows is not None:
+                states[user.pk] = two_tower.ReaderState(
+                    np.asarray(vector, dtype=np.float32), np.asarray(rows, dtype=np.int64)
+                )
                 continue
-            fresh = two_tower.reader_vector(user=user, version=version, text_model=self.text_model)
+            fresh = two_tower.reader_state(user=user, version=version, text_model=self.text_model)
             if fresh is not None:
-                vectors[user.pk] = fresh
-        return vectors
+                states[user.pk] = fresh
+        return states

@@ -1,6 +1,16 @@
-"""Ranking with the active two-tower model: the reader's vector against the papers' item vectors."""
+"""Ranking with the active two-tower model: the reader's vector against the papers' item vectors, plus
+the model's item-item neighbours of the reader's history where the checkpoint has them:
 
+    score(reader, paper) = reader_vector . item_vector(paper) + neighbors.scores(history_rows, [paper_row])
+
+(recsys/neighbors.py). history_rows are the catalogue rows of the history the user tower read (-1 for
+papers newer than the model), kept beside the reader's cached vector so both parts see one history.
+A checkpoint without neighbours (older versions) serves the inner product alone.
+"""
+
+from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -12,17 +22,33 @@ from apps.recommendations.ranking.base import Ranked
 from apps.recommendations.ranking.content import closest_liked_reasons
 from recsys.checkpoint import load_checkpoint
 from recsys.data import EVENT_CODE
-from recsys.model import History, ItemFeatures
+from recsys.model import History, ItemFeatures, TwoTower
+from recsys.neighbors import Neighbors
 
 # What the user tower reads; "present" (seminar talks) is an impression it ignores.
 HISTORY_KINDS = ["view", "open", "like", "save", "dismiss"]
 
 
+class Checkpoint(NamedTuple):
+    model: TwoTower
+    index: dict[int, int]  # {paper id: catalogue row}: papers trained on have an id row there
+    paper_ids: np.ndarray  # [n_items] the paper at each catalogue row
+    neighbors: Neighbors | None  # None: the inner product alone serves
+
+    def rows(self, paper_ids) -> np.ndarray:
+        return np.array([self.index.get(paper_id, -1) for paper_id in paper_ids], dtype=np.int64)
+
+
 @lru_cache(maxsize=2)
-def _model(version_id: int, checkpoint: str):
-    """The model and its catalogue index {paper id: row}: papers trained on have an id row there."""
+def _model(version_id: int, checkpoint: str) -> Checkpoint:
     model, extra = load_checkpoint(checkpoint)
-    return model, {paper_id: row for row, paper_id in enumerate(extra.get("paper_ids", []))}
+    paper_ids = extra.get("paper_ids", [])
+    return Checkpoint(
+        model,
+        {paper_id: row for row, paper_id in enumerate(paper_ids)},
+        np.asarray(paper_ids, dtype=np.int64),
+        Neighbors.from_extra(extra.get("neighbors")),
+    )
 
 
 def item_vectors(model, text_vectors: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
@@ -42,9 +68,15 @@ def column_width(vectors: np.ndarray) -> np.ndarray:
     return np.pad(vectors, [(0, 0)] * (vectors.ndim - 1) + [(0, TWO_TOWER_DIM - vectors.shape[-1])])
 
 
-def reader_vector(*, user, version: ModelVersion, text_model: str) -> np.ndarray | None:
+@dataclass(frozen=True)
+class ReaderState:
+    vector: np.ndarray  # [TWO_TOWER_DIM] what the user tower made of the history
+    history: np.ndarray  # [<= max_len] int: the history's catalogue rows, oldest first (-1: newer than the model)
+
+
+def reader_state(*, user, version: ModelVersion, text_model: str) -> ReaderState | None:
     """Cached per reader; recomputed from their history when they have acted since."""
-    model, index = _model(version.pk, version.checkpoint)
+    model, index, _, _ = _model(version.pk, version.checkpoint)
     rows = list(
         Interaction.objects.filter(user=user, kind__in=HISTORY_KINDS)
         .order_by("-created_at")
@@ -53,34 +85,72 @@ def reader_vector(*, user, version: ModelVersion, text_model: str) -> np.ndarray
     if not rows:
         return None
     newest = rows[-1][2]
-    cached = ReaderVector.objects.filter(user=user, model_version=version, history_until__gte=newest).first()
+    cached = (
+        ReaderVector.objects.filter(
+            user=user, model_version=version, history_until__gte=newest, history_rows__isnull=False
+        )
+        .values_list("vector", "history_rows")
+        .first()
+    )
     if cached is not None:
-        return np.asarray(cached.vector, dtype=np.float32)
+        return ReaderState(np.asarray(cached[0], dtype=np.float32), np.asarray(cached[1], dtype=np.int64))
     vectors = paper_vectors(paper_ids=[paper_id for paper_id, _, _ in rows], model_name=text_model)
     rows = [row for row in rows if row[0] in vectors]
     if not rows:
         return None
+    history_rows = [index.get(paper_id, -1) for paper_id, _, _ in rows]
     text = torch.as_tensor(np.stack([vectors[paper_id] for paper_id, _, _ in rows]))
     history = History(
-        items=ItemFeatures(torch.tensor([index.get(paper_id, -1) for paper_id, _, _ in rows]), text),
+        items=ItemFeatures(torch.tensor(history_rows), text),
         events=torch.tensor([EVENT_CODE[kind] for _, kind, _ in rows]),
         timestamps=torch.tensor([int(when.timestamp()) for _, _, when in rows]),
     )
     vector = column_width(model.user_vector(history).float().cpu().numpy())
     ReaderVector.objects.update_or_create(
-        user=user, defaults={"model_version": version, "vector": vector, "history_until": newest}
+        user=user,
+        defaults={"model_version": version, "vector": vector, "history_until": newest, "history_rows": history_rows},
     )
-    return vector
+    return ReaderState(vector, np.asarray(history_rows, dtype=np.int64))
 
 
-def serving_reader(*, user) -> tuple[ModelVersion, EmbeddingModel, np.ndarray] | None:
-    """The active model version, the text model under it and the reader's vector; None if any is missing."""
+@dataclass(frozen=True)
+class Serving:
+    """The active version, the text model under it, its checkpoint and the reader as it sees them."""
+
+    version: ModelVersion
+    text_model: EmbeddingModel
+    checkpoint: Checkpoint
+    reader: ReaderState
+
+    @property
+    def vector(self) -> np.ndarray:
+        return self.reader.vector
+
+    def sparse_scores(self, paper_ids) -> np.ndarray:
+        """[len(paper_ids)] float32: the neighbours' part of each paper's score (zeros without them)."""
+        return sparse_scores(self.checkpoint, self.reader.history, paper_ids)
+
+    def neighbour_papers(self) -> list[int]:
+        """The papers the history's neighbours can raise (beyond what the inner product finds)."""
+        if self.checkpoint.neighbors is None:
+            return []
+        return self.checkpoint.paper_ids[self.checkpoint.neighbors.candidates(self.reader.history)].tolist()
+
+
+def sparse_scores(checkpoint: Checkpoint, history: np.ndarray, paper_ids) -> np.ndarray:
+    if checkpoint.neighbors is None:
+        return np.zeros(len(paper_ids), dtype=np.float32)
+    return checkpoint.neighbors.scores(history, checkpoint.rows(paper_ids))
+
+
+def serving_reader(*, user) -> Serving | None:
+    """The active model version, the text model under it and the reader's state; None if any is missing."""
     version = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
     text_model = active_model()
     if version is None or text_model is None:
         return None
-    reader = reader_vector(user=user, version=version, text_model=text_model.name)
-    return None if reader is None else (version, text_model, reader)
+    reader = reader_state(user=user, version=version, text_model=text_model.name)
+    return None if reader is None else Serving(version, text_model, _model(version.pk, version.checkpoint), reader)
 
 
 def serving_items(*, version: ModelVersion, text_model: str, paper_ids) -> dict[int, np.ndarray]:
@@ -92,7 +162,7 @@ def serving_items(*, version: ModelVersion, text_model: str, paper_ids) -> dict[
     if missing:  # papers that arrived after training: the item tower reads their text alone
         texts = paper_vectors(paper_ids=missing, model_name=text_model)
         if texts:
-            new = item_vectors(_model(version.pk, version.checkpoint)[0], np.stack(list(texts.values())))
+            new = item_vectors(_model(version.pk, version.checkpoint).model, np.stack(list(texts.values())))
             items.update(zip(texts, new))
     return items
 
@@ -100,11 +170,13 @@ def serving_items(*, version: ModelVersion, text_model: str, paper_ids) -> dict[
 def two_tower_ranking(*, user, paper_ids: list[int]) -> list[Ranked] | None:
     if (serving := serving_reader(user=user)) is None:
         return None
-    version, text_model, reader = serving
-    items = serving_items(version=version, text_model=text_model.name, paper_ids=paper_ids)
+    items = serving_items(version=serving.version, text_model=serving.text_model.name, paper_ids=paper_ids)
     if paper_ids and not items:
         return None  # none of these papers is embedded yet: the model has nothing to score
-    scored = sorted(((float(np.dot(reader, items[pid])), pid) for pid in items), reverse=True)
-    reasons = closest_liked_reasons(user=user, paper_ids=[pid for _, pid in scored], text_model=text_model.name)
+    scored_ids = list(items)
+    dense = np.stack([items[pid] for pid in scored_ids]) @ serving.vector if items else np.zeros(0)
+    scores = (dense + serving.sparse_scores(scored_ids)).tolist()
+    scored = sorted(zip(scores, scored_ids), reverse=True)
+    reasons = closest_liked_reasons(user=user, paper_ids=[pid for _, pid in scored], text_model=serving.text_model.name)
     ranked = [Ranked(pid, score, reasons.get(pid, "")) for score, pid in scored]
     return ranked + [Ranked(pid, float("-inf")) for pid in paper_ids if pid not in items]

@@ -4,7 +4,7 @@ from django.db import transaction
 
 from apps.common.generations import bump, reader_scope
 from apps.papers.models import Paper
-from apps.recommendations.models import Interaction
+from apps.recommendations.models import Interaction, ReaderVector
 
 Kind = Interaction.Kind
 # Liking or saving a paper takes back its dismissal, and the other way round.
@@ -21,6 +21,9 @@ def interaction_toggle(*, user, paper: Paper, kind: str, source: str) -> bool:
     mine = Interaction.objects.filter(user=user, paper=paper)
     deleted, _ = mine.filter(kind=kind).delete()
     if deleted:
+        # the history lost a row, and its newest moment may not have moved: the cached vector (and the
+        # neighbours' history rows) would still look fresh (ranking/two_tower.py)
+        ReaderVector.objects.filter(user=user).delete()
         return False
     mine.filter(kind__in=CONTRADICTS[kind]).delete()
     Interaction.objects.create(user=user, paper=paper, kind=kind, source=source)

@@ -25,6 +25,7 @@ from recsys.app import app_train_config
 from recsys.checkpoint import load_checkpoint, save_checkpoint
 from recsys.data import Interactions, ItemTable
 from recsys.evaluate import evaluate
+from recsys.neighbors import Neighbors
 from recsys.train import TrainConfig, train
 
 logger = logging.getLogger(__name__)
@@ -110,9 +111,10 @@ def _train(config: TrainConfig) -> ModelVersion:
         )
         version.metrics, version.baselines = evaluation_metrics(report)
         model, history = train(items, interactions, config)
+        neighbors = history.pop("neighbors", None)  # arrays: into the checkpoint, not the JSON history
         version.history = _plain(history.get("history", []))
         path = settings.RETRIEVER_MODEL_DIR / f"model-{version.pk}.pt"
-        save_checkpoint(path, model, {"paper_ids": paper_ids, "history": _plain(history)})
+        save_checkpoint(path, model, checkpoint_extra(paper_ids, history, neighbors))
         version.checkpoint = str(path)
         version.status = ModelVersion.Status.READY
     except Exception as error:
@@ -123,6 +125,17 @@ def _train(config: TrainConfig) -> ModelVersion:
     if version.status == ModelVersion.Status.READY and beats_active(version):
         model_version_activate(version=version, model=model, items=items, paper_ids=paper_ids)
     return version
+
+
+def checkpoint_extra(paper_ids: list[int], history: dict, neighbors: Neighbors | None) -> dict:
+    """What serving reads beside the weights: the catalogue (row -> paper id) and, when training made
+    them, the item-item neighbours over those rows. Kept in the file, loaded once per process, rather
+    than in a table: a reader's neighbour candidates are then an array lookup, and only they (a few
+    thousand ids at most) go to PostgreSQL, with the window and dismissals (ranking/archive.py)."""
+    extra = {"paper_ids": paper_ids, "history": _plain(history)}
+    if neighbors is not None:
+        extra["neighbors"] = neighbors.to_extra()
+    return extra
 
 
 def evaluation_metrics(report: dict) -> tuple[dict, dict]:

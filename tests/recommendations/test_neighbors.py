@@ -1,0 +1,209 @@
+"""The model's item-item neighbours served beside the two towers: the digest, For you and newsletters
+score reader . item + neighbours(history, paper); a checkpoint without them serves the inner product."""
+
+import datetime as dt
+
+import numpy as np
+import pytest
+import torch
+from django.db import connection
+from django.db.models import Q
+
+from apps.digests.for_you import for_you_page
+from apps.papers.models import Paper
+from apps.recommendations import ranking
+from apps.recommendations.models import ModelVersion, ReaderVector
+from apps.recommendations.ranking.archive import is_narrow, rank_archive
+from apps.recommendations.ranking.batch import rank_for_readers
+from apps.recommendations.services import interaction_toggle
+from apps.recommendations.services.training import checkpoint_extra, item_table, model_version_serve
+from apps.search.queries import SearchFilters
+from recsys.checkpoint import save_checkpoint
+from recsys.model import ModelConfig, TwoTower
+from recsys.neighbors import Neighbors
+from tests.search.factories import one_topic_archive
+
+pytestmark = pytest.mark.django_db
+START = dt.date(2026, 1, 5)
+RARE = Q(categories__contains=["cs.DL"])  # every tenth paper: 8 of 80
+WEIGHT = 10.0  # over 3 liked papers, 3.3: beyond any gap between inner products here (unit vectors)
+
+
+@pytest.fixture
+def archive(settings, tmp_path):
+    """80 embedded papers around one topic, one a day; every tenth also in cs.DL."""
+    settings.RETRIEVER_MODEL_DIR = tmp_path
+    settings.RETRIEVER_EXACT_WINDOW_ROWS = 20
+    papers = one_topic_archive(
+        80, start=START, categories=lambda i: ["cs.IR", "cs.DL"] if i % 10 == 0 else ["cs.IR"], seed=3
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")  # the planner's estimate of a window's size decides the method
+    return papers
+
+
+@pytest.fixture
+def reader(django_user_model, archive):
+    reader = django_user_model.objects.create_user("reader", "reader@example.org", "pw-123456789")
+    for paper in archive[1:4]:
+        interaction_toggle(user=reader, paper=paper, kind="like", source="digest")
+    return reader
+
+
+def serve(tmp_path, links: dict[Paper, list[Paper]] | None = None) -> ModelVersion:
+    """An active version from one fixed (untrained) network; `links`: {paper: its neighbours}, each at
+    WEIGHT, built by Neighbors.top_k over the catalogue rows they name (None: a checkpoint without them)."""
+    torch.manual_seed(0)
+    model = TwoTower(ModelConfig(dim=16, hidden=32)).eval()
+    _, paper_ids = item_table()
+    neighbors = None
+    if links is not None:
+        row = {pid: i for i, pid in enumerate(paper_ids)}
+        kept = sorted({row[p.id] for p in links} | {row[n.id] for ns in links.values() for n in ns})
+        at = {r: i for i, r in enumerate(kept)}
+        s = np.zeros((len(kept), len(kept)), dtype=np.float32)
+        for paper, targets in links.items():
+            for target in targets:
+                s[at[row[paper.id]], at[row[target.id]]] = WEIGHT
+        neighbors = Neighbors.top_k(s, np.array(kept), n_items=len(paper_ids), k=2)
+    version = ModelVersion.objects.create(status=ModelVersion.Status.READY)
+    version.checkpoint = str(tmp_path / f"model-{version.pk}.pt")
+    save_checkpoint(version.checkpoint, model, checkpoint_extra(paper_ids, {}, neighbors))
+    version.save()
+    return model_version_serve(version=version)
+
+
+def dense_order(reader, paper_ids: list[int]) -> list[int]:
+    """The papers by the inner product alone (the digest's ranking under a version without neighbours)."""
+    ranked, method = ranking.rank_for_reader(user=reader, paper_ids=paper_ids)
+    assert method == "two_tower"
+    return [r.paper_id for r in ranked]
+
+
+def test_a_paper_only_the_neighbours_raise_ranks_above_what_the_inner_product_prefers(archive, reader, tmp_path):
+    candidates = [paper.id for paper in archive[4:]]
+    serve(tmp_path)  # no neighbours: the inner product alone, as before
+    dense = dense_order(reader, candidates)
+    ranked, _ = ranking.rank_for_reader(user=reader, paper_ids=candidates)
+    _, catalogue = item_table()
+    # the history the user tower read, as catalogue rows, kept beside the vector
+    assert ReaderVector.objects.get(user=reader).history_rows == [catalogue.index(p.id) for p in archive[1:4]]
+    assert [r.score for r in ranked] == sorted(r.score for r in ranked)[::-1]
+
+    last = Paper.objects.get(pk=dense[-1])  # what the dense part likes least
+    serve(tmp_path, {archive[1]: [last]})  # one liked paper's neighbour
+    ranked, method = ranking.rank_for_reader(user=reader, paper_ids=candidates)
+    assert method == "two_tower"
+    assert [r.paper_id for r in ranked] == [last.id, *dense[:-1]]  # raised to the top, the rest unchanged
+    dense_score = {r.paper_id: r.score for r in ranking.rank_for_reader(user=reader, paper_ids=[last.id])[0]}
+    assert ranked[0].score == pytest.approx(dense_score[last.id])  # the same sum, ranked alone
+
+    batch = rank_for_readers(users=[reader], paper_ids_by_reader={reader.pk: candidates})  # newsletters
+    assert [r.paper_id for r in batch[reader.pk][0]] == [r.paper_id for r in ranked]
+    assert [r.score for r in batch[reader.pk][0]] == pytest.approx([r.score for r in ranked], abs=1e-5)
+
+
+def test_the_sparse_part_is_the_historys_mean_weight(archive, reader, tmp_path):
+    candidates = [paper.id for paper in archive[4:]]
+    serve(tmp_path)
+    before = {r.paper_id: r.score for r in ranking.rank_for_reader(user=reader, paper_ids=candidates)[0]}
+    target = archive[40]
+    serve(tmp_path, {archive[1]: [target], archive[2]: [target]})  # two of the three liked papers
+    after = {r.paper_id: r.score for r in ranking.rank_for_reader(user=reader, paper_ids=candidates)[0]}
+    assert after[target.id] == pytest.approx(before[target.id] + 2 * WEIGHT / 3, abs=1e-5)
+    assert all(after[pid] == pytest.approx(before[pid], abs=1e-5) for pid in candidates if pid != target.id)
+
+
+def test_for_you_ranks_neighbour_candidates_within_the_window_and_without_dismissed_papers(archive, reader, tmp_path):
+    serve(tmp_path)
+    visible = [paper.id for paper in archive]
+    dense = dense_order(reader, visible)
+    dense_top, _ = rank_archive(user=reader, paper_filter=Q(), depth=5)
+    rare = [pid for pid in dense if Paper.objects.filter(RARE, pk=pid).exists()]
+    last_rare = Paper.objects.get(pk=rare[-1])  # far below the walk's top 5, and in cs.DL
+    assert last_rare.id not in dense_top
+
+    serve(tmp_path, {archive[2]: [last_rare]})
+    ranked, method = rank_archive(user=reader, paper_filter=Q(), depth=5)
+    assert method == "two_tower" and ranked == [last_rare.id, *dense_top[:4]]
+    # a narrow window is ranked exactly, and the neighbours join it the same way
+    assert is_narrow(RARE)
+    narrow, _ = rank_archive(user=reader, paper_filter=RARE, depth=3)
+    assert narrow == [last_rare.id, *rare[:2]]
+    # outside the window, or dismissed: never brought back by the neighbours
+    outside, _ = rank_archive(user=reader, paper_filter=~RARE, depth=5)
+    assert last_rare.id not in outside and len(outside) == 5
+    interaction_toggle(user=reader, paper=last_rare, kind="dismiss", source="digest")
+    after_dismissal, _ = rank_archive(user=reader, paper_filter=Q(), depth=5)
+    assert last_rare.id not in after_dismissal and len(after_dismissal) == 5
+
+
+def test_for_you_pages_neighbour_candidates_without_repeats(archive, reader, tmp_path, monkeypatch):
+    from apps.digests import for_you
+
+    serve(tmp_path)
+    dense = dense_order(reader, [paper.id for paper in archive[5:]])  # the window's papers
+    raised = [Paper.objects.get(pk=pid) for pid in dense[-3:]]
+    serve(tmp_path, {archive[1]: raised[:2], archive[3]: raised[2:]})
+    monkeypatch.setattr(for_you, "FIRST_DEPTH", 10)  # the snapshot deepens 10, 20, 40, 80: the union each time
+    filters = SearchFilters(date_from=START + dt.timedelta(days=5))
+    shown, page = [], 1
+    while page:
+        result = for_you_page(user=reader, filters=filters, page=page)
+        shown += [card.paper.id for card in result.cards]
+        page = result.next_page
+    assert len(shown) == len(set(shown)) == 75  # every paper in the window once
+    assert set(shown[:3]) == {paper.id for paper in raised}
+
+
+def test_a_like_changes_the_next_pages_through_the_neighbours_and_taking_it_back_restores_them(
+    archive, reader, tmp_path
+):
+    from apps.digests.selectors import digest_for_reader
+    from apps.papers.weeks import Week
+
+    week = Week.containing(archive[60].announced)
+    in_week = [p.id for p in archive if week.monday <= p.announced <= week.sunday]
+    serve(tmp_path)
+    trigger, raised = archive[50], Paper.objects.get(pk=dense_order(reader, in_week)[-1])
+    serve(tmp_path, {trigger: [raised]})
+
+    def first_cards() -> tuple[list[int], list[int]]:
+        """The first page of For you, and of the week's digest (cached per reader)."""
+        for_you = [card.paper.id for card in for_you_page(user=reader, filters=SearchFilters()).cards]
+        return for_you, [card.paper.id for card in digest_for_reader(user=reader, week=week).cards]
+
+    before = first_cards()
+    assert raised.id not in before[0] and before[1][-1] == raised.id
+
+    interaction_toggle(user=reader, paper=trigger, kind="like", source="digest")
+    for_you, digest = first_cards()
+    assert for_you[0] == raised.id and digest[0] == raised.id
+
+    interaction_toggle(user=reader, paper=trigger, kind="like", source="digest")  # taken back
+    assert first_cards() == before
+
+
+def test_training_keeps_the_neighbours_in_the_checkpoint_and_out_of_the_versions_history(catalogue, monkeypatch):
+    from apps.recommendations.ranking import two_tower
+    from apps.recommendations.services import training
+    from recsys.checkpoint import load_checkpoint
+    from tests.recommendations.test_training import QUICK
+
+    made = {}
+
+    def train_with_neighbours(items, interactions, config):  # as recsys.train.train returns them
+        model, history = real_train(items, interactions, config)
+        s = np.array([[0.0, 0.7], [0.4, 0.0]], dtype=np.float32)
+        made["neighbors"] = history["neighbors"] = Neighbors.top_k(s, np.array([0, 5]), n_items=len(items), k=1)
+        return model, history
+
+    real_train = training.train
+    monkeypatch.setattr(training, "train", train_with_neighbours)
+    version = training.model_version_train(overrides=QUICK)
+    assert version.status == ModelVersion.Status.ACTIVE, version.error
+    _, extra = load_checkpoint(version.checkpoint)
+    stored = Neighbors.from_extra(extra["neighbors"])
+    assert np.array_equal(stored.rows, made["neighbors"].rows) and stored.rows[0].tolist() == [5]
+    assert "neighbors" not in extra["history"] and "neighbors" not in str(version.history)
+    assert two_tower._model(version.pk, version.checkpoint).neighbors is not None
