@@ -3,11 +3,17 @@
 import logging
 
 from celery import shared_task
-from django.db import OperationalError
+from celery.signals import worker_ready
+from django.db import DatabaseError, OperationalError, connection
 
 from apps.recommendations.models import ModelVersion
 from apps.recommendations.services.demo import demo_readers_seed
-from apps.recommendations.services.training import TrainingAlreadyRunning, model_version_serve, model_version_train
+from apps.recommendations.services.training import (
+    TrainingAlreadyRunning,
+    model_version_serve,
+    model_version_train,
+    stopped_versions_fail,
+)
 from tasks.digests import warm_digest_weeks_task
 
 logger = logging.getLogger(__name__)
@@ -46,3 +52,16 @@ def serve_model_version_task(version_id: int) -> dict:
 @shared_task(acks_late=True)
 def seed_demo_readers_task(readers: int = 500) -> dict:
     return {"interactions": demo_readers_seed(readers=readers)}
+
+
+@worker_ready.connect
+def versions_left_training_fail(**kwargs) -> None:
+    """A worker starting (after a crash or a stop, perhaps its own) fails the versions a stopped run left
+    "training" now, rather than at the next training run."""
+    try:
+        if failed := stopped_versions_fail():
+            logger.warning("%s model version(s) left training by a stopped worker marked failed.", failed)
+    except DatabaseError:  # the worker still starts; the next run or the operations page clears them
+        logger.exception("Could not look for model versions left training.")
+    finally:
+        connection.close()  # the pool's processes open their own

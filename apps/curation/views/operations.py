@@ -12,11 +12,13 @@ from apps.curation.plots import metric_over_versions, training_loss
 from apps.curation.selectors import operations as ops
 from apps.curation.services import operations as jobs
 from apps.recommendations.models import ModelVersion
-from apps.recommendations.services.training import PRIMARY_METRIC, rollback_target
+from apps.recommendations.services.training import PRIMARY_METRIC, rollback_target, stopped_versions_fail
 
 
 def _page(request, *, backfill_form=None, status=200):
     versions = ops.model_versions()
+    if any(version.status == ModelVersion.Status.TRAINING for version in versions) and stopped_versions_fail():
+        versions = ops.model_versions()  # a stopped worker's version, failed now rather than at the next run
     context = {
         "runs": ops.ingest_runs(),
         "coverage": ops.embedding_coverage(),

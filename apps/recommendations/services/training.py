@@ -11,7 +11,7 @@ import logging
 
 import numpy as np
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.common.generations import SERVING, bump
@@ -84,10 +84,38 @@ def item_table() -> tuple[ItemTable, list[int]]:
 def model_version_train(*, overrides: dict | None = None) -> ModelVersion:
     with single_flight(TRAINING_LOCK, TrainingAlreadyRunning(ALREADY_TRAINING)):
         # Holding the lock, no other run is alive: a version still "training" lost its process.
-        ModelVersion.objects.filter(status=ModelVersion.Status.TRAINING).update(
-            status=ModelVersion.Status.FAILED, error=STOPPED, finished_at=timezone.now()
-        )
+        _stopped(ModelVersion.objects.filter(status=ModelVersion.Status.TRAINING))
         return _train(train_config(overrides))
+
+
+def stopped_versions_fail() -> int:
+    """Marks failed the versions left "training" by a run whose process is gone; returns how many.
+
+    A run holds the training lock from before its version exists until its last status is saved, so a
+    version still "training" while nobody holds the lock lost its process. The lock is looked at, not
+    taken (a look never refuses a run), and only versions seen before the look are touched: a run that
+    starts after it makes a version this call never names. For the operations page and a starting worker.
+    """
+    seen = list(ModelVersion.objects.filter(status=ModelVersion.Status.TRAINING).values_list("pk", flat=True))
+    if not seen or training_alive():
+        return 0
+    return _stopped(ModelVersion.objects.filter(pk__in=seen, status=ModelVersion.Status.TRAINING))
+
+
+def training_alive() -> bool:
+    """Whether any process holds the training lock now (read from pg_locks: a bigint key is split in two)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            " AND (classid::bigint << 32 | objid::bigint) = %s)",
+            [TRAINING_LOCK],
+        )
+        return cursor.fetchone()[0]
+
+
+def _stopped(versions) -> int:
+    return versions.update(status=ModelVersion.Status.FAILED, error=STOPPED, finished_at=timezone.now())
 
 
 def _train(config: TrainConfig) -> ModelVersion:
