@@ -41,6 +41,14 @@ def test_reminders_go_once_to_the_speaker_and_the_readers_going():
     assert all("Two-tower retrieval, corrected" in message.subject for message in mail.outbox)
 
 
+def test_the_demos_simulated_accounts_get_no_notice():
+    session, speaker, (first, second, _) = tomorrows_session()
+    Profile.objects.update_or_create(user=speaker, defaults={"demo": True})
+    Profile.objects.update_or_create(user=first, defaults={"demo": True})
+    assert reminders_queue() == 1
+    assert list(Notice.objects.values_list("user_id", flat=True)) == [second.pk]
+
+
 def test_the_email_shows_the_readers_time_and_the_series_time():
     session, _, (reader, *_) = tomorrows_session()
     Profile.objects.create(user=reader, time_zone="Europe/Lisbon")

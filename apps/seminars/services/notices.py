@@ -40,6 +40,8 @@ ONLY_IF_HELD = {Notice.Kind.REMINDER, Notice.Kind.ANNOUNCEMENT, Notice.Kind.MATE
 def notices_queue(*, kind: str, key: str, session: Session, users, talk: Talk | None = None) -> int:
     """One notice per reader for `key` (again: nothing); returns how many are new."""
     users = {user.pk: user for user in users if user.email}
+    for demo in Profile.objects.filter(user__in=users, demo=True).values_list("user_id", flat=True):
+        del users[demo]  # the demo's simulated speakers are nobody's inbox
     if not users:
         return 0
     already = set(Notice.objects.filter(key=key, user__in=users).values_list("user_id", flat=True))
