@@ -9,10 +9,22 @@ Chosen by the evaluation in docs/benchmarks.md ("The app's retriever against the
   SVD start: co-reading simulator 0.700 (0.664), CiteULike-a top 2,000 0.411 (0.324), full
   CiteULike-a 0.193 (0.163), MovieLens-1M 0.180 (0.171); EASE itself is still ahead on the
   first three (0.715, 0.462, 0.339) and behind on MovieLens-1M (0.165).
+- item-item neighbours beside the towers (recsys/neighbors.py): the rank-256 P Q^T cannot hold
+  EASE's B where most papers have one or two readers, so each paper also keeps its 128 strongest
+  positive weights of the residual B - P Q^T, and the served score is
+  user_vector(history) . item_vector(i) + neighbors.scores(history, [i]). How many of the 128
+  count (8, 32 or 128) and at what weight (0.25-2, or none) is chosen on the validation readers
+  after training; train() returns them as history["neighbors"]. For the sum to be EASE's ranking
+  at the start, the user vector is the history's mean input row over the temperature (no
+  LayerNorm, no normalisation: `user_layer_norm=False, normalize=False`), and the model's scale
+  (1 / temperature) is folded into the weights. Recall@20 of the start, CiteULike-a top 2,000:
+  0.4616 (EASE 0.4620; the towers alone 0.4110; with the LayerNorm and a median scale 0.4506;
+  neighbours of B itself instead of the residual 0.4503). Figures for every data set:
+  docs/benchmarks.md, "Fourth session".
 - 256 dimensions: on CiteULike-a's 2,000 most-read papers the start ranks at 0.326 with 64 and
   0.411 with 256 (EASE itself 0.462); pgvector's HNSW takes up to 2,000.
-- item vectors that keep their length (inner product; only the reader's vector is normalised,
-  which changes no reader's ranking): EASE's columns have scales that normalising would flatten.
+- item vectors that keep their length (inner product): EASE's columns have scales that
+  normalising would flatten.
 - a hybrid item tower: the text path is fitted (ridge regression, scaled to the rows' mean length)
   to predict a paper's rows, and a read paper's rows hold the rest, so at step 0 a read paper is
   exactly its EASE rows and a paper nobody read, or newer than the model, is what its text
@@ -31,7 +43,14 @@ from recsys.model import ModelConfig
 from recsys.train import TrainConfig
 
 APP_MODEL = ModelConfig(
-    item_ids=True, input_ids=True, id_dropout=0.25, dim=256, user_encoder="mean", normalize_items=False
+    item_ids=True,
+    input_ids=True,
+    id_dropout=0.25,
+    dim=256,
+    user_encoder="mean",
+    user_layer_norm=False,
+    normalize=False,
+    normalize_items=False,
 )
 APP_TRAIN = TrainConfig(
     model=APP_MODEL,
@@ -39,6 +58,7 @@ APP_TRAIN = TrainConfig(
     objective="library",
     held_out=0.5,
     id_init="ease",
+    neighbors=128,
     lr=1e-4,
     id_lr=1e-3,
     epochs=10,

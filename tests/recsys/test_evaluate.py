@@ -214,7 +214,9 @@ def test_report_states_each_methods_configuration_and_the_test_fraction(tmp_path
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["test_fraction"] == 0.5 and set(report["configs"]) == {"popularity", "item_knn", "ease", "app"}
     assert report["configs"]["ease"]["lambda"] in EASE_LAMBDAS
+    chosen = report["configs"]["app"].pop("neighbors_chosen")  # what the validation readers chose
     assert report["configs"]["app"] == plain(
         dataclasses.replace(app_train_config(), seed=None, progress=None, epochs=1, device="auto")
     )
+    assert {"neighbors_k", "neighbors_weight", "neighbors_scale"} <= set(chosen)
     assert "| ease | `{" in capsys.readouterr().out
