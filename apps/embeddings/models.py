@@ -5,6 +5,7 @@ worker embeds the catalogue with it, and becomes ACTIVE only once every paper ha
 search never serves a half-built set.
 """
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 from pgvector.django import HnswIndex, VectorField
@@ -46,6 +47,12 @@ class PaperEmbedding(models.Model):
     paper_version = models.PositiveSmallIntegerField()
     vector = VectorField(dimensions=DIMENSIONS)
     created_at = models.DateTimeField(auto_now=True)
+    # The paper's filter columns, copied by triggers (migration 0002) whatever writes either table: a filtered
+    # graph walk checks each candidate on the row it has just read instead of probing papers_paper, which
+    # was half the walk. Read-only here: whatever is saved, the trigger writes the paper's values.
+    announced = models.DateField(null=True, editable=False)
+    categories = ArrayField(models.CharField(max_length=32), default=list, editable=False)
+    withdrawn = models.BooleanField(default=False, editable=False)
 
     class Meta:
         constraints = [

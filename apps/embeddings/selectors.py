@@ -87,6 +87,30 @@ def paper_vector(*, paper_id: int, model_name: str) -> np.ndarray | None:
     return None if vector is None else np.asarray(vector, dtype=np.float32)
 
 
+# Paper fields that PaperEmbedding copies under the same names (models.py), and the paper's own id.
+COPIED_FILTER_FIELDS = {"announced", "categories", "withdrawn"}
+
+
+def on_embedding_copies(paper_filter: Q) -> Q | None:
+    """`paper_filter` (a Q on Paper) as the same Q on PaperEmbedding's copies of the paper's columns; None if
+    it names a field that is not copied."""
+    children = []
+    for child in paper_filter.children:
+        if isinstance(child, Q):
+            if (child := on_embedding_copies(child)) is None:
+                return None
+        else:
+            lookup, value = child
+            field, *rest = lookup.split("__")
+            if field in ("id", "pk"):
+                field = "paper_id"
+            elif field not in COPIED_FILTER_FIELDS:
+                return None
+            child = ("__".join([field, *rest]), value)
+        children.append(child)
+    return Q(*children, _connector=paper_filter.connector, _negated=paper_filter.negated)
+
+
 def nearest_queryset(
     *,
     vector: np.ndarray,
@@ -98,21 +122,24 @@ def nearest_queryset(
 ) -> QuerySet:
     """The ANN query itself: ORDER BY cosine distance LIMIT k, which the HNSW index serves.
 
-    `exact` orders by an expression the index cannot serve (distance + 0), so PostgreSQL measures the
-    distance to every paper that passes the filter instead.
+    Through the graph, a filter on copied fields is checked on each vector's row itself; any other filter
+    joins the papers. `exact` orders by an expression the index cannot serve (distance + 0), so PostgreSQL
+    measures the distance to every paper that passes the filter instead (found through the papers'
+    indexes: the join).
     """
-    papers = Paper.objects.visible().filter(paper_filter or Q())
+    paper_filter = paper_filter or Q()
+    copied = None if exact else on_embedding_copies(paper_filter)
+    if copied is not None:
+        vectors = PaperEmbedding.objects.filter(copied, model_name=model_name, withdrawn=False)
+    else:
+        papers = Paper.objects.visible().filter(paper_filter)
+        vectors = PaperEmbedding.objects.filter(model_name=model_name, paper__in=papers)
     if exclude_paper_id is not None:
-        papers = papers.exclude(pk=exclude_paper_id)
+        vectors = vectors.exclude(paper_id=exclude_paper_id)
     distance = CosineDistance("vector", vector)
     if exact:
         distance = ExpressionWrapper(distance + Value(0.0), output_field=FloatField())
-    return (
-        PaperEmbedding.objects.filter(model_name=model_name, paper__in=papers)
-        .annotate(distance=distance)
-        .order_by("distance")
-        .values_list("paper_id", "distance")[:limit]
-    )
+    return vectors.annotate(distance=distance).order_by("distance").values_list("paper_id", "distance")[:limit]
 
 
 def estimated_rows(queryset: QuerySet) -> int:

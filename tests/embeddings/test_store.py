@@ -124,3 +124,52 @@ def test_warming_waits_for_a_first_model_to_serve(encoder):
         assert warm_encoder_when_ready(poll_seconds=0.05, patience_seconds=30) is True
     finally:
         timer.join()
+
+
+def test_each_vector_row_keeps_its_papers_filter_columns_whoever_writes():
+    import datetime as dt
+
+    paper = PaperFactory(categories=["cs.IR"], announced=dt.date(2026, 1, 5))
+    stored = PaperEmbeddingFactory(paper=paper)
+
+    def copies() -> tuple:
+        return PaperEmbedding.objects.values_list("announced", "categories", "withdrawn").get(pk=stored.pk)
+
+    assert copies() == (dt.date(2026, 1, 5), ["cs.IR"], False)
+    Paper.objects.filter(pk=paper.pk).update(categories=["cs.LG", "cs.IR"], announced=dt.date(2026, 2, 1))
+    assert copies() == (dt.date(2026, 2, 1), ["cs.LG", "cs.IR"], False)
+    paper.refresh_from_db()
+    paper.withdrawn = True
+    paper.save()
+    assert copies() == (dt.date(2026, 2, 1), ["cs.LG", "cs.IR"], True)
+    # A stale copy in memory, saved back, cannot overwrite the paper's values.
+    stale = PaperEmbedding.objects.get(pk=stored.pk)
+    stale.withdrawn, stale.categories = False, ["cs.CV"]
+    stale.save()
+    assert copies() == (dt.date(2026, 2, 1), ["cs.LG", "cs.IR"], True)
+
+
+def test_filters_on_copied_columns_are_checked_on_the_vector_rows_and_others_join_the_papers():
+    import datetime as dt
+
+    from apps.embeddings.selectors import on_embedding_copies
+
+    window = Q(announced__gte=dt.date(2026, 1, 1)) & Q(categories__contains=["cs.IR"]) & ~Q(id__in=[3, 4])
+    assert on_embedding_copies(window) == Q(announced__gte=dt.date(2026, 1, 1)) & Q(
+        categories__contains=["cs.IR"]
+    ) & ~Q(paper_id__in=[3, 4])
+    assert on_embedding_copies(Q(announced__gte=dt.date(2026, 1, 1)) | Q(primary_category="cs.IR")) is None
+
+    rng = np.random.default_rng(5)
+    query = unit_vector(rng)
+    inside = PaperEmbeddingFactory(vector=query + 0.3 * unit_vector(rng), paper=PaperFactory(categories=["cs.IR"]))
+    PaperEmbeddingFactory(vector=query, paper=PaperFactory(categories=["cs.LG"]))
+    PaperEmbeddingFactory(vector=query, paper=PaperFactory(categories=["cs.IR"], withdrawn=True))
+    graph = nearest_queryset(
+        vector=query, model_name="all-MiniLM-L6-v2", limit=5, paper_filter=Q(categories__contains=["cs.IR"])
+    )
+    assert "papers_paper" not in str(graph.query) and [row[0] for row in graph] == [inside.paper_id]
+    joined = nearest_queryset(
+        vector=query, model_name="all-MiniLM-L6-v2", limit=5, paper_filter=Q(primary_category__startswith="cs")
+    )
+    assert "papers_paper" in str(joined.query)
