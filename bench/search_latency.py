@@ -5,6 +5,7 @@
     python bench/search_latency.py --explain   # also each query's parts, timed in process and by EXPLAIN
     python bench/search_latency.py --top-out before.json     # page-one results per case and query ...
     python bench/search_latency.py --top-compare before.json # ... and their overlap with another run's
+    python bench/search_latency.py --shared-buffers 128MB    # PostgreSQL's own default (config/embedded.py: 1GB)
 
 The papers are synthetic: each of the 560 real sample papers seeds ~180 variants, with its title, an
 abstract made of sentences from it and two other sample abstracts, its authors and categories, a random
@@ -265,8 +266,9 @@ def main() -> None:
     parser.add_argument("--explain", action="store_true", help="also time each query's parts")
     parser.add_argument("--top-out", help="write page one's arXiv ids per case and query to this JSON file")
     parser.add_argument("--top-compare", help="compare page one with a --top-out file from another run")
+    parser.add_argument("--shared-buffers", help="the embedded server's shared_buffers (kept in its var dir)")
     args = parser.parse_args()
-    with database_url():
+    with database_url(args.shared_buffers):
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
         os.environ.setdefault("CELERY_BROKER_URL", "memory://")
         import django
@@ -282,6 +284,11 @@ def main() -> None:
             populate(args.n)
         relayout()
         print(f"machine: {machine()}; {Paper.objects.count():,} papers, {args.rounds} rounds x {len(QUERIES)} queries")
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW shared_buffers")
+            print(f"PostgreSQL shared_buffers: {cursor.fetchone()[0]}")
         print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} (1, 5, 15 min)")
         tops = measure(args.rounds)
         if args.top_out:

@@ -74,3 +74,20 @@ def _wait_gone(pid: int) -> None:
         except ProcessLookupError:
             return
         time.sleep(0.05)
+
+
+def test_postgres_gets_a_search_sized_cache_unless_one_was_chosen(var_dir):
+    def shared_buffers() -> str:
+        with psycopg.connect(embedded.postgres_url(), autocommit=True) as connection:
+            return connection.execute("SHOW shared_buffers").fetchone()[0]
+
+    server = embedded.start_postgres()  # a new data dir: initdb's 128MB, raised and restarted
+    try:
+        assert shared_buffers() == embedded.SHARED_BUFFERS
+        with psycopg.connect(embedded.postgres_url(), autocommit=True) as connection:
+            connection.execute("ALTER SYSTEM SET shared_buffers = '64MB'")  # a choice, as a benchmark makes
+        embedded.stop_postgres(server)
+        server = embedded.start_postgres()
+        assert shared_buffers() == "64MB"
+    finally:
+        embedded.stop_postgres(server)
