@@ -24,9 +24,8 @@ from collections.abc import Callable
 
 import numpy as np
 from django.conf import settings
-from django.contrib.postgres.fields import ArrayField
 from django.db import connection
-from django.db.models import BigIntegerField, Count, F, Func, Lookup, Q, QuerySet, Value
+from django.db.models import Count, F, Func, Lookup, Q, QuerySet, Value
 from pgvector.django import CosineDistance, MaxInnerProduct
 
 from apps.embeddings.models import PaperEmbedding
@@ -102,8 +101,10 @@ def two_tower_archive(*, user, paper_filter: Q, depth: int) -> list[int] | None:
     dense = {paper_id: -distance for paper_id, distance in nearest}
     beyond = sorted(set(raised) - set(dense))
     if beyond and len(nearest) == depth:  # else the window is smaller than depth: every paper in it is here
-        rows = vectors.filter(_any("paper_id", beyond)).annotate(distance=distance).values_list("paper_id", "distance")
-        dense |= {paper_id: -distance for paper_id, distance in rows}
+        # the ids on both sides, so the papers are read by primary key, not scanned for the join
+        by_id = _candidates(user=user, paper_filter=paper_filter & Q(_any("id", beyond)))
+        rows = ItemVector.objects.filter(_any("paper_id", beyond), model_version=serving.version, paper_id__in=by_id)
+        dense |= {paper_id: -distance for paper_id, distance in rows.values_list("paper_id", distance)}
     paper_ids = list(dense)
     scores = np.fromiter(dense.values(), dtype=np.float64, count=len(dense)) + serving.sparse_scores(paper_ids)
     order = np.lexsort((paper_ids, -scores))[:depth]  # best first, ties by id: the same on every page
@@ -111,18 +112,19 @@ def two_tower_archive(*, user, paper_filter: Q, depth: int) -> list[int] | None:
 
 
 class _AnyOf(Lookup):
-    """`lhs = ANY(%s)`: one array parameter, however many ids (an IN list binds each one)."""
+    """`lhs = ANY(ids)`, the ids bound as one array literal: for a few thousand ids an IN list (a
+    parameter each) or an array field's per-element preparation costs more than the query itself."""
 
     lookup_name = "any_of"
+    prepare_rhs = False
 
     def as_sql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        rhs, rhs_params = self.process_rhs(compiler, connection)
-        return f"{lhs} = ANY({rhs})", (*lhs_params, *rhs_params)
+        return f"{lhs} = ANY(%s::bigint[])", (*lhs_params, "{" + ",".join(str(int(i)) for i in self.rhs) + "}")
 
 
 def _any(column: str, ids: list[int]) -> Lookup:
-    return _AnyOf(F(column), Value(ids, output_field=ArrayField(BigIntegerField())))
+    return _AnyOf(F(column), ids)
 
 
 def content_archive(*, user, paper_filter: Q, depth: int) -> list[int] | None:
