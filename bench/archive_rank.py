@@ -7,11 +7,14 @@ Same papers and readers as bench/digest_load.py (bench/_catalogue.py: built once
 the papers and their text vectors are generated in the database and loaded by binary COPY, with the
 secondary indexes built after the load, so a million papers take minutes, not hours). An active two-tower
 model version is made from an untrained network (the ranking's cost does not depend on the weights), with
-item vectors for every paper. Timed per request, for `--queries` readers:
+item vectors for every paper, and item-item neighbours (the served score's sparse part, recsys/neighbors.py)
+built over the readers' interactions: cosine co-occurrence, each paper's `--neighbors-k` strongest. Timed
+per request, for `--queries` readers:
 
 - "For you": rank_archive(depth=100), the first page's ranking (five pages deep), the whole archive and
   two windows (a year and a month, in cs.IR); "cold" includes computing the reader's vector, "warm" reads
-  it back. Each window is also ranked by the HNSW walk alone and by the exact scan alone (the app picks
+  it back. The warm whole-archive request is also timed with a checkpoint without neighbours (the inner
+  product alone, as before them), alternating with the one with them. Each window is also ranked by the HNSW walk alone and by the exact scan alone (the app picks
   one by the window's estimated size), with the walk's recall@100 against the exact answer.
 - arxiv-sanity-lite: a LinearSVC over TF-IDF trained per request on the whole archive, as its compute.py
   and serve.py do it (bench/_arxiv_sanity.py; the TF-IDF built once, not timed).
@@ -33,6 +36,7 @@ import django  # noqa: E402
 django.setup()
 
 import numpy as np  # noqa: E402
+import scipy.sparse as sp  # noqa: E402
 import torch  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
@@ -45,12 +49,14 @@ from apps.embeddings.models import PaperEmbedding  # noqa: E402
 from apps.papers.models import Paper  # noqa: E402
 from apps.recommendations.models import Interaction, ItemVector, ModelVersion, ReaderVector  # noqa: E402
 from apps.recommendations.ranking.archive import rank_archive  # noqa: E402
-from apps.recommendations.services.training import item_vectors  # noqa: E402
+from apps.recommendations.ranking.two_tower import HISTORY_KINDS  # noqa: E402
+from apps.recommendations.services.training import checkpoint_extra, item_vectors  # noqa: E402
 from bench._arxiv_sanity import svm_rank, tfidf_features  # noqa: E402
 from bench._catalogue import NEWEST, build_readers, load_catalogue  # noqa: E402
 from bench._stack import machine, percentile  # noqa: E402
-from recsys.checkpoint import save_checkpoint  # noqa: E402
+from recsys.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
 from recsys.model import ModelConfig, TwoTower  # noqa: E402
+from recsys.neighbors import Neighbors  # noqa: E402
 
 DEPTH = 100
 BATCH = 20_000
@@ -102,6 +108,57 @@ def active_version(n: int) -> ModelVersion:
     return version
 
 
+def co_read_neighbors(paper_ids: list[int], k: int) -> Neighbors:
+    """Each paper's k strongest co-read papers (cosine over the readers' histories, as item-kNN):
+    the neighbours' cost depends on k and on the histories, not on how the weights were learned."""
+    row = {paper_id: i for i, paper_id in enumerate(paper_ids)}
+    pairs = Interaction.objects.filter(kind__in=HISTORY_KINDS).values_list("user_id", "paper_id")
+    users, items = zip(*((user, row[paper]) for user, paper in pairs.iterator(chunk_size=50_000) if paper in row))
+    readers = {user: i for i, user in enumerate(dict.fromkeys(users))}
+    x = sp.csr_matrix(
+        (np.ones(len(items), dtype=np.float32), ([readers[u] for u in users], items)),
+        shape=(len(readers), len(paper_ids)),
+    )
+    x.data[:] = 1.0  # a paper read twice by one reader counts once
+    count = np.asarray(x.sum(axis=0)).ravel()  # [n] readers per paper
+    co = (x.T @ x).tocsr()  # [n, n] readers in common
+    co.setdiag(0)
+    co.eliminate_zeros()
+    rows = np.full((len(paper_ids), k), -1, dtype=np.int32)
+    weights = np.zeros((len(paper_ids), k), dtype=np.float32)
+    for i in np.flatnonzero(np.diff(co.indptr)):
+        cols, common = co.indices[co.indptr[i] : co.indptr[i + 1]], co.data[co.indptr[i] : co.indptr[i + 1]]
+        cosine = common / np.sqrt(count[i] * count[cols])
+        top = np.argsort(-cosine, kind="stable")[:k]
+        rows[i, : len(top)], weights[i, : len(top)] = cols[top], cosine[top]
+    return Neighbors(rows, weights)
+
+
+def neighbour_checkpoints(version: ModelVersion, k: int) -> tuple[str, str]:
+    """(with neighbours, without) beside the version's checkpoint: the same network and catalogue."""
+    base = version.checkpoint.split("-nb")[0].removesuffix(".pt")
+    with_them, without = f"{base}-nb{k}.pt", f"{base}-nb0.pt"
+    if not Path(with_them).exists():
+        print(f"building item-item neighbours (k={k}) over the readers' histories…", flush=True)
+        started = time.perf_counter()
+        model, _ = load_checkpoint(f"{base}.pt")
+        paper_ids = list(PaperEmbedding.objects.order_by("paper_id").values_list("paper_id", flat=True))
+        neighbors = co_read_neighbors(paper_ids, k)
+        save_checkpoint(with_them, model, checkpoint_extra(paper_ids, {}, neighbors))
+        save_checkpoint(without, model, checkpoint_extra(paper_ids, {}, None))
+        filled = (neighbors.rows >= 0).sum(axis=1)
+        print(
+            f"  {int((filled > 0).sum()):,} papers with neighbours, {filled[filled > 0].mean():.0f} each on average, "
+            f"in {time.perf_counter() - started:.0f}s",
+            flush=True,
+        )
+    return with_them, without
+
+
+def serve_checkpoint(version: ModelVersion, path: str) -> None:
+    ModelVersion.objects.filter(pk=version.pk).update(checkpoint=path)
+
+
 def time_ms(function) -> tuple[float, object]:
     started = time.perf_counter()
     result = function()
@@ -119,13 +176,16 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=40, help="readers timed for For you")
     parser.add_argument("--svm-queries", type=int, default=8, help="readers timed for the SVM; 0: none")
     parser.add_argument("--no-text-index", action="store_true", help="skip the text vectors' HNSW (unused here)")
+    parser.add_argument("--neighbors-k", type=int, default=100, help="item-item neighbours kept per paper")
     args = parser.parse_args()
 
     call_command("migrate", verbosity=0)
     rng = np.random.default_rng(0)
     load_catalogue(args.papers, rng, text_index=not args.no_text_index)
     reader_ids = build_readers(args.readers, rng)
-    active_version(args.papers)
+    version = active_version(args.papers)
+    with_neighbours, without = neighbour_checkpoints(version, args.neighbors_k)
+    serve_checkpoint(version, with_neighbours)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     users = list(get_user_model().objects.filter(id__in=reader_ids[: args.queries]))
@@ -138,7 +198,7 @@ def main() -> None:
     }
     rank_archive(user=users[-1], paper_filter=Q(), depth=DEPTH)  # warm-up: the model file, connections
 
-    cold, warm, methods = [], [], set()
+    cold, warm, dense_only, methods = [], [], [], set()
     windowed = {(name, how): [] for name in windows for how in ("app", "walk", "exact")}
     recalls = {name: [] for name in windows}
     threshold = settings.RETRIEVER_EXACT_WINDOW_ROWS
@@ -148,6 +208,9 @@ def main() -> None:
         methods.add(method)
         assert len(ids) == DEPTH, len(ids)
         warm.append(time_ms(lambda user=user: rank_archive(user=user, paper_filter=Q(), depth=DEPTH))[0])
+        serve_checkpoint(version, without)
+        dense_only.append(time_ms(lambda user=user: rank_archive(user=user, paper_filter=Q(), depth=DEPTH))[0])
+        serve_checkpoint(version, with_neighbours)
         for name, window in windows.items():
             answers = {}
             for how, rows in (("app", threshold), ("walk", -1), ("exact", 10**12)):
@@ -161,9 +224,13 @@ def main() -> None:
     sizes = {name: Paper.objects.filter(window).count() for name, window in windows.items()}
 
     # For you first, as soon as it is measured: the SVM's requests at a million papers take minutes each.
-    print(f"machine: {machine()}; papers={args.papers}, readers={args.readers}, methods used: {sorted(methods)}")
+    print(
+        f"machine: {machine()}; papers={args.papers}, readers={args.readers}, neighbours k={args.neighbors_k}, "
+        f"methods used: {sorted(methods)}; load average {os.getloadavg()[0]:.1f}"
+    )
     print("| ranking | requests | p50 ms | p95 ms |\n|---|---:|---:|---:|")
     print(summary("For you, whole archive, reader vector cached (warm)", warm))
+    print(summary("... the same, a checkpoint without neighbours (inner product alone)", dense_only))
     print(summary("For you, whole archive, reader vector computed (cold)", cold))
     for name in windows:
         print(summary(f"For you, {name} ({sizes[name]:,} papers), as the app chooses", windowed[name, "app"]))
