@@ -176,7 +176,9 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=40, help="readers timed for For you")
     parser.add_argument("--svm-queries", type=int, default=8, help="readers timed for the SVM; 0: none")
     parser.add_argument("--no-text-index", action="store_true", help="skip the text vectors' HNSW (unused here)")
-    parser.add_argument("--neighbors-k", type=int, default=100, help="item-item neighbours kept per paper")
+    parser.add_argument(
+        "--neighbors-k", type=int, default=128, help="item-item neighbours kept per paper (the app: 128)"
+    )
     args = parser.parse_args()
 
     call_command("migrate", verbosity=0)
