@@ -76,17 +76,21 @@ def test_a_model_narrower_than_the_columns_serves_with_its_vectors_zero_padded(c
     reader = Interaction.objects.filter(user__username__startswith=DEMO_PREFIX).first().user
     ranked, method = ranking.rank_for_reader(user=reader, paper_ids=[paper.id for paper in catalogue[:10]])
     assert method == "two_tower"
-    model, index, *_ = two_tower._model(version.pk, version.checkpoint)
+    checkpoint = two_tower._model(version.pk, version.checkpoint)
+    model, index = checkpoint.model, checkpoint.index
     assert model.config.dim == 32
     stored = ItemVector.objects.get(model_version=version, paper=catalogue[0])
-    reader_vec = np.asarray(ReaderVector.objects.get(user=reader).vector)
+    cached = ReaderVector.objects.get(user=reader)
+    reader_vec = np.asarray(cached.vector)
     assert len(stored.vector) == len(reader_vec) == ItemVector._meta.get_field("vector").dimensions
     assert not np.asarray(stored.vector)[32:].any() and not reader_vec[32:].any()
     text = np.asarray(catalogue[0].embeddings.get().vector, dtype=np.float32)[None]
     own = two_tower.item_vectors(model, text, np.array([index[catalogue[0].id]]))[0]
     assert np.allclose(np.asarray(stored.vector), own, atol=1e-5)
     score = {r.paper_id: r.score for r in ranked}[catalogue[0].id]
-    assert score == pytest.approx(float(np.dot(reader_vec[:32], own[:32])), abs=1e-4)
+    # plus the item-item neighbours' part, where the validation readers chose to serve some
+    sparse = two_tower.sparse_scores(checkpoint, np.asarray(cached.history_rows), [catalogue[0].id])[0]
+    assert score == pytest.approx(float(np.dot(reader_vec[:32], own[:32])) + sparse, abs=1e-4)
 
 
 def test_training_without_vectors_fails_with_a_clear_reason(settings, tmp_path):
