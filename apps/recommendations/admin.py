@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from apps.common.admin import ReadOnlyAdmin
 from apps.recommendations.models import Interaction, ItemVector, ModelVersion, ReaderVector
+from apps.recommendations.services.interactions import interactions_delete
 from apps.recommendations.services.training import PRIMARY_METRIC
 
 
@@ -21,6 +22,12 @@ class InteractionAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def delete_model(self, request, obj):
+        interactions_delete(interactions=Interaction.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        interactions_delete(interactions=queryset)
 
 
 @admin.register(ModelVersion)

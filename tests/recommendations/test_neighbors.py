@@ -207,3 +207,23 @@ def test_training_keeps_the_neighbours_in_the_checkpoint_and_out_of_the_versions
     assert np.array_equal(stored.rows, made["neighbors"].rows) and stored.rows[0].tolist() == [5]
     assert "neighbors" not in extra["history"] and "neighbors" not in str(version.history)
     assert two_tower._model(version.pk, version.checkpoint).neighbors is not None
+
+
+def test_an_interaction_deleted_in_the_admin_leaves_no_stale_reader_vector(archive, reader, tmp_path, admin_client):
+    from django.urls import reverse
+
+    from apps.recommendations.models import Interaction
+
+    serve(tmp_path)
+    dense = dense_order(reader, [paper.id for paper in archive])
+    trigger, raised = archive[50], Paper.objects.get(pk=dense[-1])
+    serve(tmp_path, {trigger: [raised]})
+    before, _ = rank_archive(user=reader, paper_filter=Q(), depth=5)
+    interaction_toggle(user=reader, paper=trigger, kind="like", source="digest")
+    assert rank_archive(user=reader, paper_filter=Q(), depth=5)[0][0] == raised.id
+
+    like = Interaction.objects.get(user=reader, paper=trigger)  # a reader's request to forget it
+    url = reverse("admin:recommendations_interaction_delete", args=[like.pk])
+    assert admin_client.post(url, {"post": "yes"}).status_code == 302
+    assert not ReaderVector.objects.filter(user=reader).exists()
+    assert rank_archive(user=reader, paper_filter=Q(), depth=5)[0] == before

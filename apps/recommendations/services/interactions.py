@@ -1,6 +1,7 @@
 """Writes of readers' interactions."""
 
 from django.db import transaction
+from django.db.models import QuerySet
 
 from apps.common.generations import bump, reader_scope
 from apps.papers.models import Paper
@@ -36,3 +37,16 @@ def interaction_record(*, user, paper: Paper, kind: str, source: str) -> Interac
         raise ValueError(f"{kind} is a state: use interaction_toggle.")
     bump(reader_scope(user.pk))  # the two-tower reader vector reads views and opens too
     return Interaction.objects.create(user=user, paper=paper, kind=kind, source=source)
+
+
+@transaction.atomic
+def interactions_delete(*, interactions: QuerySet) -> int:
+    """Delete interactions (the admin, at a reader's request); returns how many. Their readers' cached
+    vectors and digest weeks go too: the history they were made from lost rows, and its newest moment
+    need not have moved."""
+    readers = set(interactions.values_list("user_id", flat=True))
+    deleted, _ = interactions.delete()
+    ReaderVector.objects.filter(user_id__in=readers).delete()
+    for reader in readers:
+        bump(reader_scope(reader))
+    return deleted
