@@ -66,10 +66,26 @@ ITEM_INDEX = (
 )
 
 
+def item_index() -> None:
+    """The item vectors' HNSW index, built once after all of them are loaded, unless it is there."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass('itemvector_hnsw_ip') IS NOT NULL")
+        if cursor.fetchone()[0]:
+            return
+        print("building the item vectors' HNSW index…", flush=True)
+        started = time.perf_counter()
+        cursor.execute("SET maintenance_work_mem = '2GB'")
+        cursor.execute("SET max_parallel_maintenance_workers = 1")
+        cursor.execute(ITEM_INDEX)
+        cursor.execute("VACUUM ANALYZE recommendations_itemvector")
+    print(f"  item vectors' HNSW index in {time.perf_counter() - started:.0f}s", flush=True)
+
+
 def active_version(n: int) -> ModelVersion:
     """An active version with an (untrained) checkpoint and every paper's item vector, built once."""
     version = ModelVersion.objects.filter(checkpoint__contains="bench-").order_by("-pk").first()
     if version and ItemVector.objects.filter(model_version=version).count() == n:
+        item_index()  # a run stopped while building it left the vectors without it
         ModelVersion.objects.filter(pk=version.pk).update(status=ModelVersion.Status.ACTIVE)  # digest_load retires it
         return version
     print("making an active model version and item vectors…", flush=True)
@@ -97,12 +113,7 @@ def active_version(n: int) -> ModelVersion:
                 copy.write_row((version.pk, paper_id, vector))
         last = rows[-1][0]
     print(f"  item vectors copied in {time.perf_counter() - started:.0f}s", flush=True)
-    with connection.cursor() as cursor:
-        cursor.execute("SET maintenance_work_mem = '2GB'")
-        cursor.execute("SET max_parallel_maintenance_workers = 1")
-        cursor.execute(ITEM_INDEX)
-        cursor.execute("VACUUM ANALYZE recommendations_itemvector")
-    print(f"  item vectors and their HNSW index in {time.perf_counter() - started:.0f}s", flush=True)
+    item_index()
     version.status = ModelVersion.Status.ACTIVE
     version.save()
     return version
