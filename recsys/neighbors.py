@@ -99,3 +99,14 @@ class Neighbors:
         if not extra:
             return None
         return cls(np.asarray(extra["rows"], dtype=np.int32), np.asarray(extra["weights"], dtype=np.float32))
+
+
+def history_means(items: np.ndarray, lengths: np.ndarray, n_items: int) -> sp.csr_matrix:
+    """H [b, n_items]: row r holds 1 / lengths[r] on each row of items[r, :lengths[r]] (repeats add up;
+    an unknown row, < 0, counts in the length and adds nothing), so (H @ neighbors.matrix())[r] is
+    `Neighbors.scores` of history r against every item, for many histories at once."""
+    reader, position = np.nonzero(np.arange(items.shape[1])[None, :] < lengths[:, None])
+    columns = items[reader, position]
+    known = columns >= 0
+    values = (1.0 / lengths[reader[known]]).astype(np.float32)
+    return sp.csr_matrix((values, (reader[known], columns[known])), shape=(len(items), n_items))

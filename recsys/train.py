@@ -22,7 +22,7 @@ from tqdm import tqdm
 from recsys.data import Interactions, ItemTable, target_mask, training_sequences, trim_padding
 from recsys.encoder import resolve_device
 from recsys.model import ItemFeatures, ModelConfig, TwoTower
-from recsys.neighbors import Neighbors
+from recsys.neighbors import Neighbors, history_means
 from recsys.objective import LOSSES, library_loss, sequence_loss
 from recsys.sampling import CountMinFrequency, ExactFrequency, Release
 
@@ -262,16 +262,8 @@ def hit_rate(model: TwoTower, val: dict, catalogue: ItemFeatures, k: int = 20) -
 def _prefix_histories(items: np.ndarray, is_target: np.ndarray, n_items: int):
     """H [q, n_items] (scipy CSR): row r is the history of the r-th target position (b, t) of `items` [B, L + 1] as
     the running mean reads it: 1 / (t + 1) on each of items[b, 0..t] (repeats add up)."""
-    import scipy.sparse as sp
-
     b, t = np.nonzero(is_target)  # [q]: position t of sequence b predicts items[b, t + 1]
-    lengths = t + 1
-    query = np.repeat(np.arange(len(b)), lengths)
-    position = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    columns = items[np.repeat(b, lengths), position]
-    values = np.repeat(1.0 / lengths, lengths).astype(np.float32)
-    known = columns >= 0  # unknown rows count in the mean, add nothing (Neighbors.scores)
-    return sp.csr_matrix((values[known], (query[known], columns[known])), shape=(len(b), n_items))
+    return history_means(items[b], t + 1, n_items)
 
 
 @torch.no_grad()

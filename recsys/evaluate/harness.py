@@ -6,7 +6,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import scipy.sparse as sp
 import torch
 
 from recsys.app import app_train_config
@@ -15,6 +14,7 @@ from recsys.data import Interactions, ItemTable, last_histories, read_interactio
 from recsys.embeddings import DEFAULT_CACHE, embed_texts
 from recsys.evaluate.report import METRICS, plain, summary
 from recsys.metrics import ranking_metrics
+from recsys.neighbors import history_means
 from recsys.objective import METHODS, parse_method
 from recsys.splits import Split, split
 from recsys.train import TrainConfig, catalogue_features, train
@@ -94,11 +94,7 @@ def fit_two_tower(config: TrainConfig, data: Split, items: ItemTable, seed: int)
         scores = (users @ item_vectors.T).float().cpu()
         if between is not None:
             # Neighbors.scores over the history the user tower read: its rows' mean weight to each item
-            history = known[readers]  # [b, L], PAD after each reader's length
-            reader, position = np.nonzero(history >= 0)
-            mean = sp.csr_matrix(
-                (1.0 / lengths[readers][reader], (reader, history[reader, position])), shape=(len(readers), len(items))
-            )  # [b, N]: repeats add up, as in Neighbors.scores
+            mean = history_means(known[readers], lengths[readers], len(items))  # [b, N]
             scores += torch.from_numpy((mean @ between).toarray())
         return scores
 
