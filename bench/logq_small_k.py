@@ -18,6 +18,7 @@ and resumed; `report` prints the markdown table and draws the plot (mean ± std 
 import argparse
 import dataclasses
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -40,7 +41,7 @@ LABELS = {"corrected_logq": "corrected logQ", "logq": "logQ (Yi et al.)", "in_ba
 def run(args) -> None:
     done = set()
     if args.out.exists():
-        done = {(r["k"], r["loss"], r["seed"]) for r in map(json.loads, args.out.read_text().splitlines())}
+        done = {run_key(r) for r in map(json.loads, args.out.read_text().splitlines())}
     items, interactions = load_dataset(args.data / "items.jsonl", args.data / "interactions.csv")
     data = split(interactions, "leave-one-out")
     if args.windows == "latest":
@@ -53,7 +54,7 @@ def run(args) -> None:
     ):  # seed-major: a stopped run leaves every (k, loss) with the same seeds
         for k in args.ks:
             for loss in args.losses:
-                if (k, loss, seed) in done:
+                if (k, loss, seed, args.lr) in done:
                     continue
                 config = TrainConfig(
                     model=ModelConfig(max_len=args.max_len),
@@ -68,7 +69,15 @@ def run(args) -> None:
                     seed=seed,
                 )
                 started, cpu_started = time.perf_counter(), time.process_time()
-                scorer, trained = fit_two_tower(config, data, items, seed)
+
+                def log_epoch(entry: dict, tag=f"k={k} {loss} seed {seed}") -> None:
+                    print(
+                        f"  {tag} epoch {entry['epoch']}: val hit@20 {entry['val_hit@20']:.4f} "
+                        f"loss {entry['loss']:.4f} ({entry['seconds']:.0f}s, {entry['cpu_seconds']:.0f} CPU-s)",
+                        flush=True,
+                    )
+
+                scorer, trained = fit_two_tower(config, data, items, seed, log_epoch)
                 metrics = ranking_metrics(scorer, data.readers, data.relevant, data.seen, len(items))
                 row = {
                     "k": k,
@@ -79,15 +88,18 @@ def run(args) -> None:
                     "epochs": len(trained["history"]),
                     "best_epoch": trained["best_epoch"],
                     "val_hit@20": [round(h["val_hit@20"], 4) for h in trained["history"]],
+                    "train_loss": [round(h["loss"], 4) for h in trained["history"]],
+                    "epoch_cpu_seconds": [round(h["cpu_seconds"], 1) for h in trained["history"]],
                     "seconds": round(time.perf_counter() - started),
                     "cpu_seconds": round(time.process_time() - cpu_started),
+                    "load_average": [round(x, 2) for x in os.getloadavg()],
                     "windows": args.windows,
                     "config": dataclasses.asdict(dataclasses.replace(config, seed=0)),
                 }
                 with args.out.open("a") as f:
                     f.write(json.dumps(row) + "\n")
                 print(
-                    f"k={k} {loss} seed {seed}: recall@20 {row['recall@20']:.4f} ndcg@20 {row['ndcg@20']:.4f} "
+                    f"k={k} {loss} seed {seed} lr {args.lr:g}: {'converged' if converged(row) else 'NOT converged'}, recall@20 {row['recall@20']:.4f} ndcg@20 {row['ndcg@20']:.4f} "
                     f"({row['epochs']} epochs, best {row['best_epoch']}, {row['seconds']}s, {row['cpu_seconds']} CPU-s) "
                     f"{row['val_hit@20']}",
                     flush=True,
@@ -104,56 +116,109 @@ def latest(inter: Interactions, n: int) -> Interactions:
     return inter.subset(np.sort(order[rank < n]))
 
 
-def summarise(rows: list[dict]) -> dict:
-    """{(k, loss): {metric: (mean, std, n)}} over seeds."""
-    out = {}
-    for key in sorted({(r["k"], r["loss"]) for r in rows}):
-        runs = [r for r in rows if (r["k"], r["loss"]) == key]
-        out[key] = {m: (np.mean([r[m] for r in runs]), np.std([r[m] for r in runs]), len(runs)) for m in METRICS}
-    return out
+def run_key(row: dict) -> tuple:
+    """What makes a run: runs at another learning rate are other runs, not repeats."""
+    return row["k"], row["loss"], row["seed"], row["config"]["lr"]
+
+
+def converged(row: dict) -> bool:
+    """Early stopping ended the run: `patience` epochs passed without a better validation score. A
+    run cut by the epoch cap while still improving is not converged."""
+    return row["epochs"] - row["best_epoch"] >= row["config"]["patience"]
+
+
+def cpu_per_epoch(row: dict) -> float:
+    """Training and validation CPU-seconds an epoch (older rows only have the run's total)."""
+    per_epoch = row.get("epoch_cpu_seconds")
+    return float(np.mean(per_epoch)) if per_epoch else row["cpu_seconds"] / row["epochs"]
 
 
 METRICS = ("recall@20", "ndcg@20")
 
 
+def summarise(rows: list[dict]) -> dict:
+    """{(k, lr, loss): {metric: (mean, std, n), "converged": n, "best_epochs": [...], "cpu_per_epoch": s}}
+    over seeds (std: the population's, numpy's default)."""
+    out = {}
+    for key in sorted({(r["k"], r["config"]["lr"], r["loss"]) for r in rows}):
+        runs = [r for r in rows if (r["k"], r["config"]["lr"], r["loss"]) == key]
+        out[key] = {m: (np.mean([r[m] for r in runs]), np.std([r[m] for r in runs]), len(runs)) for m in METRICS}
+        out[key]["converged"] = sum(map(converged, runs))
+        out[key]["best_epochs"] = [r["best_epoch"] for r in sorted(runs, key=lambda r: r["seed"])]
+        out[key]["cpu_per_epoch"] = float(np.mean([cpu_per_epoch(r) for r in runs]))
+    return out
+
+
+def ordered(stats: dict) -> list[tuple]:
+    return sorted(stats, key=lambda key: (key[0], key[1], LOSSES.index(key[2])))
+
+
+def table(rows: list[dict]) -> str:
+    """Markdown: one line per (k, lr, loss) over seeds, then one per run."""
+    stats = summarise(rows)
+    out = [
+        "| k | lr | loss | recall@20 | NDCG@20 | runs | converged | best epoch by seed | CPU-s an epoch |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for key in ordered(stats):
+        k, lr, loss = key
+        cell = stats[key]
+        out.append(
+            f"| {k} | {lr:g} | {LABELS[loss]} | {cell['recall@20'][0]:.4f} ± {cell['recall@20'][1]:.4f} "
+            f"| {cell['ndcg@20'][0]:.4f} ± {cell['ndcg@20'][1]:.4f} | {cell['recall@20'][2]} "
+            f"| {cell['converged']}/{cell['recall@20'][2]} | {', '.join(map(str, cell['best_epochs']))} "
+            f"| {cell['cpu_per_epoch']:.0f} |"
+        )
+    out += ["", "| k | lr | loss | seed | recall@20 | NDCG@20 | epochs | best | converged | CPU-s |", "|---" * 10 + "|"]
+    for r in sorted(rows, key=lambda r: (r["k"], r["config"]["lr"], LOSSES.index(r["loss"]), r["seed"])):
+        out.append(
+            f"| {r['k']} | {r['config']['lr']:g} | {LABELS[r['loss']]} | {r['seed']} | {r['recall@20']:.4f} "
+            f"| {r['ndcg@20']:.4f} | {r['epochs']} | {r['best_epoch']} | {'yes' if converged(r) else 'no'} "
+            f"| {r['cpu_seconds']} |"
+        )
+    return "\n".join(out)
+
+
 def report(args) -> None:
     rows = [json.loads(line) for line in args.runs.read_text().splitlines()]
-    stats = summarise(rows)
-    ks = sorted({k for k, _ in stats})
-    losses = [loss for loss in LOSSES if any(loss == seen for _, seen in stats)]
-    for metric in METRICS:
-        print("\n| k | " + " | ".join(f"{LABELS[loss]} {metric}" for loss in losses) + " |")
-        print("|---" * (len(losses) + 1) + "|")
-        for k in ks:
-            cells = [
-                f"{stats[k, loss][metric][0]:.4f} ± {stats[k, loss][metric][1]:.4f} (n={stats[k, loss][metric][2]})"
-                if (k, loss) in stats
-                else "—"
-                for loss in losses
-            ]
-            print(f"| {k} | " + " | ".join(cells) + " |")
+    print(table(rows))
     if args.svg:
-        plot(rows, stats, ks, losses, args.svg)
+        plot(rows, args.svg)
 
 
-def plot(rows: list[dict], stats: dict, ks: list[int], losses: list[str], path: Path) -> None:
-    """recall@20 and NDCG@20 against k, and the validation curve (hit@20 of held-out readers by
-    epoch) at the smallest k; mean ± std over seeds."""
+def plot(rows: list[dict], path: Path) -> None:
+    """recall@20 and NDCG@20 against k (mean ± std over seeds; one line per loss and learning rate),
+    and every run's validation curve (hit@20 of held-out readers by epoch) at the smallest k, its
+    best epoch marked: filled where early stopping ended the run, hollow where the cap did."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    stats = summarise(rows)
+    ks = sorted({k for k, _, _ in stats})
+    lrs = sorted({lr for _, lr, _ in stats})
+    series = sorted({(lr, loss) for _, lr, loss in stats}, key=lambda s: (s[0], LOSSES.index(s[1])))
+    style = {lr: ("-", "--", ":", "-.")[i % 4] for i, lr in enumerate(lrs)}
+
+    def label(lr: float, loss: str) -> str:
+        return LABELS[loss] + (f", lr {lr:g}" if len(lrs) > 1 else "")
+
     plt.rcParams["svg.hashsalt"] = "logq_small_k"  # the same data draws the same file
-    fig, axes = plt.subplots(1, len(METRICS) + 1, figsize=(13, 3.8))
+    fig, axes = plt.subplots(1, len(METRICS) + 1, figsize=(14, 4))
     for ax, metric in zip(axes, METRICS):
-        for i, loss in enumerate(losses):
-            xs = [k for k in ks if (k, loss) in stats]
-            means = [stats[k, loss][metric][0] for k in xs]
-            stds = [stats[k, loss][metric][1] for k in xs]
-            shift = 1 + 0.04 * (i - 1)  # side by side, so the error bars do not hide each other
+        for i, (lr, loss) in enumerate(series):
+            xs = [k for k in ks if (k, lr, loss) in stats]
+            shift = 1 + 0.03 * (i - (len(series) - 1) / 2)  # side by side, so the error bars do not hide each other
             ax.errorbar(
-                [x * shift for x in xs], means, yerr=stds, marker="o", capsize=3, label=LABELS[loss], color=COLOR[loss]
+                [x * shift for x in xs],
+                [stats[k, lr, loss][metric][0] for k in xs],
+                yerr=[stats[k, lr, loss][metric][1] for k in xs],
+                marker="o",
+                capsize=3,
+                linestyle=style[lr],
+                label=label(lr, loss),
+                color=COLOR[loss],
             )
         ax.set_xscale("log", base=2)
         ax.set_xticks(ks, [str(k) for k in ks])
@@ -161,19 +226,19 @@ def plot(rows: list[dict], stats: dict, ks: list[int], losses: list[str], path: 
         ax.set_ylabel(f"test {metric}")
         ax.grid(alpha=0.3)
     curves = axes[-1]
-    for loss in losses:
-        runs = [r["val_hit@20"] for r in rows if r["k"] == ks[0] and r["loss"] == loss]
-        if not runs:
+    for r in rows:
+        if r["k"] != ks[0]:
             continue
-        epochs = range(1, max(map(len, runs)) + 1)
-        at = [[run[e - 1] for run in runs if len(run) >= e] for e in epochs]
-        curves.errorbar(
-            epochs, [np.mean(a) for a in at], yerr=[np.std(a) for a in at], marker="o", capsize=3, color=COLOR[loss]
-        )
+        color, line = COLOR[r["loss"]], style[r["config"]["lr"]]
+        curves.plot(range(1, r["epochs"] + 1), r["val_hit@20"], linestyle=line, color=color, alpha=0.6, lw=1)
+        if r["best_epoch"]:
+            best = r["val_hit@20"][r["best_epoch"] - 1]
+            fill = color if converged(r) else "none"
+            curves.plot([r["best_epoch"]], [best], "o", color=color, markerfacecolor=fill)
     curves.set_xlabel("epoch")
-    curves.set_ylabel(f"validation hit@20 (k = {ks[0]})")
+    curves.set_ylabel(f"validation hit@20 (k = {ks[0]}), every run")
     curves.grid(alpha=0.3)
-    axes[0].legend()
+    axes[0].legend(fontsize=8)
     fig.suptitle("MovieLens-1M, leave-one-out: mean ± std over seeds")
     fig.tight_layout()
     fig.savefig(path, metadata={"Date": None})

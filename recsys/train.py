@@ -10,6 +10,7 @@ import copy
 import dataclasses
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -369,8 +370,11 @@ def train_step(
     return loss.detach()
 
 
-def train(items: ItemTable, interactions: Interactions, config: TrainConfig) -> tuple[TwoTower, dict]:
-    """Train a two-tower model; returns it (best validation epoch, on its device) and metrics."""
+def train(
+    items: ItemTable, interactions: Interactions, config: TrainConfig, on_epoch: Callable[[dict], None] | None = None
+) -> tuple[TwoTower, dict]:
+    """Train a two-tower model; returns it (best validation epoch, on its device) and metrics.
+    on_epoch: called with each epoch's entry of the history as it ends (progress of long runs)."""
     assert config.loss in LOSSES, config.loss
     assert config.objective in ("next_item", "library"), config.objective
     assert config.id_init in ("random", "svd", "ease"), config.id_init
@@ -446,7 +450,7 @@ def train(items: ItemTable, interactions: Interactions, config: TrainConfig) -> 
             disable=not config.progress or rank != 0,
             leave=False,
         )
-        examples, tic, losses = 0, time.perf_counter(), []
+        examples, tic, cpu_tic, losses = 0, time.perf_counter(), time.process_time(), []
         for step in bar:
             rows = order[step * config.batch_size : (step + 1) * config.batch_size][rank::world]
             batch = trim_padding({k: v[rows] for k, v in train_seqs.items()})
@@ -467,8 +471,12 @@ def train(items: ItemTable, interactions: Interactions, config: TrainConfig) -> 
                 "loss": float(torch.stack(losses).mean()),
                 "val_hit@20": score,
                 "examples_per_s": examples / (time.perf_counter() - tic),
+                "seconds": time.perf_counter() - tic,  # training and validation
+                "cpu_seconds": time.process_time() - cpu_tic,
             }
         )
+        if on_epoch is not None:
+            on_epoch(history[-1])
         if np.isnan(score) or np.isnan(best) or score > best:
             best, best_state, best_epoch, stale = score, copy.deepcopy(model.state_dict()), epoch + 1, 0
         else:
