@@ -135,14 +135,17 @@ def co_read_neighbors(paper_ids: list[int], k: int) -> Neighbors:
     co = (x.T @ x).tocsr()  # [n, n] readers in common
     co.setdiag(0)
     co.eliminate_zeros()
-    rows = np.full((len(paper_ids), k), -1, dtype=np.int32)
-    weights = np.zeros((len(paper_ids), k), dtype=np.float32)
+    sources, targets, weights = [], [], []
     for i in np.flatnonzero(np.diff(co.indptr)):
         cols, common = co.indices[co.indptr[i] : co.indptr[i + 1]], co.data[co.indptr[i] : co.indptr[i + 1]]
         cosine = common / np.sqrt(count[i] * count[cols])
         top = np.argsort(-cosine, kind="stable")[:k]
-        rows[i, : len(top)], weights[i, : len(top)] = cols[top], cosine[top]
-    return Neighbors(rows, weights)
+        sources.append(np.full(len(top), i))
+        targets.append(cols[top])
+        weights.append(cosine[top])
+    return Neighbors.from_lists(
+        np.concatenate(sources), np.concatenate(targets), np.concatenate(weights), len(paper_ids), k
+    )
 
 
 def neighbour_checkpoints(version: ModelVersion, k: int) -> tuple[str, str]:
@@ -157,7 +160,7 @@ def neighbour_checkpoints(version: ModelVersion, k: int) -> tuple[str, str]:
         neighbors = co_read_neighbors(paper_ids, k)
         save_checkpoint(with_them, model, checkpoint_extra(paper_ids, {}, neighbors))
         save_checkpoint(without, model, checkpoint_extra(paper_ids, {}, None))
-        filled = (neighbors.rows >= 0).sum(axis=1)
+        filled = neighbors.lengths()
         print(
             f"  {int((filled > 0).sum()):,} papers with neighbours, {filled[filled > 0].mean():.0f} each on average, "
             f"in {time.perf_counter() - started:.0f}s",

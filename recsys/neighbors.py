@@ -22,8 +22,15 @@ import torch
 
 @dataclasses.dataclass(frozen=True)
 class Neighbors:
-    rows: np.ndarray  # [n_items, k] int32: each item's k strongest neighbours' catalogue rows, -1 pads
-    weights: np.ndarray  # [n_items, k] float32: weights[j, c] is S[j, rows[j, c]]
+    """Each item's neighbour list, strongest first, in compressed sparse rows: item j's neighbours are
+    indices[indptr[j]:indptr[j + 1]] with weights data[...]. Only papers someone read have neighbours,
+    so this holds ~8 bytes per neighbour where [n_items, k] arrays held 8 k bytes per item (100 MB at
+    100,000 papers and k = 128, of which 5 MB were neighbours)."""
+
+    indptr: np.ndarray  # [n_items + 1] int64
+    indices: np.ndarray  # [nnz] int32: catalogue rows, each item's strongest first
+    data: np.ndarray  # [nnz] float32: the weight S[j, indices[...]] of each
+    k: int  # the most neighbours an item may have (the checkpoint's choice; many items have fewer)
 
     @classmethod
     def top_k(cls, s: np.ndarray, kept: np.ndarray, n_items: int, k: int, block: int = 1024) -> "Neighbors":
@@ -33,72 +40,144 @@ class Neighbors:
         neighbours come strongest first (so `strongest(k')` is the top k' of them); `s` is read
         `block` rows at a time, so no second m x m array is made."""
         k = max(0, min(k, s.shape[1]))
-        rows = np.full((n_items, k), -1, dtype=np.int32)
-        weights = np.zeros((n_items, k), dtype=np.float32)
+        kept = np.asarray(kept, dtype=np.int64)
         if k == 0 or len(kept) == 0:
-            return cls(rows, weights)
-        kept = np.asarray(kept)
+            return cls.empty(n_items, k)
+        sources, targets, weights = [], [], []
         for start in range(0, len(kept), block):
             part = s[start : start + block]  # [b, m]
             top = np.argpartition(-part, k - 1, axis=1)[:, :k]  # [b, k], unordered
             top_weights = np.take_along_axis(part, top, axis=1)  # [b, k]
             order = np.argsort(-top_weights, axis=1, kind="stable")
             top, top_weights = np.take_along_axis(top, order, axis=1), np.take_along_axis(top_weights, order, axis=1)
-            positive = top_weights > 0
-            at = kept[start : start + block]
-            rows[at] = np.where(positive, kept[top], -1)
-            weights[at] = np.where(positive, top_weights, 0.0)
-        return cls(rows, weights)
+            positive = top_weights > 0  # row-major: each row's strongest first
+            sources.append(np.broadcast_to(kept[start : start + block, None], top.shape)[positive])
+            targets.append(kept[top[positive]])
+            weights.append(top_weights[positive])
+        return cls.from_lists(np.concatenate(sources), np.concatenate(targets), np.concatenate(weights), n_items, k)
+
+    @classmethod
+    def from_lists(
+        cls, sources: np.ndarray, targets: np.ndarray, weights: np.ndarray, n_items: int, k: int
+    ) -> "Neighbors":
+        """From (source item, neighbour, weight) triples, each source's neighbours strongest first
+        (sources in any order: a stable sort groups them without reordering a list)."""
+        order = np.argsort(sources, kind="stable")
+        indptr = np.zeros(n_items + 1, dtype=np.int64)
+        np.cumsum(np.bincount(sources, minlength=n_items), out=indptr[1:])
+        return cls(indptr, np.asarray(targets[order], dtype=np.int32), np.asarray(weights[order], dtype=np.float32), k)
+
+    @classmethod
+    def empty(cls, n_items: int, k: int = 0) -> "Neighbors":
+        return cls(np.zeros(n_items + 1, dtype=np.int64), np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32), k)
+
+    @classmethod
+    def from_dense(cls, rows: np.ndarray, weights: np.ndarray) -> "Neighbors":
+        """From the [n_items, k] layout (rows padded with -1), as checkpoints before the sparse one hold."""
+        held = rows >= 0
+        sources = np.broadcast_to(np.arange(len(rows))[:, None], rows.shape)[held]
+        return cls.from_lists(sources, rows[held], weights[held], len(rows), rows.shape[1])
+
+    def dense(self) -> tuple[np.ndarray, np.ndarray]:
+        """([n_items, k] int32 rows padded with -1, [n_items, k] float32 weights padded with 0): the
+        old layout, for tests and small catalogues (it is n_items x k x 8 bytes)."""
+        rows = np.full((self.n_items, self.k), -1, dtype=np.int32)
+        weights = np.zeros((self.n_items, self.k), dtype=np.float32)
+        source, position = self._positions()
+        rows[source, position], weights[source, position] = self.indices, self.data
+        return rows, weights
+
+    @property
+    def n_items(self) -> int:
+        return len(self.indptr) - 1
+
+    def lengths(self) -> np.ndarray:
+        """[n_items] how many neighbours each item has."""
+        return np.diff(self.indptr)
+
+    def _positions(self) -> tuple[np.ndarray, np.ndarray]:
+        """[nnz] each entry's item and its place in that item's list (0: the strongest)."""
+        lengths = self.lengths()
+        source = np.repeat(np.arange(self.n_items), lengths)
+        return source, np.arange(len(self.indices)) - self.indptr[source]
 
     def strongest(self, k: int, weight: float = 1.0) -> "Neighbors":
         """Each item's k strongest neighbours (of rows already strongest first, as `top_k` makes
         them), their weights times `weight`."""
-        return Neighbors(self.rows[:, :k].copy(), self.weights[:, :k] * np.float32(weight))
+        source, position = self._positions()
+        keep = position < k
+        indptr = np.zeros_like(self.indptr)
+        np.cumsum(np.minimum(self.lengths(), k), out=indptr[1:])
+        return Neighbors(indptr, self.indices[keep], self.data[keep] * np.float32(weight), min(k, self.k))
 
     def matrix(self) -> sp.csr_matrix:
         """W [n_items, n_items], W[j, c] the weight of c among j's neighbours: for a history h (no
         unknown rows), scores(h, c) = (counts of h's rows) W[:, c] / len(h)."""
-        n = len(self.rows)
-        held = self.rows >= 0
-        source = np.broadcast_to(np.arange(n)[:, None], self.rows.shape)[held]
-        return sp.csr_matrix((self.weights[held], (source, self.rows[held])), shape=(n, n))
+        n = self.n_items
+        return sp.csr_matrix((self.data.copy(), self.indices.copy(), self.indptr.copy()), shape=(n, n))
 
-    @property
-    def k(self) -> int:
-        return self.rows.shape[1]
+    def _lists(self, history: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The neighbour lists of the history's known positions, one after another (repeats kept):
+        ([total] catalogue rows, [total] weights)."""
+        history = np.asarray(history, dtype=np.int64)
+        known = history[(history >= 0) & (history < self.n_items)]
+        starts, lengths = self.indptr[known], self.indptr[known + 1] - self.indptr[known]
+        # entry i of list j sits at starts[j] + (i - where list j begins in the output)
+        at = np.arange(lengths.sum()) + np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+        return self.indices[at], self.data[at]
 
     def scores(self, history: np.ndarray, candidates: np.ndarray) -> np.ndarray:
         """[len(candidates)] float32: the mean over the history's positions (-1: unknown, adds 0) of
         each position's weight to each candidate (-1 scores 0)."""
-        history, candidates = np.asarray(history, dtype=np.int64), np.asarray(candidates, dtype=np.int64)
+        candidates = np.asarray(candidates, dtype=np.int64)
         out = np.zeros(len(candidates), dtype=np.float32)
-        known = history[(history >= 0) & (history < len(self.rows))]
-        if len(history) == 0 or len(known) == 0 or len(candidates) == 0:
+        targets, weights = self._lists(history)  # [h * k]
+        if len(targets) == 0 or len(candidates) == 0:
             return out
-        targets, weights = self.rows[known].ravel(), self.weights[known].ravel()  # [h * k]
         order = np.argsort(candidates, kind="stable")
         at = np.searchsorted(candidates[order], targets)  # where each target would sit among candidates
-        hit = (targets >= 0) & (at < len(candidates))
+        hit = at < len(candidates)
         hit[hit] = candidates[order][at[hit]] == targets[hit]
         np.add.at(out, order[at[hit]], weights[hit])
         return out / len(history)
 
     def candidates(self, history: np.ndarray) -> np.ndarray:
         """The distinct catalogue rows some known history position has as a neighbour."""
-        history = np.asarray(history, dtype=np.int64)
-        known = history[(history >= 0) & (history < len(self.rows))]
-        targets = self.rows[known].ravel()
-        return np.unique(targets[targets >= 0])
+        return np.unique(self._lists(history)[0])
+
+    def candidate_scores(self, history: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(`candidates(history)`, their `scores`) in one pass: every catalogue row the neighbours
+        give a part of the score, and that part."""
+        targets, weights = self._lists(history)
+        rows, inverse = np.unique(targets, return_inverse=True)
+        summed = np.zeros(len(rows), dtype=np.float32)
+        np.add.at(summed, inverse, weights)  # in `scores`' order, so both give the same floats
+        return rows, summed / max(len(history), 1)
 
     def to_extra(self) -> dict:
         """Tensors for a checkpoint's `extra`: torch.load(weights_only=True) refuses numpy arrays."""
-        return {"rows": torch.from_numpy(self.rows), "weights": torch.from_numpy(self.weights)}
+        return {
+            "indptr": torch.from_numpy(self.indptr),
+            "indices": torch.from_numpy(self.indices),
+            "data": torch.from_numpy(self.data),
+            "k": int(self.k),
+        }
 
     @classmethod
     def from_extra(cls, extra: dict | None) -> "Neighbors | None":
+        """From `to_extra`'s dict, or from the dense {"rows", "weights"} that older checkpoints hold."""
         if not extra:
             return None
-        return cls(np.asarray(extra["rows"], dtype=np.int32), np.asarray(extra["weights"], dtype=np.float32))
+        if "rows" in extra:
+            return cls.from_dense(
+                np.asarray(extra["rows"], dtype=np.int32), np.asarray(extra["weights"], dtype=np.float32)
+            )
+        return cls(
+            np.asarray(extra["indptr"], dtype=np.int64),
+            np.asarray(extra["indices"], dtype=np.int32),
+            np.asarray(extra["data"], dtype=np.float32),
+            int(extra["k"]),
+        )
 
 
 def history_means(items: np.ndarray, lengths: np.ndarray, n_items: int) -> sp.csr_matrix:

@@ -204,7 +204,7 @@ def test_training_keeps_the_neighbours_in_the_checkpoint_and_out_of_the_versions
     assert version.status == ModelVersion.Status.ACTIVE, version.error
     _, extra = load_checkpoint(version.checkpoint)
     stored = Neighbors.from_extra(extra["neighbors"])
-    assert np.array_equal(stored.rows, made["neighbors"].rows) and stored.rows[0].tolist() == [5]
+    assert np.array_equal(stored.dense()[0], made["neighbors"].dense()[0]) and stored.dense()[0][0].tolist() == [5]
     assert "neighbors" not in extra["history"] and "neighbors" not in str(version.history)
     assert two_tower._model(version.pk, version.checkpoint).neighbors is not None
 

@@ -16,13 +16,14 @@ KEPT = np.array([1, 2, 4])
 
 def test_top_k_keeps_each_rows_largest_positive_weights_on_catalogue_rows():
     neighbors = Neighbors.top_k(S, KEPT, n_items=5, k=2)
+    rows, weights = neighbors.dense()
     # row 1's second largest weight is its own diagonal, 0: not positive, so padded
-    assert set(zip(neighbors.rows[1].tolist(), neighbors.weights[1].tolist())) == {(2, 0.5), (-1, 0.0)}
-    assert set(zip(neighbors.rows[2].tolist(), np.round(neighbors.weights[2].astype(float), 3).tolist())) == {
-        (4, 0.9),
-        (1, 0.3),
-    }
-    assert neighbors.rows[0].tolist() == [-1, -1] and neighbors.rows[3].tolist() == [-1, -1]
+    assert set(zip(rows[1].tolist(), weights[1].tolist())) == {(2, 0.5), (-1, 0.0)}
+    assert set(zip(rows[2].tolist(), np.round(weights[2].astype(float), 3).tolist())) == {(4, 0.9), (1, 0.3)}
+    assert rows[0].tolist() == [-1, -1] and rows[3].tolist() == [-1, -1]
+    # held sparsely: the five neighbours only, however many items the catalogue has
+    assert neighbors.lengths().tolist() == [0, 1, 2, 0, 2] and len(neighbors.indices) == len(neighbors.data) == 5
+    assert neighbors.k == 2 and neighbors.n_items == 5
 
 
 def test_scores_are_the_histories_mean_weight_to_each_candidate():
@@ -32,11 +33,27 @@ def test_scores_are_the_histories_mean_weight_to_each_candidate():
     np.testing.assert_allclose(scores, [0.9 / 3, (0.3 + 0.1) / 3, 0.0, 0.4 / 3], rtol=1e-6)
     assert neighbors.scores(np.array([-1]), np.array([1, 2])).tolist() == [0.0, 0.0]
     assert neighbors.scores(np.array([], dtype=int), np.array([1])).tolist() == [0.0]
+    assert neighbors.scores(np.array([7, 1]), np.array([2])).tolist() == [
+        np.float32(0.5) / 2
+    ]  # 7: not in the catalogue
 
 
 def test_candidates_are_the_historys_distinct_neighbours():
     neighbors = Neighbors.top_k(S, KEPT, n_items=5, k=2)
     assert neighbors.candidates(np.array([2, 4, 4, -1])).tolist() == [1, 2, 4]
+    assert neighbors.candidates(np.array([0, 3, -1])).tolist() == []
+
+
+def test_candidate_scores_are_scores_of_the_candidates():
+    rng = np.random.default_rng(0)
+    s = rng.random((40, 40)).astype(np.float32) - 0.5
+    neighbors = Neighbors.top_k(s, rng.permutation(60)[:40], n_items=60, k=7)
+    for history in (rng.integers(-1, 60, size=12), np.array([-1, -1]), np.array([], dtype=int)):
+        rows, scores = neighbors.candidate_scores(history)
+        assert rows.tolist() == neighbors.candidates(history).tolist()
+        assert np.array_equal(scores, neighbors.scores(history, rows))
+        everyone = neighbors.scores(history, np.arange(60))
+        assert np.all(everyone[np.setdiff1d(np.arange(60), rows)] == 0)  # no part of the score is left out
 
 
 def test_neighbours_survive_a_checkpoint(tmp_path):
@@ -45,18 +62,37 @@ def test_neighbours_survive_a_checkpoint(tmp_path):
     save_checkpoint(tmp_path / "m.pt", model, {"neighbors": neighbors.to_extra()})
     _, extra = load_checkpoint(tmp_path / "m.pt")
     loaded = Neighbors.from_extra(extra["neighbors"])
-    assert np.array_equal(loaded.rows, neighbors.rows) and np.array_equal(loaded.weights, neighbors.weights)
+    assert all(np.array_equal(a, b) for a, b in zip(loaded.dense(), neighbors.dense())) and loaded.k == 2
     assert Neighbors.from_extra(None) is None
-    assert torch.is_tensor(extra["neighbors"]["rows"])
+    assert torch.is_tensor(extra["neighbors"]["indices"])
+
+
+def test_a_checkpoint_with_the_dense_layout_still_loads(tmp_path):
+    """Checkpoints written before the sparse layout hold [n_items, k] rows (-1 pads) and weights."""
+    rows = np.array([[-1, -1, -1], [2, -1, -1], [4, 1, -1], [-1, -1, -1], [2, 1, 0]], dtype=np.int32)
+    weights = np.where(rows >= 0, np.float32(0.5) / (1 + np.arange(3)), 0).astype(np.float32)
+    model = TwoTower(ModelConfig(dim=8, text_dim=4, hidden=8))
+    save_checkpoint(
+        tmp_path / "old.pt",
+        model,
+        {"neighbors": {"rows": torch.from_numpy(rows), "weights": torch.from_numpy(weights)}},
+    )
+    loaded = Neighbors.from_extra(load_checkpoint(tmp_path / "old.pt")[1]["neighbors"])
+    assert loaded.k == 3 and loaded.lengths().tolist() == [0, 1, 2, 0, 3]
+    assert np.array_equal(loaded.dense()[0], rows) and np.array_equal(loaded.dense()[1], weights)
+    np.testing.assert_allclose(loaded.scores(np.array([4, 2]), np.array([0, 1, 2])), [0.5 / 6, (0.25 + 0.25) / 2, 0.25])
 
 
 def test_top_k_ranks_each_items_neighbours_strongest_first_and_strongest_cuts_them():
     s = np.array([[0.0, 0.1, 0.7, 0.4], [0.2, 0.0, 0.3, 0.9], [0.5, 0.6, 0.0, 0.1], [0.3, 0.0, 0.8, 0.0]])
     neighbors = Neighbors.top_k(s, np.arange(4), n_items=4, k=3, block=3)  # two blocks of rows
-    assert neighbors.rows.tolist() == [[2, 3, 1], [3, 2, 0], [1, 0, 3], [2, 0, -1]]
+    assert neighbors.dense()[0].tolist() == [[2, 3, 1], [3, 2, 0], [1, 0, 3], [2, 0, -1]]
     strongest = neighbors.strongest(1, weight=2.0)
-    assert strongest.rows.tolist() == [[2], [3], [1], [2]]
-    np.testing.assert_allclose(strongest.weights[:, 0], [1.4, 1.8, 1.2, 1.6], rtol=1e-6)
+    assert strongest.k == 1 and strongest.dense()[0].tolist() == [[2], [3], [1], [2]]
+    np.testing.assert_allclose(strongest.dense()[1][:, 0], [1.4, 1.8, 1.2, 1.6], rtol=1e-6)
+    two = neighbors.strongest(2)
+    assert two.lengths().tolist() == [2, 2, 2, 2] and two.dense()[0].tolist() == [[2, 3], [3, 2], [1, 0], [2, 0]]
+    assert neighbors.strongest(5).dense()[0].tolist() == neighbors.dense()[0].tolist()  # no more than it has
 
 
 def test_the_matrix_scores_a_history_as_scores_does():
@@ -154,4 +190,4 @@ def test_the_harness_app_scores_the_dense_and_the_neighbours_sum():
             model.user_vector(h).numpy() @ vectors.T + history["neighbors"].scores(rows, np.arange(len(items)))
         )
     np.testing.assert_allclose(score(np.arange(6)).numpy(), np.stack(served), rtol=1e-4, atol=1e-4)
-    assert np.abs(history["neighbors"].weights).sum() > 0
+    assert np.abs(history["neighbors"].data).sum() > 0
