@@ -11,8 +11,10 @@ Each (k, loss, seed) is one run of the harness's pieces: the leave-one-out split
 rating held out), every reader's history in windows of max_len + 1 ratings (`--windows latest`: only
 the latest window, as the paper's gSASRec code trains), early stopping on held-out readers,
 recall@20 and NDCG@20 over every reader.
-`run` appends one JSON line per finished run and skips runs already in --out, so it can be stopped
-and resumed; `report` prints the markdown table and draws the plot (mean ± std over seeds).
+`run` appends one JSON line per finished run and skips runs already in --out; it keeps each run's
+training state after every epoch under --states, so a stopped run goes on from its last epoch.
+`report` prints the markdown tables (a convergence flag per run) and draws the plot (mean ± std
+over seeds).
 """
 
 import argparse
@@ -77,7 +79,8 @@ def run(args) -> None:
                         flush=True,
                     )
 
-                scorer, trained = fit_two_tower(config, data, items, seed, log_epoch)
+                state = args.states / f"k{k}-{loss}-seed{seed}-lr{args.lr:g}.pt"  # after each epoch
+                scorer, trained = fit_two_tower(config, data, items, seed, on_epoch=log_epoch, resume_from=state)
                 metrics = ranking_metrics(scorer, data.readers, data.relevant, data.seen, len(items))
                 row = {
                     "k": k,
@@ -256,6 +259,12 @@ def main() -> None:
     r.add_argument("--first-seed", type=int, default=0, help="seeds first-seed.. (to split seeds over processes)")
     r.add_argument("--epochs", type=int, default=4, help="most epochs per run (early stopping on val hit@20)")
     r.add_argument("--patience", type=int, default=2)
+    r.add_argument(
+        "--states",
+        type=Path,
+        default=Path("var/logq_small_k_states"),
+        help="each run's training state after its latest epoch; a stopped run goes on from there",
+    )
     r.add_argument("--lr", type=float, default=TrainConfig.lr)
     r.add_argument("--max-len", type=int, default=ModelConfig.max_len)
     r.add_argument(

@@ -12,6 +12,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -371,10 +372,16 @@ def train_step(
 
 
 def train(
-    items: ItemTable, interactions: Interactions, config: TrainConfig, on_epoch: Callable[[dict], None] | None = None
+    items: ItemTable,
+    interactions: Interactions,
+    config: TrainConfig,
+    on_epoch: Callable[[dict], None] | None = None,
+    resume_from: str | Path | None = None,
 ) -> tuple[TwoTower, dict]:
     """Train a two-tower model; returns it (best validation epoch, on its device) and metrics.
-    on_epoch: called with each epoch's entry of the history as it ends (progress of long runs)."""
+    on_epoch: called with each epoch's entry of the history as it ends (progress of long runs).
+    resume_from: a file that keeps the training state after each epoch; where it exists, training
+    goes on from it (same config and data), on a CPU exactly as if it had never stopped."""
     assert config.loss in LOSSES, config.loss
     assert config.objective in ("next_item", "library"), config.objective
     assert config.id_init in ("random", "svd", "ease"), config.id_init
@@ -441,7 +448,19 @@ def train(
     start = validate() if fitted_start else float("nan")
     best = start if fitted_start else -1.0
     best_state, best_epoch, stale, history = copy.deepcopy(model.state_dict()), 0, 0, []
-    for epoch in range(config.epochs):
+    if resume_from is not None and Path(resume_from).exists():
+        saved = torch.load(resume_from, map_location=device, weights_only=False)  # our own file: RNG states
+        model.load_state_dict(saved["model"])
+        optimizer.load_state_dict(saved["optimizer"])
+        generator.set_state(saved["generator"].cpu())  # RNG states are CPU byte tensors on any device
+        torch.set_rng_state(saved["torch_rng"].cpu())
+        np.random.set_state(saved["numpy_rng"])
+        best, best_state, best_epoch, stale, history = (
+            saved[k] for k in ("best", "best_state", "best_epoch", "stale", "history")
+        )
+    for epoch in range(len(history), config.epochs):
+        if stale >= config.patience:
+            break
         model.train()
         order = torch.randperm(n_seqs, device=device, generator=generator)
         bar = tqdm(
@@ -481,8 +500,13 @@ def train(
             best, best_state, best_epoch, stale = score, copy.deepcopy(model.state_dict()), epoch + 1, 0
         else:
             stale += 1
-            if stale >= config.patience:
-                break
+        if resume_from is not None and rank == 0:
+            state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "best_state": best_state}
+            state |= {"generator": generator.get_state(), "torch_rng": torch.get_rng_state()}
+            state |= {"numpy_rng": np.random.get_state(), "best": best, "best_epoch": best_epoch, "stale": stale}
+            Path(resume_from).parent.mkdir(parents=True, exist_ok=True)
+            torch.save({**state, "history": history}, f"{resume_from}.tmp")
+            os.replace(f"{resume_from}.tmp", resume_from)  # a kill mid-write leaves the last epoch's
     model.load_state_dict(best_state)
     if model.item_tower.ids is not None and model.item_tower.text is not None:
         # hybrid: an item nobody read in training has an untrained id row; zero it, so the item

@@ -75,12 +75,12 @@ def two_tower_config(method: str, items: ItemTable, base: TrainConfig, app: Trai
     )
 
 
-def fit_two_tower(config: TrainConfig, data: Split, items: ItemTable, seed: int, on_epoch=None):
+def fit_two_tower(config: TrainConfig, data: Split, items: ItemTable, seed: int, **train_options):
     """Trains a two-tower model on data.train; returns a scorer over the catalogue (every item as
     the app serves it: its id vector too where the model learned one, plus the mean weight of the
     history's item-item neighbours where training returned some) and the training metrics.
-    on_epoch: `train`'s, called with each epoch's history entry."""
-    model, trained = train(items, data.train, dataclasses.replace(config, seed=seed), on_epoch)
+    train_options: `train`'s (on_epoch, resume_from)."""
+    model, trained = train(items, data.train, dataclasses.replace(config, seed=seed), **train_options)
     device = model.log_temperature.device
     catalogue = catalogue_features(items, device)
     item_vectors = model.item_vectors(catalogue)

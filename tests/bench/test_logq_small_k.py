@@ -65,7 +65,7 @@ def tiny_dataset(folder: Path) -> Path:
 def bench(data: Path, out: Path, lr: str) -> str:
     command = [sys.executable, str(BENCH), "run", "--data", str(data), "--out", str(out), "--ks", "4"]
     command += ["--losses", "corrected_logq", "--seeds", "1", "--epochs", "3", "--patience", "1", "--lr", lr]
-    command += ["--max-len", "6"]
+    command += ["--max-len", "6", "--states", str(out.parent / "states")]
     done = subprocess.run(
         command, env={"PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"}, capture_output=True, text=True
     )
@@ -80,6 +80,7 @@ def test_run_logs_each_epoch_records_its_cost_and_resumes_by_learning_rate(tmp_p
     assert [line.count("epoch") for line in first.splitlines() if "val hit@20" in line] == [1] * run["epochs"]
     assert len(run["epoch_cpu_seconds"]) == len(run["train_loss"]) == len(run["val_hit@20"]) == run["epochs"]
     assert ("NOT converged" not in first) == converged(run)
+    assert (tmp_path / "states" / "k4-corrected_logq-seed0-lr0.01.pt").exists()
     assert bench(data, out, "1e-2").count("val hit@20") == 0  # already in --out: skipped
     bench(data, out, "3e-2")  # another learning rate is another run
     assert [r["config"]["lr"] for r in map(json.loads, out.read_text().splitlines())] == [1e-2, 3e-2]
