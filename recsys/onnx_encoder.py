@@ -100,6 +100,11 @@ class OnnxTextModel:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or int(os.environ.get("RETRIEVER_ONNX_THREADS", "0"))
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # ONNX Runtime's pool threads spin on the cores for a while after each run, waiting for more work. A
+        # web process encodes one query and then waits on PostgreSQL, whose backends need those cores: with
+        # spinning, hybrid search with filters took 40 ms longer per request (docs/benchmarks.md, seventh
+        # session), and batches were no faster.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(str(out_dir / QUANTIZED), options, providers=["CPUExecutionProvider"])
         self.short_session = ort.InferenceSession(str(out_dir / FP32), options, providers=["CPUExecutionProvider"])
         self.tokenizer = AutoTokenizer.from_pretrained(str(out_dir / "tokenizer"), local_files_only=True)

@@ -62,3 +62,10 @@ def test_a_model_the_onnx_path_cannot_serve_falls_back_to_torch(tmp_path, monkey
     assert load_encoder(str(copy), "cpu").backend == "torch"
     with pytest.raises(ValueError, match="mean-pool"):
         load_encoder(str(copy), "cpu", "onnx")
+
+
+def test_its_threads_sleep_between_runs_rather_than_spin(pair):
+    # Spinning threads would hold the cores that a web process's PostgreSQL backends need after a query.
+    onnx, _ = pair
+    for session in (onnx.model.session, onnx.model.short_session):
+        assert session.get_session_options().get_session_config_entry("session.intra_op.allow_spinning") == "0"
