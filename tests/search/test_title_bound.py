@@ -5,7 +5,7 @@ import pytest
 from apps.papers.models import Paper, title_terms
 from apps.search.queries import SearchFilters
 from apps.search.selectors import HYBRID, KEYWORD, search_papers
-from apps.search.selectors.keyword import ranked_matches
+from apps.search.selectors.keyword import keyword_top, ranked_matches
 from apps.search.selectors.title_bound import BOUND, ONCE, exact_top, patterns_reaching, query_terms
 from tests.search.factories import PaperFactory
 
@@ -91,3 +91,17 @@ def test_odd_queries_get_the_full_rankings_answer(bandit_papers, client, query):
         top = bounded(query, limit)
         assert top is None or top == full_ranking(query)[:limit]
     assert client.get("/search/", {"q": query, "mode": "keyword"}).status_code == 200
+
+
+def test_hybrids_keyword_list_is_the_full_rankings_head_without_a_count(bandit_papers, monkeypatch):
+    def no_count(**kwargs):
+        raise AssertionError("a fused list needs no count")
+
+    monkeypatch.setattr("apps.search.selectors.keyword.keyword_count", no_count)
+    in_cs_ir = SearchFilters(category="cs.IR").as_q()
+    Paper.objects.filter(pk=bandit_papers.pk).update(categories=["cs.CV"])
+    for query in ["bandit ranking", '"bandit ranking"', "ranking"]:
+        for limit in range(1, len(full_ranking(query)) + 2):
+            assert keyword_top(query=query, paper_filter=EVERYTHING, limit=limit) == full_ranking(query)[:limit]
+            assert keyword_top(query=query, paper_filter=in_cs_ir, limit=limit) == full_ranking(query, in_cs_ir)[:limit]
+    assert search_papers(query="bandit ranking", mode=HYBRID, filters=SearchFilters()).total

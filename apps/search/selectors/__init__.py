@@ -23,7 +23,7 @@ from apps.embeddings.selectors import (
 from apps.papers.models import Paper
 from apps.search.queries import SEMANTIC_PARTIAL, SEMANTIC_UNAVAILABLE, SearchFilters, arxiv_id_in
 from apps.search.selectors.fusion import reciprocal_rank_fusion
-from apps.search.selectors.keyword import CappedMatches, with_highlights
+from apps.search.selectors.keyword import CappedMatches, keyword_top, with_highlights
 
 KEYWORD, SEMANTIC, HYBRID = "keyword", "semantic", "hybrid"
 MODES = [(HYBRID, "Hybrid"), (KEYWORD, "Keywords"), (SEMANTIC, "Meaning")]
@@ -133,7 +133,7 @@ def hybrid_ranking(*, query: str, paper_filter: Q) -> tuple[list[int], list[str]
         elsewhere = _semantic_thread.submit(_on_own_connection, semantic_ranking, **semantic)
     elif model is not None:
         semantic["encoding"] = _semantic_thread.submit(query_vector, model, query)
-    keyword = list(CappedMatches(query=query, paper_filter=paper_filter)[:CANDIDATES])
+    keyword = keyword_top(query=query, paper_filter=paper_filter, limit=CANDIDATES)
     nearest, notices = elsewhere.result() if elsewhere else semantic_ranking(**semantic)
     return reciprocal_rank_fusion(keyword, nearest)[:CANDIDATES], notices
 

@@ -49,6 +49,20 @@ def keyword_matches(*, query: str, paper_filter: Q) -> QuerySet[Paper]:
     return ranked_matches(query=query, paper_filter=paper_filter).values_list("id", flat=True)
 
 
+def keyword_top(*, query: str, paper_filter: Q, limit: int) -> list[int]:
+    """The first `limit` ranked ids, for a list that is fused rather than paged: nothing is counted.
+
+    Unfiltered, the title bound is tried without first counting up to the cap: for a broad query the count
+    was a third statement over the matches, and where the bound cannot show the top (a phrase, few titles
+    with every word) the matches are few or the attempt is short. Filtered, every match is ranked (see
+    CappedMatches.broad)."""
+    if not paper_filter:
+        top = exact_top(ranked_matches(query=query, paper_filter=paper_filter), query=query, limit=limit)
+        if top is not None:
+            return top
+    return list(keyword_matches(query=query, paper_filter=paper_filter)[:limit])
+
+
 def keyword_count(*, query: str, paper_filter: Q, cap: int) -> int:
     """How many visible papers match, counted up to cap + 1 (the index answers; nothing is ranked)."""
     return _matching(text_query(query), paper_filter).values("pk")[: cap + 1].count()
