@@ -23,6 +23,7 @@ def main(argv=None) -> None:
     p.add_argument("--interactions", type=Path, required=True)
     p.add_argument("--split", default="random")
     p.add_argument("--test-fraction", type=float, default=0.2)
+    p.add_argument("--new-items", type=float, default=0.0, help="share of read papers held out whole (recsys.splits)")
     p.add_argument("--seeds", type=int, default=1)
     p.add_argument("--max-readers", type=int, default=5000)
     p.add_argument("--variant", action="append", required=True, help="NAME=JSON overrides")
@@ -47,6 +48,7 @@ def main(argv=None) -> None:
             log,
             args.test_fraction,
             config,
+            args.new_items,
         )
         result = {r["metric"]: (r["mean"], r["std"]) for r in report["results"]}
         rows.append(
@@ -55,15 +57,18 @@ def main(argv=None) -> None:
                 "overrides": spec.partition("=")[2],
                 "recall@20": result["recall@20"],
                 "cold_recall@20": result["cold_recall@20"],
+                "new_recall@20": result["new_recall@20"],
                 "seconds": round(time.perf_counter() - tic),
                 "config": plain(config),
             }
         )
-        log(f"== {name}: recall@20 {result['recall@20']}, cold {result['cold_recall@20']}, {rows[-1]['seconds']}s")
+        log(
+            f"== {name}: recall@20 {result['recall@20']}, cold {result['cold_recall@20']}, new {result['new_recall@20']}, {rows[-1]['seconds']}s"
+        )
         args.out.write_text(json.dumps(rows, indent=2))
     for row in rows:
         print(
-            f"| {row['variant']} | `{row['overrides']}` | {row['recall@20'][0]:.4f} | {row['cold_recall@20'][0]} | {row['seconds']} |"
+            f"| {row['variant']} | `{row['overrides']}` | {row['recall@20'][0]:.4f} | {row['cold_recall@20'][0]} | {row['new_recall@20'][0]} | {row['seconds']} |"
         )
 
 

@@ -7,7 +7,9 @@ from R and from the ranking), and top-K list i_1..i_K:
     Coverage@K = |union over readers of top-K| / N.
 Each is averaged over readers with a non-empty R. Given `cold` items (nobody read them in training),
 ColdRecall@K is Recall@K with R cut to its cold items, over the readers who have one: how well a
-method ranks new papers, which only a content path can.
+method ranks new papers among all papers, which only a content path can. NewRecall@K is the same
+with the ranking cut to the cold items too: how well it ranks new papers among the new papers only,
+as the weekly digest ranks a week's arrivals.
 """
 
 from collections.abc import Callable
@@ -38,7 +40,7 @@ def ranking_metrics(
     cold: np.ndarray | None = None,
 ) -> dict[str, float]:
     """relevant[j], seen[j]: item indices of readers[j] (held out; in training); cold: item indices
-    (adds cold_recall@K, NaN when no reader has a cold relevant item)."""
+    (adds cold_recall@K and new_recall@K, NaN when no reader has a cold relevant item)."""
     k_max = min(max(ks), n_items)
     discount = 1.0 / torch.log2(torch.arange(2, k_max + 2, dtype=torch.float64))  # [K]
     ideal = torch.cumsum(discount, 0)  # [K], IDCG by |R|
@@ -47,7 +49,7 @@ def ranking_metrics(
     is_cold = torch.zeros(n_items, dtype=torch.bool)
     if cold is not None:
         is_cold[torch.as_tensor(cold, dtype=torch.long)] = True
-    cold_sums, cold_readers = dict.fromkeys(ks, 0.0), 0
+    cold_sums, new_sums, cold_readers = dict.fromkeys(ks, 0.0), dict.fromkeys(ks, 0.0), 0
     for s in range(0, len(readers), chunk):
         scores = scorer(readers[s : s + chunk]).float().cpu()  # [b, N]
         is_seen = _dense(seen[s : s + chunk], n_items)
@@ -65,12 +67,17 @@ def ranking_metrics(
             cold_relevant = is_relevant & is_cold  # [b, N]
             n_cold = cold_relevant.sum(1)  # [b]
             cold_hits = cold_relevant.gather(1, top).double()  # [b, K]
+            new_top = scores.masked_fill(is_seen | ~is_cold, float("-inf")).topk(k_max, dim=1).indices  # [b, K]
+            new_hits = cold_relevant.gather(1, new_top).double()  # [b, K]: warm items there are never relevant
             cold_readers += int((n_cold > 0).sum())
             for k in ks:
                 kk = min(k, k_max)
-                cold_sums[k] += float((cold_hits[:, :kk].sum(1) / n_cold.clamp(max=kk).clamp_min(1)).sum())
+                best = n_cold.clamp(max=kk).clamp_min(1)
+                cold_sums[k] += float((cold_hits[:, :kk].sum(1) / best).sum())
+                new_sums[k] += float((new_hits[:, :kk].sum(1) / best).sum())
     out = {name: total / max(len(readers), 1) for name, total in sums.items()}
     if cold is not None:
-        out.update({f"cold_recall@{k}": cold_sums[k] / cold_readers if cold_readers else float("nan") for k in ks})
+        for name, totals in (("cold_recall", cold_sums), ("new_recall", new_sums)):
+            out.update({f"{name}@{k}": totals[k] / cold_readers if cold_readers else float("nan") for k in ks})
     out.update({f"coverage@{k}": float(covered[k].float().mean()) for k in ks})
     return out

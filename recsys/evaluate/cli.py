@@ -67,6 +67,13 @@ def main(argv=None) -> None:
         "random (of each reader's positives) splits; leave-one-out ignores it",
     )
     p.add_argument(
+        "--new-items",
+        type=lambda text: 0.0 if float(text) == 0 else fraction(text),
+        default=0.0,
+        help="share of the read papers also held out whole (all their events in test): papers new to the "
+        "model, for cold_recall@20 and new_recall@20 over many readers",
+    )
+    p.add_argument(
         "--methods",
         default="default",
         help=f"comma-separated methods and groups, from {', '.join(harness.KNOWN_METHODS)}; groups: default "
@@ -138,7 +145,16 @@ def main(argv=None) -> None:
         progress=sys.stderr.isatty(),
     )
     report = harness.evaluate(
-        items, interactions, args.split, methods, args.seeds, base, args.max_readers, log, args.test_fraction
+        items,
+        interactions,
+        args.split,
+        methods,
+        args.seeds,
+        base,
+        args.max_readers,
+        log,
+        args.test_fraction,
+        new_items=args.new_items,
     )
     args.out.write_text(json.dumps(report, indent=2))
     print(markdown_table(report))

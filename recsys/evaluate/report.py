@@ -8,7 +8,12 @@ import numpy as np
 
 from recsys.metrics import KS
 
-METRICS = [f"{m}@{k}" for m in ("recall", "ndcg") for k in KS] + [f"coverage@{k}" for k in KS] + ["cold_recall@20"]
+METRICS = [
+    *(f"{m}@{k}" for m in ("recall", "ndcg") for k in KS),
+    *(f"coverage@{k}" for k in KS),
+    "cold_recall@20",  # new papers among all papers (For you)
+    "new_recall@20",  # ... and among the new papers only (a week's digest)
+]
 
 
 def summary(method: str, metric: str, values: list[float]) -> dict:

@@ -117,10 +117,22 @@ def test_cold_recall_counts_only_items_nobody_read_in_training():
         lambda r: scores, np.array([0]), [np.array([1, 3])], [np.array([0])], 5, ks=(1, 3), cold=np.array([3, 4])
     )
     assert m["recall@1"] == 1.0 and m["cold_recall@1"] == 0.0 and m["cold_recall@3"] == 1.0
+    # among the new papers only (3 and 4), 3 is first: as a digest of new papers would show it
+    assert m["new_recall@1"] == 1.0
+    below = ranking_metrics(
+        lambda r: torch.tensor([[0.9, 0.8, 0.7, 0.0, 0.1]]),
+        np.array([0]),
+        [np.array([3])],
+        [np.array([0])],
+        5,
+        ks=(1,),
+        cold=np.array([3, 4]),
+    )
+    assert below["new_recall@1"] == 0.0
     none = ranking_metrics(
         lambda r: scores, np.array([0]), [np.array([1])], [np.array([0])], 5, ks=(1,), cold=np.array([4])
     )
-    assert np.isnan(none["cold_recall@1"])
+    assert np.isnan(none["cold_recall@1"]) and np.isnan(none["new_recall@1"])
 
 
 def test_ranking_metrics_by_hand():
