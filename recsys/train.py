@@ -21,6 +21,7 @@ from torch import Tensor, nn
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
+from recsys.cold import choose as choose_new_papers
 from recsys.data import Interactions, ItemTable, target_mask, training_sequences, trim_padding
 from recsys.encoder import resolve_device
 from recsys.model import ItemFeatures, ModelConfig, TwoTower
@@ -526,8 +527,12 @@ def train(
         if not len(val_seqs["items"]):
             neighbors = found.strongest(found.k, chosen["neighbors_scale"])
             chosen.update(neighbors_k=found.k, neighbors_weight=1.0)
+    # how papers nobody read (and newer ones) are placed among the read ones: recsys/cold.py
+    new_papers, placed = choose_new_papers(model, val_seqs, catalogue, neighbors, config.seed)
     return model, {
         "neighbors": neighbors,  # recsys.neighbors.Neighbors, served beside the model; None: none
+        "new_papers": new_papers,  # recsys.cold.NewPapers, served with them
+        **placed,
         **chosen,
         "history": history,
         "best_epoch": best_epoch,  # 0: no epoch beat the start

@@ -10,6 +10,7 @@ import torch
 
 from recsys.app import app_train_config
 from recsys.baselines import BASELINES, CONFIG, FIT, SEEDLESS, needs
+from recsys.cold import NewPapers, history_profiles, read_rows, unit_rows
 from recsys.data import Interactions, ItemTable, last_histories, read_interactions_csv, read_items_jsonl
 from recsys.embeddings import DEFAULT_CACHE, embed_texts
 from recsys.evaluate.report import METRICS, plain, summary
@@ -78,7 +79,8 @@ def two_tower_config(method: str, items: ItemTable, base: TrainConfig, app: Trai
 def fit_two_tower(config: TrainConfig, data: Split, items: ItemTable, seed: int, **train_options):
     """Trains a two-tower model on data.train; returns a scorer over the catalogue (every item as
     the app serves it: its id vector too where the model learned one, plus the mean weight of the
-    history's item-item neighbours where training returned some) and the training metrics.
+    history's item-item neighbours where training returned some, and for papers nobody read the
+    lift training chose, recsys/cold.py) and the training metrics.
     train_options: `train`'s (on_epoch, resume_from)."""
     model, trained = train(items, data.train, dataclasses.replace(config, seed=seed), **train_options)
     device = model.log_temperature.device
@@ -88,6 +90,10 @@ def fit_two_tower(config: TrainConfig, data: Split, items: ItemTable, seed: int,
     neighbors = trained.get("neighbors")
     between = neighbors.matrix() if neighbors is not None else None  # [N, N]
     known, lengths = histories["items"].cpu().numpy(), histories["lengths"].cpu().numpy()
+    new_papers = trained.get("new_papers") or NewPapers()
+    if new_papers:
+        new = torch.from_numpy(~read_rows(model))  # [N]
+        text, events = unit_rows(catalogue.text).cpu(), histories["events"].cpu().numpy()
 
     def score(readers: np.ndarray) -> torch.Tensor:
         rows = torch.as_tensor(readers, device=device)
@@ -97,6 +103,9 @@ def fit_two_tower(config: TrainConfig, data: Split, items: ItemTable, seed: int,
             # Neighbors.scores over the history the user tower read: its rows' mean weight to each item
             mean = history_means(known[readers], lengths[readers], len(items))  # [b, N]
             scores += torch.from_numpy((mean @ between).toarray())
+        if new_papers:
+            cosine = history_profiles(known[readers], events[readers], lengths[readers], text) @ text.T  # [b, N]
+            scores += new * new_papers.lift(cosine, users.norm(dim=1, keepdim=True).float().cpu())
         return scores
 
     return score, trained
@@ -113,8 +122,9 @@ def evaluate(
     log=print,
     test_fraction: float = 0.2,
     app: TrainConfig | None = None,
+    new_items: float = 0.0,
 ) -> dict:
-    data = split(interactions, split_name, test_fraction=test_fraction)
+    data = split(interactions, split_name, test_fraction=test_fraction, new_items=new_items)
     if len(data.readers) > max_readers:  # a fixed sample, the same for every method and seed
         keep = np.sort(np.random.default_rng(0).choice(len(data.readers), max_readers, replace=False))
         data = Split(data.train, data.readers[keep], [data.relevant[i] for i in keep], [data.seen[i] for i in keep])
@@ -145,6 +155,10 @@ def evaluate(
                     chosen = {k: v for k, v in trained.items() if k.startswith("neighbors_") and "hit" not in k}
                     configs[method]["neighbors_chosen"] = plain(chosen)  # the last seed's
                     note += f", neighbours {chosen}"
+                if trained.get("new_papers_val_targets"):
+                    placed = {k: v for k, v in trained.items() if k.startswith("new_papers")}
+                    configs[method]["new_papers_chosen"] = plain(placed)  # the last seed's
+                    note += f", new papers {trained['new_papers']}"
             runs.append(ranking_metrics(scorer, data.readers, data.relevant, data.seen, len(items), cold=cold))
             if n_seeds > 1 or note:
                 log(
@@ -153,12 +167,14 @@ def evaluate(
                 )
         log(
             f"{method}: {time.perf_counter() - tic:.0f}s ({time.process_time() - cpu:.0f} CPU-s) for {len(runs)} seed(s), recall@20 {np.mean([r['recall@20'] for r in runs]):.4f}, "
-            f"cold recall@20 {np.mean([r['cold_recall@20'] for r in runs]):.4f}"
+            f"cold recall@20 {np.mean([r['cold_recall@20'] for r in runs]):.4f}, "
+            f"new recall@20 {np.mean([r['new_recall@20'] for r in runs]):.4f}"
         )
         results += [summary(method, metric, [r[metric] for r in runs]) for metric in METRICS]
     return {
         "split": split_name,
         "test_fraction": test_fraction if split_name != "leave-one-out" else None,
+        "new_items": new_items or None,
         "data": {
             "training_events": len(data.train),
             "readers_evaluated": len(data.readers),
