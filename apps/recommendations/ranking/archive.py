@@ -9,7 +9,9 @@ thousand do; a filter on the papers (a window) is checked during the walk (itera
 The two-tower's score also has a sparse part, the model's item-item neighbours of the reader's history
 (ranking/two_tower.py), which an index over inner products cannot walk. Its candidates are few (the
 history's neighbour lists, a few thousand papers at most), so they are read by id beside the walk's top
-`depth`, through the same window and dismissals, and the union is ranked by the sum.
+`depth`, through the same window and dismissals, and the union is ranked by the sum. So are the papers
+the model never saw read that lie nearest the reader's text profile (a walk over the text vectors' index),
+which the lift training chose for new papers (recsys/cold.py) may raise past the inner product's walk.
 
 A narrow window (a month, a rare category) is ranked exactly instead: the walk would have to pass over
 nearly every paper to find enough inside it, and gives up at hnsw.max_scan_tuples with too few or
@@ -33,12 +35,16 @@ from apps.embeddings.selectors import active_model, hnsw_search, paper_vectors
 from apps.papers.models import Paper
 from apps.recommendations.models import Interaction, ItemVector
 from apps.recommendations.ranking.content import HISTORY
-from apps.recommendations.ranking.two_tower import serving_reader
+from apps.recommendations.ranking.two_tower import Serving, serving_reader
 from apps.recommendations.selectors import dismissed_paper_ids, positive_papers
 
 logger = logging.getLogger(__name__)
 
 ArchiveRanker = Callable[..., list[int] | None]
+# The walk over the text vectors for new papers reads this many times the page's depth: read papers near
+# the reader's profile take some of its places, and the lift adds the inner product to the cosine.
+NEW_PAPER_WALK = 4
+MAX_NEW_PAPER_WALK = 1000  # hnsw.ef_search's ceiling
 
 
 def _candidates(*, user, paper_filter: Q):
@@ -95,8 +101,8 @@ def two_tower_archive(*, user, paper_filter: Q, depth: int) -> list[int] | None:
     # pgvector's <#>: the negated inner product.
     distance = MaxInnerProduct("vector", serving.vector)
     nearest = _nearest(vectors, distance, paper_filter=paper_filter, depth=depth)
-    raised = serving.neighbour_papers()
-    if not raised:
+    raised = serving.neighbour_papers() + _new_papers(serving, user=user, paper_filter=paper_filter, depth=depth)
+    if not raised and not serving.checkpoint.new_papers:
         return [paper_id for paper_id, _ in nearest]
     dense = {paper_id: -distance for paper_id, distance in nearest}
     beyond = sorted(set(raised) - set(dense))
@@ -106,9 +112,24 @@ def two_tower_archive(*, user, paper_filter: Q, depth: int) -> list[int] | None:
         rows = ItemVector.objects.filter(_any("paper_id", beyond), model_version=serving.version, paper_id__in=by_id)
         dense |= {paper_id: -distance for paper_id, distance in rows.values_list("paper_id", distance)}
     paper_ids = list(dense)
-    scores = np.fromiter(dense.values(), dtype=np.float64, count=len(dense)) + serving.sparse_scores(paper_ids)
+    scores = np.fromiter(dense.values(), dtype=np.float64, count=len(dense))
+    scores += serving.sparse_scores(paper_ids) + serving.new_lift(paper_ids)
     order = np.lexsort((paper_ids, -scores))[:depth]  # best first, ties by id: the same on every page
     return [paper_ids[i] for i in order]
+
+
+def _new_papers(serving: Serving, *, user, paper_filter: Q, depth: int) -> list[int]:
+    """The papers nearest the reader's text profile (the walk over the text vectors' index) that the
+    model never saw read: those its lift for new papers (recsys/cold.py) may raise past the walk."""
+    if not serving.checkpoint.new_papers or serving.profile is None:
+        return []
+    texts = PaperEmbedding.objects.filter(
+        model_name=serving.text_model.name, paper_id__in=_candidates(user=user, paper_filter=paper_filter)
+    )
+    distance = CosineDistance("vector", serving.profile)
+    walk = min(NEW_PAPER_WALK * depth, MAX_NEW_PAPER_WALK)
+    nearest = [paper_id for paper_id, _ in _nearest(texts, distance, paper_filter=paper_filter, depth=walk)]
+    return [paper_id for paper_id, new in zip(nearest, serving.checkpoint.is_new(nearest), strict=True) if new]
 
 
 class _AnyOf(Lookup):

@@ -6,7 +6,8 @@ one matrix product against the candidates:
 
     scores = readers (u, d) @ candidates (n, d).T  ->  (u, n)
 
-(plus, for the two-tower, each reader's neighbours' part of their own candidates' scores). Each reader then keeps their own candidates' columns, in the order and with the reasons the
+(plus, for the two-tower, each reader's neighbours' part of their own candidates' scores, and the new
+papers' lift from the reader's text profile). Each reader then keeps their own candidates' columns, in the order and with the reasons the
 single-reader path gives (tests/recommendations/test_batch.py holds the two paths to that).
 """
 
@@ -143,7 +144,11 @@ class _Batch:
             if paper_ids and not own:
                 continue  # none of these papers is embedded yet: content, then popularity
             sparse = two_tower.sparse_scores(checkpoint, states[user_id].history, own)
-            own_scores = (scores[row, [columns[pid] for pid in own]] + sparse).tolist()
+            liked = {pid: self.vectors[pid] for pid in self.history[user_id] if pid in self.vectors}
+            lift = two_tower.new_lift(
+                checkpoint, states[user_id].vector, two_tower.reader_profile(liked), own, self.vectors
+            )
+            own_scores = (scores[row, [columns[pid] for pid in own]] + sparse + lift).tolist()
             scored_by_reader[user_id] = sorted(zip(own_scores, own, strict=True), reverse=True)
         reasons = self._reasons(
             {r: [pid for _, pid in scored if pid in self.vectors] for r, scored in scored_by_reader.items()}

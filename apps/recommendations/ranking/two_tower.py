@@ -6,6 +6,11 @@ the model's item-item neighbours of the reader's history where the checkpoint ha
 (recsys/neighbors.py). history_rows are the catalogue rows of the history the user tower read (-1 for
 papers newer than the model), kept beside the reader's cached vector so both parts see one history.
 A checkpoint without neighbours (older versions) serves the inner product alone.
+
+A paper the model never saw read (nobody had when it was trained, or it is newer) has neither an id row
+nor neighbours; it also gets the lift training chose for such papers (recsys/cold.py), from the cosine of
+its text vector to the reader's text profile (the unit mean of their liked or saved papers' vectors, the
+content ranking's), so new papers are ranked from their text and shown beside the read ones.
 """
 
 from dataclasses import dataclass
@@ -19,8 +24,10 @@ from apps.embeddings.models import EmbeddingModel
 from apps.embeddings.selectors import active_model, paper_vectors
 from apps.recommendations.models import TWO_TOWER_DIM, Interaction, ItemVector, ModelVersion, ReaderVector
 from apps.recommendations.ranking.base import Ranked
-from apps.recommendations.ranking.content import closest_liked_reasons
+from apps.recommendations.ranking.content import HISTORY, closest_liked_reasons
+from apps.recommendations.selectors import positive_papers
 from recsys.checkpoint import load_checkpoint
+from recsys.cold import NewPapers, is_new, read_rows, text_profile
 from recsys.data import EVENT_CODE
 from recsys.model import History, ItemFeatures, TwoTower
 from recsys.neighbors import Neighbors
@@ -34,6 +41,11 @@ class Checkpoint(NamedTuple):
     index: dict[int, int]  # {paper id: catalogue row}: papers trained on have an id row there
     paper_ids: np.ndarray  # [n_items] the paper at each catalogue row
     neighbors: Neighbors | None  # None: the inner product alone serves
+    new_papers: NewPapers  # the lift of papers the model never saw read (NewPapers(): none)
+    read: np.ndarray  # [n_items] bool: the catalogue rows read in training
+
+    def is_new(self, paper_ids) -> np.ndarray:
+        return is_new(self.read, self.rows(paper_ids))
 
     def rows(self, paper_ids) -> np.ndarray:
         return np.array([self.index.get(paper_id, -1) for paper_id in paper_ids], dtype=np.int64)
@@ -48,6 +60,8 @@ def _model(version_id: int, checkpoint: str) -> Checkpoint:
         {paper_id: row for row, paper_id in enumerate(paper_ids)},
         np.asarray(paper_ids, dtype=np.int64),
         Neighbors.from_extra(extra.get("neighbors")),
+        NewPapers.from_extra(extra.get("new_papers")),
+        read_rows(model),
     )
 
 
@@ -76,7 +90,8 @@ class ReaderState:
 
 def reader_state(*, user, version: ModelVersion, text_model: str) -> ReaderState | None:
     """Cached per reader; recomputed from their history when they have acted since."""
-    model, index, _, _ = _model(version.pk, version.checkpoint)
+    checkpoint = _model(version.pk, version.checkpoint)
+    model, index = checkpoint.model, checkpoint.index
     rows = list(
         Interaction.objects.filter(user=user, kind__in=HISTORY_KINDS)
         .order_by("-created_at")
@@ -121,6 +136,7 @@ class Serving:
     text_model: EmbeddingModel
     checkpoint: Checkpoint
     reader: ReaderState
+    profile: np.ndarray | None = None  # [text dim] the reader's text profile, where the lift needs one
 
     @property
     def vector(self) -> np.ndarray:
@@ -136,6 +152,40 @@ class Serving:
             return []
         return self.checkpoint.paper_ids[self.checkpoint.neighbors.candidates(self.reader.history)].tolist()
 
+    def new_lift(self, paper_ids, text: dict[int, np.ndarray] | None = None) -> np.ndarray:
+        """[len(paper_ids)] float32: the new papers' lift (zeros for the rest); `text`: their text
+        vectors where already read, else they are read here."""
+        return new_lift(self.checkpoint, self.vector, self.profile, paper_ids, text, self.text_model.name)
+
+
+def new_lift(
+    checkpoint: Checkpoint,
+    vector: np.ndarray,
+    profile: np.ndarray | None,
+    paper_ids,
+    text: dict[int, np.ndarray] | None = None,
+    text_model: str = "",
+) -> np.ndarray:
+    """What recsys.cold adds to each paper's score: for the papers the model never saw read that have a
+    text vector (in `text`, else read under `text_model`), NewPapers.lift of their cosine to `profile`
+    for the reader `vector`; 0 for the rest and without a rule or a profile."""
+    out = np.zeros(len(paper_ids), dtype=np.float32)
+    if not checkpoint.new_papers or profile is None:
+        return out
+    new = {paper_ids[i] for i in np.flatnonzero(checkpoint.is_new(paper_ids))}
+    if text is None:
+        text = paper_vectors(paper_ids=list(new), model_name=text_model) if new else {}
+    at = [i for i, paper_id in enumerate(paper_ids) if paper_id in new and paper_id in text]
+    if at:
+        cosine = np.stack([text[paper_ids[i]] for i in at]) @ profile
+        out[at] = checkpoint.new_papers.lift(cosine, float(np.linalg.norm(vector)))
+    return out
+
+
+def reader_profile(liked: dict[int, np.ndarray]) -> np.ndarray | None:
+    """`text_profile` of the text vectors of a reader's liked or saved papers; None without any."""
+    return text_profile(np.stack(list(liked.values()))) if liked else None
+
 
 def sparse_scores(checkpoint: Checkpoint, history: np.ndarray, paper_ids) -> np.ndarray:
     if checkpoint.neighbors is None:
@@ -150,7 +200,13 @@ def serving_reader(*, user) -> Serving | None:
     if version is None or text_model is None:
         return None
     reader = reader_state(user=user, version=version, text_model=text_model.name)
-    return None if reader is None else Serving(version, text_model, _model(version.pk, version.checkpoint), reader)
+    if reader is None:
+        return None
+    checkpoint, profile = _model(version.pk, version.checkpoint), None
+    if checkpoint.new_papers:
+        liked = list(positive_papers(user=user, limit=HISTORY))
+        profile = reader_profile(paper_vectors(paper_ids=liked, model_name=text_model.name) if liked else {})
+    return Serving(version, text_model, checkpoint, reader, profile)
 
 
 def serving_items(*, version: ModelVersion, text_model: str, paper_ids) -> dict[int, np.ndarray]:
@@ -175,7 +231,7 @@ def two_tower_ranking(*, user, paper_ids: list[int]) -> list[Ranked] | None:
         return None  # none of these papers is embedded yet: the model has nothing to score
     scored_ids = list(items)
     dense = np.stack([items[pid] for pid in scored_ids]) @ serving.vector if items else np.zeros(0)
-    scores = (dense + serving.sparse_scores(scored_ids)).tolist()
+    scores = (dense + serving.sparse_scores(scored_ids) + serving.new_lift(scored_ids)).tolist()
     scored = sorted(zip(scores, scored_ids), reverse=True)
     reasons = closest_liked_reasons(user=user, paper_ids=[pid for _, pid in scored], text_model=serving.text_model.name)
     ranked = [Ranked(pid, score, reasons.get(pid, "")) for score, pid in scored]

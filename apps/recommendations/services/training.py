@@ -23,6 +23,7 @@ from apps.recommendations.models import Interaction, ItemVector, ModelVersion, R
 from apps.recommendations.ranking.two_tower import item_vectors
 from recsys.app import app_train_config
 from recsys.checkpoint import load_checkpoint, save_checkpoint
+from recsys.cold import NewPapers
 from recsys.data import Interactions, ItemTable
 from recsys.evaluate import evaluate
 from recsys.neighbors import Neighbors
@@ -140,9 +141,10 @@ def _train(config: TrainConfig) -> ModelVersion:
         version.metrics, version.baselines = evaluation_metrics(report)
         model, history = train(items, interactions, config)
         neighbors = history.pop("neighbors", None)  # arrays: into the checkpoint, not the JSON history
+        new_papers = history.pop("new_papers", None)
         version.history = _plain(history.get("history", []))
         path = settings.RETRIEVER_MODEL_DIR / f"model-{version.pk}.pt"
-        save_checkpoint(path, model, checkpoint_extra(paper_ids, history, neighbors))
+        save_checkpoint(path, model, checkpoint_extra(paper_ids, history, neighbors, new_papers))
         version.checkpoint = str(path)
         version.status = ModelVersion.Status.READY
     except Exception as error:
@@ -155,14 +157,19 @@ def _train(config: TrainConfig) -> ModelVersion:
     return version
 
 
-def checkpoint_extra(paper_ids: list[int], history: dict, neighbors: Neighbors | None) -> dict:
+def checkpoint_extra(
+    paper_ids: list[int], history: dict, neighbors: Neighbors | None, new_papers: NewPapers | None = None
+) -> dict:
     """What serving reads beside the weights: the catalogue (row -> paper id) and, when training made
-    them, the item-item neighbours over those rows. Kept in the file, loaded once per process, rather
-    than in a table: a reader's neighbour candidates are then an array lookup, and only they (a few
-    thousand ids at most) go to PostgreSQL, with the window and dismissals (ranking/archive.py)."""
+    them, the item-item neighbours over those rows and the new papers' lift (recsys/cold.py). Kept in
+    the file, loaded once per process, rather than in a table: a reader's neighbour candidates are then
+    an array lookup, and only they (a few thousand ids at most) go to PostgreSQL, with the window and
+    dismissals (ranking/archive.py)."""
     extra = {"paper_ids": paper_ids, "history": _plain(history)}
     if neighbors is not None:
         extra["neighbors"] = neighbors.to_extra()
+    if new_papers:
+        extra["new_papers"] = dataclasses.asdict(new_papers)
     return extra
 
 
