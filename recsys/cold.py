@@ -12,8 +12,8 @@ app's content ranking's), so text_weight adds content similarity to the tower's 
 puts both in the reader's units (the dense part of every score grows with it). Both are chosen on the
 validation readers (`choose`):
 text_weight for how well it ranks those papers' next reads among the new papers only (what a week's
-digest shows), then offset for the hit rate of all next reads in the whole ranking (For you), so new
-papers are shown where they are read as often as the read papers they displace, and no more.
+digest shows), then offset for the hit rate of all next reads in the whole ranking (For you), as far
+as it costs the read papers' hits at most WARM_TOLERANCE.
 NewPapers() (both zero) is the served sum unchanged.
 """
 
@@ -27,7 +27,22 @@ from recsys.model import ItemFeatures, TwoTower
 from recsys.neighbors import Neighbors, history_means
 
 TEXT_WEIGHTS = (0.0, 0.5, 1.0, 2.0, 4.0)
-OFFSETS = (-2.0, -1.0, -0.5, -0.25, 0.0, 0.25, 0.5, 1.0)
+OFFSETS = (
+    -4.0,
+    -3.0,
+    -2.0,
+    -1.5,
+    -1.0,
+    -0.75,
+    -0.5,
+    -0.25,
+    0.0,
+    0.25,
+    0.5,
+    1.0,
+    2.0,
+)  # down to where no new paper shows
+WARM_TOLERANCE = 0.01  # the share of the read papers' validation hits the new papers may displace
 SIMULATED_SHARE = 0.1  # of the papers read in training, treated as new on the validation readers
 
 
@@ -95,9 +110,12 @@ def choose(
     train() holds them out): text_weight by the hit@k of next reads among new papers only, the papers
     nobody read and a seeded SIMULATED_SHARE of the read ones scored as new (as candidates: their id rows
     and the neighbours' weights to them left out), since the validation readers read few new ones; then
-    offset by the hit@k of every next read in the whole ranking with the catalogue as it is, so new
-    papers are lifted only as far as readers are seen to read them (no simulated share decides how
-    many new papers a reader is shown). Ties go to the smaller weight and the offset nearer zero.
+    offset by the hit@k of every next read in the whole ranking with the catalogue as it is, among the
+    offsets that keep the hits on read papers within WARM_TOLERANCE of the served sum's without a lift
+    (no simulated share decides how many new papers a reader is shown; and the validation readers
+    read more papers the model never saw than a test reader does, each one's own rare papers being
+    among them, so the hits on new papers alone would lift them too far). Ties go to the smaller
+    weight and the smaller lift.
     Returns the rule and what was measured."""
     read = torch.as_tensor(read_rows(model), device=catalogue.ids.device)
     if catalogue.text is None or not len(val["items"]) or not bool(read.any()):
@@ -125,6 +143,8 @@ def choose(
     prefixes = history_means(items[b], t + 1, len(catalogue)) if between is not None else None
     weights = dict.fromkeys(TEXT_WEIGHTS, 0)
     offsets = {(w, o): 0 for w in TEXT_WEIGHTS for o in OFFSETS}
+    warm = {(w, o): 0 for w in TEXT_WEIGHTS for o in OFFSETS}
+    unlifted = 0  # the read papers' hits without any lift (the served sum as it was)
     simulated_targets = unread_targets = 0
     for s in range(0, len(q), 1024):
         rows = target[s : s + 1024].cpu()
@@ -135,9 +155,10 @@ def choose(
         dense_new = (chunk @ text_only.T).cpu()
         cosine = (profiles[s : s + 1024] @ text.T).cpu()
         norm = chunk.norm(dim=1, keepdim=True).cpu()
-        target_new = simulated[rows]
+        target_new, target_read = simulated[rows], ~unread[rows]
         simulated_targets += int(target_new.sum())
-        unread_targets += int(unread[rows].sum())
+        unread_targets += int((~target_read).sum())
+        unlifted += int(((served > served.gather(1, rows[:, None])).sum(1) < k)[target_read].sum())
         for w in TEXT_WEIGHTS:
             lifted = NewPapers(w, 0.0).lift(cosine, norm)  # [c, N]
             among_new = (dense_new + lifted).masked_fill(~simulated, float("-inf"))
@@ -145,13 +166,17 @@ def choose(
             weights[w] += int(((among_new > mine).sum(1) < k)[target_new].sum())
             for o in OFFSETS:
                 scores = torch.where(unread, served + lifted + o * norm, served)
-                offsets[w, o] += int((scores > scores.gather(1, rows[:, None])).sum(1).lt(k).sum())
+                hit = (scores > scores.gather(1, rows[:, None])).sum(1) < k
+                offsets[w, o] += int(hit.sum())
+                warm[w, o] += int(hit[target_read].sum())
     w = max(TEXT_WEIGHTS, key=lambda w: (weights[w], -w))
-    o = max(OFFSETS, key=lambda o: (offsets[w, o], -abs(o)))
+    kept = [o for o in OFFSETS if warm[w, o] >= (1 - WARM_TOLERANCE) * unlifted] or [OFFSETS[0]]
+    o = max(kept, key=lambda o: (offsets[w, o], -o))  # ties: the least lift
     total = max(len(q), 1)
     return NewPapers(w, o), {
         "new_papers_val_targets": unread_targets,
         "new_papers_val_simulated_targets": simulated_targets,
         "new_papers_val_hit@20_among_new": {f"{w:g}": h / max(simulated_targets, 1) for w, h in weights.items()},
         "new_papers_val_hit@20": {f"{o:g}": offsets[w, o] / total for o in OFFSETS},
+        "new_papers_val_read_hit@20": {"unlifted": unlifted / total, **{f"{o:g}": warm[w, o] / total for o in OFFSETS}},
     }
