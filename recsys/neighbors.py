@@ -6,9 +6,12 @@ CiteULike-a: rank-256 EASE 0.193 recall@20, full EASE 0.339). So each item also 
 weights of an item-item matrix S (e.g. B - P Q^T), and the served score is
 
     score(reader, i) = user_vector(history) . item_vector(i) + neighbours.scores(history, [i])
-    neighbours.scores(history, c) = (1 / |history|) sum_{j in history} S[j, c]     (top k of row j only)
+    neighbours.scores(library, c) = (1 / |library|) sum_{j in library} S[j, c]     (top k of row j only)
 
-which is sparse: a reader's candidates beyond the dense index are the union of their history's
+where the library is the reader's distinct positively read papers, all of them (the latest
+LIBRARY_MAX), as EASE's x_u holds them, not the latest events the user tower reads: CiteULike-a's
+libraries average 37 papers and reach hundreds, and a dismissed paper is nobody's evidence. The
+score is sparse: a reader's candidates beyond the dense index are the union of their history's
 neighbour rows (`candidates`). Rows are catalogue rows (a model's item index); -1 is a paper the
 model does not know, which has no neighbours and is no one's neighbour.
 """
@@ -18,6 +21,10 @@ import dataclasses
 import numpy as np
 import scipy.sparse as sp
 import torch
+
+from recsys.data import Interactions
+
+LIBRARY_MAX = 1000  # papers of a reader's library the neighbours read (the latest; ~8 KiB a reader cached)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,12 +40,17 @@ class Neighbors:
     k: int  # the most neighbours an item may have (the checkpoint's choice; many items have fewer)
 
     @classmethod
-    def top_k(cls, s: np.ndarray, kept: np.ndarray, n_items: int, k: int, block: int = 1024) -> "Neighbors":
-        """The k largest weights of each row of `s` [m, m], an item-item matrix over the catalogue rows
-        `kept` [m]; items outside `kept` get no neighbours. Only positive weights are kept: a negative
-        one would lower a candidate that only some other neighbour list could have raised. Each row's
-        neighbours come strongest first (so `strongest(k')` is the top k' of them); `s` is read
-        `block` rows at a time, so no second m x m array is made."""
+    def top_k(
+        cls, s: np.ndarray, kept: np.ndarray, n_items: int, k: int, block: int = 1024, signed: bool = False
+    ) -> "Neighbors":
+        """The k strongest weights of each row of `s` [m, m], an item-item matrix over the catalogue
+        rows `kept` [m]; items outside `kept` get no neighbours. By default only positive weights are
+        kept, the k largest: a negative one would lower a candidate that only some other neighbour
+        list could have raised. `signed` keeps the k largest in magnitude, negative ones too: where
+        the dense part P Q^T smears weight over papers B itself does not join, the negative residual
+        takes it back (full CiteULike-a, docs/benchmarks.md). Each row's neighbours come strongest
+        first (so `strongest(k')` is the top k' of them); `s` is read `block` rows at a time, so no
+        second m x m array is made."""
         k = max(0, min(k, s.shape[1]))
         kept = np.asarray(kept, dtype=np.int64)
         if k == 0 or len(kept) == 0:
@@ -46,15 +58,26 @@ class Neighbors:
         sources, targets, weights = [], [], []
         for start in range(0, len(kept), block):
             part = s[start : start + block]  # [b, m]
-            top = np.argpartition(-part, k - 1, axis=1)[:, :k]  # [b, k], unordered
+            strength = np.abs(part) if signed else part
+            top = np.argpartition(-strength, k - 1, axis=1)[:, :k]  # [b, k], unordered
+            order = np.argsort(-np.take_along_axis(strength, top, axis=1), axis=1, kind="stable")
+            top = np.take_along_axis(top, order, axis=1)
             top_weights = np.take_along_axis(part, top, axis=1)  # [b, k]
-            order = np.argsort(-top_weights, axis=1, kind="stable")
-            top, top_weights = np.take_along_axis(top, order, axis=1), np.take_along_axis(top_weights, order, axis=1)
-            positive = top_weights > 0  # row-major: each row's strongest first
-            sources.append(np.broadcast_to(kept[start : start + block, None], top.shape)[positive])
-            targets.append(kept[top[positive]])
-            weights.append(top_weights[positive])
+            held = (top_weights != 0) if signed else (top_weights > 0)  # row-major: each row's strongest first
+            sources.append(np.broadcast_to(kept[start : start + block, None], top.shape)[held])
+            targets.append(kept[top[held]])
+            weights.append(top_weights[held])
         return cls.from_lists(np.concatenate(sources), np.concatenate(targets), np.concatenate(weights), n_items, k)
+
+    def positive(self) -> "Neighbors":
+        """These neighbours without their negative weights (each list still strongest first)."""
+        source, _ = self._positions()
+        held = self.data > 0
+        return Neighbors.from_lists(source[held], self.indices[held], self.data[held], self.n_items, self.k)
+
+    @property
+    def signed(self) -> bool:
+        return bool((self.data < 0).any())
 
     @classmethod
     def from_lists(
@@ -142,8 +165,10 @@ class Neighbors:
         return out / len(history)
 
     def candidates(self, history: np.ndarray) -> np.ndarray:
-        """The distinct catalogue rows some known history position has as a neighbour."""
-        return np.unique(self._lists(history)[0])
+        """The distinct catalogue rows some known history position has as a neighbour of positive
+        weight (a negative one can only lower a paper)."""
+        targets, weights = self._lists(history)
+        return np.unique(targets[weights > 0])
 
     def candidate_scores(self, history: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(`candidates(history)`, their `scores`) in one pass: every catalogue row the neighbours
@@ -189,3 +214,23 @@ def history_means(items: np.ndarray, lengths: np.ndarray, n_items: int) -> sp.cs
     known = columns >= 0
     values = (1.0 / lengths[reader[known]]).astype(np.float32)
     return sp.csr_matrix((values, (reader[known], columns[known])), shape=(len(items), n_items))
+
+
+def library_means(inter: Interactions, n_items: int, cap: int = LIBRARY_MAX) -> sp.csr_matrix:
+    """L [n_users, n_items]: row u holds 1 / |library_u| on each paper of reader u's library, their
+    distinct positively read papers (the latest `cap`, by each paper's latest positive event), so
+    (L @ neighbors.matrix())[u] is `Neighbors.scores(library_u, every item)`: what the app serves."""
+    positive = inter.positive
+    users, items, times = inter.users[positive], inter.items[positive], inter.timestamps[positive]
+    order = np.lexsort((times, users))  # by reader, then time
+    users, items = users[order], items[order]
+    # each (reader, paper) once, at its latest positive event
+    _, last = np.unique((users.astype(np.int64) * n_items + items)[::-1], return_index=True)
+    keep = np.sort(len(users) - 1 - last)
+    users, items = users[keep], items[keep]
+    sizes = np.bincount(users, minlength=inter.n_users)
+    from_latest = np.cumsum(sizes)[users] - np.arange(len(users))  # 1: the reader's latest paper
+    kept = from_latest <= cap
+    lengths = np.minimum(sizes, cap)
+    values = (1.0 / lengths[users[kept]]).astype(np.float32)
+    return sp.csr_matrix((values, (users[kept], items[kept])), shape=(inter.n_users, n_items))

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 import torch.distributed as dist
 from torch import Tensor, nn
@@ -22,10 +23,10 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from recsys.cold import choose as choose_new_papers
-from recsys.data import Interactions, ItemTable, target_mask, training_sequences, trim_padding
+from recsys.data import POSITIVE_CODES, Interactions, ItemTable, target_mask, training_sequences, trim_padding
 from recsys.encoder import resolve_device
 from recsys.model import ItemFeatures, ModelConfig, TwoTower
-from recsys.neighbors import Neighbors, history_means
+from recsys.neighbors import Neighbors
 from recsys.objective import LOSSES, library_loss, sequence_loss
 from recsys.sampling import CountMinFrequency, ExactFrequency, Release
 
@@ -48,6 +49,8 @@ class TrainConfig:
     # weights of an item-item matrix (`neighbors_of`), and the score adds their mean over the history
     # (recsys.neighbors); how many of them count and at what weight is chosen on the validation
     # readers after training (NEIGHBOR_SHARES x NEIGHBOR_WEIGHTS, or none where none is better)
+    neighbors_signed: bool = False  # keep each item's strongest weights in magnitude, negative ones
+    # too (the validation readers then also judge their positive part alone); False: positive only
     neighbors_of: str = "residual"  # "residual": EASE's B minus the rank-dim P Q^T the id rows start
     # from, what the width cannot hold; "ease": B itself
     uniform_negatives: int = 0  # > 0: mixed negative sampling
@@ -120,6 +123,7 @@ def ease_start(
     seed: int = 0,
     neighbors: int = 0,
     neighbors_of: str = "residual",
+    neighbors_signed: bool = False,
 ) -> EaseStart:
     """P Q^T is EASE's B truncated to rank dim, B ~ U S V^T, P = U S^(1/2) / a, Q = V S^(1/2) / c,
     with c making Q's rows and a P's average unit length (a global scale changes no reader's ranking).
@@ -130,7 +134,8 @@ def ease_start(
     are factored; the rest, and items nobody read, get zero rows. With `neighbors` > 0 each item
     also keeps its that many strongest weights of S = B / (a c) - P Q^T ("residual": the mean of a
     history's rows of P Q^T + S is x_u B / (a c |x_u|), EASE's ranking again) or of S = B / (a c)
-    ("ease"). B is formed once, and the residual is written over it in place."""
+    ("ease"), the strongest in magnitude where `neighbors_signed`. B is formed once, and the residual
+    is written over it in place."""
     from recsys.baselines import ease_lambda, ease_weights, reader_matrix
 
     x = reader_matrix(interactions, n_items)
@@ -157,7 +162,7 @@ def ease_start(
         if neighbors_of == "residual":
             for start in range(0, len(kept), 1024):
                 b[start : start + 1024] -= p_kept[start : start + 1024] @ q_kept.T
-        found = Neighbors.top_k(b, kept, n_items, neighbors)
+        found = Neighbors.top_k(b, kept, n_items, neighbors, signed=neighbors_signed)
     return EaseStart(p, q, lam, found)
 
 
@@ -200,7 +205,16 @@ def start_id_rows(model: TwoTower, config: TrainConfig, interactions: Interactio
         factors = torch.as_tensor(svd_item_factors(interactions, n, dim, config.seed))
         start = dict.fromkeys(tower.id_tables(), factors)
     else:
-        ease = ease_start(interactions, n, dim, config.ease_lambda, config.seed, config.neighbors, config.neighbors_of)
+        ease = ease_start(
+            interactions,
+            n,
+            dim,
+            config.ease_lambda,
+            config.seed,
+            config.neighbors,
+            config.neighbors_of,
+            config.neighbors_signed,
+        )
         fitted["ease_lambda"], fitted["neighbors"] = ease.lam, ease.neighbors
         start = {tower.input_ids: torch.as_tensor(ease.p), tower.ids: torch.as_tensor(ease.q)}
     device = tower.ids.weight.device
@@ -262,25 +276,38 @@ def hit_rate(model: TwoTower, val: dict, catalogue: ItemFeatures, k: int = 20) -
     return hits / max(len(q), 1)
 
 
-def _prefix_histories(items: np.ndarray, is_target: np.ndarray, n_items: int):
-    """H [q, n_items] (scipy CSR): row r is the history of the r-th target position (b, t) of `items` [B, L + 1] as
-    the running mean reads it: 1 / (t + 1) on each of items[b, 0..t] (repeats add up)."""
+def _prefix_libraries(items: np.ndarray, events: np.ndarray, is_target: np.ndarray, n_items: int) -> sp.csr_matrix:
+    """H [q, n_items]: row r is the library, as the neighbours read it (recsys.neighbors.library_means),
+    before the r-th target position (b, t) of `items` [B, L + 1]: 1 / m on each of the m distinct
+    papers positively read among items[b, 0..t]."""
     b, t = np.nonzero(is_target)  # [q]: position t of sequence b predicts items[b, t + 1]
-    return history_means(items[b], t + 1, n_items)
+    window, kinds = items[b, :-1], events[b, :-1]  # [q, L]
+    inside = (np.arange(window.shape[1])[None, :] <= t[:, None]) & (window >= 0) & np.isin(kinds, POSITIVE_CODES)
+    row, column = np.nonzero(inside)
+    held = sp.csr_matrix((np.ones(len(row), dtype=np.float32), (row, window[row, column])), shape=(len(b), n_items))
+    held.sum_duplicates()
+    held.data[:] = 1.0  # a paper read twice is in the library once
+    return sp.diags(1.0 / np.maximum(held.getnnz(axis=1), 1).astype(np.float32)) @ held
+
+
+def _grid_key(n: int, w: float, signed: bool) -> str:
+    return f"{n}x{w:g}{' signed' if signed else ''}"
 
 
 @torch.no_grad()
 def choose_neighbors(
     model: TwoTower, val: dict, catalogue: ItemFeatures, found: Neighbors, grid: list | None = None, k: int = 20
 ) -> tuple[Neighbors | None, dict]:
-    """The neighbours to serve beside `model`: `found` (strongest first, in the units of P Q^T)
-    cut to n of each item's and weighted by w times the model's scale, for the (n, w) of `grid`
-    (default: NEIGHBOR_SHARES of found.k x NEIGHBOR_WEIGHTS) that ranks the held-out readers' next
-    items best (hit@k, as `hit_rate`), or None where the model alone does. The scale is the median of |query| / |mean of the history's input rows|
-    over the held-out positions: 1 / temperature while the user tower is that mean (the EASE
-    start with neither LayerNorm nor normalisation), where weight 1 with every neighbour adds up
-    to EASE's own ranking. Returns the neighbours (their weights include the scale, so the served
-    score is exactly user_vector . item_vector + neighbors.scores) and what was measured."""
+    """The neighbours to serve beside `model`: `found` (strongest first, in the units of P Q^T), or
+    its positive part alone where it has negative weights, cut to n of each item's and weighted by w
+    times the model's scale, for the (n, w, signed) of `grid` (default: NEIGHBOR_SHARES of found.k x
+    NEIGHBOR_WEIGHTS x both parts) that ranks the held-out readers' next items best (hit@k, as
+    `hit_rate`; the neighbours read the distinct papers read before each), or None where the model
+    alone does. The scale is the median of |query| / |mean of the history's input rows| over the
+    held-out positions: 1 / temperature while the user tower is that mean (the EASE start with
+    neither LayerNorm nor normalisation), where weight 1 with every neighbour adds up to EASE's own
+    ranking. Returns the neighbours (their weights include the scale, so the served score is exactly
+    user_vector . item_vector + neighbors.scores) and what was measured."""
     vectors = model.item_vectors(catalogue)
     with model._inference():
         queries, _, _ = model(val["items"], val["events"], val["gaps"], catalogue)
@@ -290,29 +317,35 @@ def choose_neighbors(
     means = inputs.cumsum(1) / torch.arange(1, history.shape[1] + 1, device=inputs.device)[:, None]
     q, target = queries[is_target].float(), val["items"][:, 1:][is_target]
     scale = float((q.norm(dim=1) / means[is_target].norm(dim=1).clamp_min(1e-12)).median())
-    prefixes = _prefix_histories(val["items"].cpu().numpy(), is_target.cpu().numpy(), len(catalogue))
+    prefixes = _prefix_libraries(
+        val["items"].cpu().numpy(), val["events"].cpu().numpy(), is_target.cpu().numpy(), len(catalogue)
+    )
+    parts = {False: found.positive(), True: found} if found.signed else {False: found}
     ks = sorted({max(1, round(found.k * share)) for share in NEIGHBOR_SHARES})
-    grid = grid or [(n, w) for n in ks for w in NEIGHBOR_WEIGHTS]
-    matrices = {n: found.strongest(n).matrix() for n, _ in grid}
+    grid = [cell for cell in grid if cell[2] in parts] if grid else None
+    grid = grid or [(n, w, signed) for signed in parts for n in ks for w in NEIGHBOR_WEIGHTS]
+    matrices = {(n, signed): parts[signed].strongest(n).matrix() for n, _, signed in grid}
     hits, alone = dict.fromkeys(grid, 0), 0
     for s in range(0, len(q), 1024):
         dense = (q[s : s + 1024] @ vectors.T).cpu()  # [c, N]
         rows = target[s : s + 1024].cpu()[:, None]
         alone += int((dense > dense.gather(1, rows)).sum(1).lt(k).sum())
-        for n, matrix in matrices.items():
+        for (n, signed), matrix in matrices.items():
             sparse = torch.from_numpy((prefixes[s : s + 1024] @ matrix).toarray()) * scale  # [c, N]
-            for w in (w for m, w in grid if m == n):
+            for w in (w for m, w, part in grid if (m, part) == (n, signed)):
                 scores = dense + w * sparse
-                hits[n, w] += int((scores > scores.gather(1, rows)).sum(1).lt(k).sum())
+                hits[n, w, signed] += int((scores > scores.gather(1, rows)).sum(1).lt(k).sum())
     total = max(len(q), 1)
     measured = {
         "neighbors_scale": scale,
-        "neighbors_val_hit@20": {"none": alone / total, **{f"{n}x{w:g}": h / total for (n, w), h in hits.items()}},
+        "neighbors_val_hit@20": {"none": alone / total, **{_grid_key(*cell): h / total for cell, h in hits.items()}},
     }
-    (n, w), best = max(hits.items(), key=lambda item: (item[1], -item[0][0]))  # ties: fewer neighbours
+    # ties: fewer neighbours, then the positive part
+    (n, w, signed), best = max(hits.items(), key=lambda item: (item[1], -item[0][0], not item[0][2]))
     if best <= alone:
-        return None, {**measured, "neighbors_k": 0, "neighbors_weight": 0.0}
-    return found.strongest(n, w * scale), {**measured, "neighbors_k": n, "neighbors_weight": w}
+        return None, {**measured, "neighbors_k": 0, "neighbors_weight": 0.0, "neighbors_signed": False}
+    chosen = {"neighbors_k": n, "neighbors_weight": w, "neighbors_signed": signed}
+    return parts[signed].strongest(n, w * scale), {**measured, **chosen}
 
 
 def configure_optimizer(model: TwoTower, config: TrainConfig) -> torch.optim.Optimizer:
@@ -442,8 +475,9 @@ def train(
     def validate() -> float:
         if found is None or not len(val_seqs["items"]):
             return hit_rate(model, val_seqs, catalogue)
-        # what would be served: the model with or without every neighbour at weight 1
-        hits = choose_neighbors(model, val_seqs, catalogue, found, [(found.k, 1.0)])[1]["neighbors_val_hit@20"]
+        # what would be served: the model with or without every neighbour (or their positive part) at weight 1
+        every = [(found.k, 1.0, False), (found.k, 1.0, True)]
+        hits = choose_neighbors(model, val_seqs, catalogue, found, every)[1]["neighbors_val_hit@20"]
         return max(hits.values())
 
     start = validate() if fitted_start else float("nan")
@@ -526,7 +560,7 @@ def train(
         neighbors, chosen = choose_neighbors(model, choice, catalogue, found)
         if not len(val_seqs["items"]):
             neighbors = found.strongest(found.k, chosen["neighbors_scale"])
-            chosen.update(neighbors_k=found.k, neighbors_weight=1.0)
+            chosen.update(neighbors_k=found.k, neighbors_weight=1.0, neighbors_signed=found.signed)
     # how papers nobody read (and newer ones) are placed among the read ones: recsys/cold.py
     new_papers, placed = choose_new_papers(model, val_seqs, catalogue, neighbors, config.seed)
     return model, {

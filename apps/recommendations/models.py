@@ -126,10 +126,14 @@ class ReaderVector(models.Model):
     model_version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="+")
     vector = VectorField(dimensions=TWO_TOWER_DIM)
     history_until = models.DateTimeField(help_text="The newest interaction it has seen.")
-    # what the model's item-item neighbours score from: the same history as the vector (null: cached
-    # before they were kept, so made again on the next read)
+    # what the model's item-item neighbours score from: the reader's library, every paper they read
+    # (recsys.neighbors.library_means), from the same interactions as the vector (null: cached before
+    # they were kept, so made again on the next read)
     history_rows = ArrayField(
-        models.IntegerField(), null=True, blank=True, help_text="Its history's catalogue rows (-1: newer papers)."
+        models.IntegerField(),
+        null=True,
+        blank=True,
+        help_text="Its library's catalogue rows: each paper read once (-1: newer papers).",
     )
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -15,7 +15,7 @@ from recsys.data import Interactions, ItemTable, last_histories, read_interactio
 from recsys.embeddings import DEFAULT_CACHE, embed_texts
 from recsys.evaluate.report import METRICS, plain, summary
 from recsys.metrics import ranking_metrics
-from recsys.neighbors import history_means
+from recsys.neighbors import library_means
 from recsys.objective import METHODS, parse_method
 from recsys.splits import Split, split
 from recsys.train import TrainConfig, catalogue_features, train
@@ -79,7 +79,7 @@ def two_tower_config(method: str, items: ItemTable, base: TrainConfig, app: Trai
 def fit_two_tower(config: TrainConfig, data: Split, items: ItemTable, seed: int, **train_options):
     """Trains a two-tower model on data.train; returns a scorer over the catalogue (every item as
     the app serves it: its id vector too where the model learned one, plus the mean weight of the
-    history's item-item neighbours where training returned some, and for papers nobody read the
+    library's item-item neighbours where training returned some, and for papers nobody read the
     lift training chose, recsys/cold.py) and the training metrics.
     train_options: `train`'s (on_epoch, resume_from)."""
     model, trained = train(items, data.train, dataclasses.replace(config, seed=seed), **train_options)
@@ -89,6 +89,7 @@ def fit_two_tower(config: TrainConfig, data: Split, items: ItemTable, seed: int,
     histories = {k: v.to(device) for k, v in last_histories(data.train, model.config.max_len).items()}
     neighbors = trained.get("neighbors")
     between = neighbors.matrix() if neighbors is not None else None  # [N, N]
+    libraries = library_means(data.train, len(items)) if neighbors is not None else None  # [U, N]
     known, lengths = histories["items"].cpu().numpy(), histories["lengths"].cpu().numpy()
     new_papers = trained.get("new_papers") or NewPapers()
     if new_papers:
@@ -100,9 +101,8 @@ def fit_two_tower(config: TrainConfig, data: Split, items: ItemTable, seed: int,
         users = model.history_vectors(*(histories[k][rows] for k in ("items", "events", "gaps", "lengths")), catalogue)
         scores = (users @ item_vectors.T).float().cpu()
         if between is not None:
-            # Neighbors.scores over the history the user tower read: its rows' mean weight to each item
-            mean = history_means(known[readers], lengths[readers], len(items))  # [b, N]
-            scores += torch.from_numpy((mean @ between).toarray())
+            # Neighbors.scores over the reader's library (every paper they read, as EASE's x_u)
+            scores += torch.from_numpy((libraries[readers] @ between).toarray())
         if new_papers:
             cosine = history_profiles(known[readers], events[readers], lengths[readers], text) @ text.T  # [b, N]
             scores += new * new_papers.lift(cosine, users.norm(dim=1, keepdim=True).float().cpu())

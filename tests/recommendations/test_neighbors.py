@@ -50,11 +50,12 @@ def reader(django_user_model, archive):
     return reader
 
 
-def serve(tmp_path, links: dict[Paper, list[Paper]] | None = None) -> ModelVersion:
-    """An active version from one fixed (untrained) network; `links`: {paper: its neighbours}, each at
-    WEIGHT, built by Neighbors.top_k over the catalogue rows they name (None: a checkpoint without them)."""
+def serve(tmp_path, links: dict[Paper, list[Paper]] | None = None, max_len: int = 50) -> ModelVersion:
+    """An active version from one fixed (untrained) network reading `max_len` events; `links`: {paper: its
+    neighbours}, each at WEIGHT, built by Neighbors.top_k over the catalogue rows they name (None: a
+    checkpoint without them)."""
     torch.manual_seed(0)
-    model = TwoTower(ModelConfig(dim=16, hidden=32)).eval()
+    model = TwoTower(ModelConfig(dim=16, hidden=32, max_len=max_len)).eval()
     _, paper_ids = item_table()
     neighbors = None
     if links is not None:
@@ -112,6 +113,25 @@ def test_the_sparse_part_is_the_historys_mean_weight(archive, reader, tmp_path):
     after = {r.paper_id: r.score for r in ranking.rank_for_reader(user=reader, paper_ids=candidates)[0]}
     assert after[target.id] == pytest.approx(before[target.id] + 2 * WEIGHT / 3, abs=1e-5)
     assert all(after[pid] == pytest.approx(before[pid], abs=1e-5) for pid in candidates if pid != target.id)
+
+
+def test_the_neighbours_read_the_whole_library_not_the_towers_latest_events_nor_dismissed_papers(
+    archive, reader, tmp_path
+):
+    candidates = [paper.id for paper in archive[4:]]
+    interaction_toggle(user=reader, paper=archive[60], kind="dismiss", source="digest")
+    # the tower reads the latest 2 events (archive[3]'s like, archive[60]'s dismissal), not archive[1]
+    serve(tmp_path, max_len=2)
+    before = {r.paper_id: r.score for r in ranking.rank_for_reader(user=reader, paper_ids=candidates)[0]}
+    target = archive[40]
+    serve(tmp_path, {archive[1]: [target], archive[60]: [target]}, max_len=2)
+    after = {r.paper_id: r.score for r in ranking.rank_for_reader(user=reader, paper_ids=candidates)[0]}
+    _, catalogue = item_table()
+    assert sorted(ReaderVector.objects.get(user=reader).history_rows) == sorted(
+        catalogue.index(p.id) for p in archive[1:4]
+    )
+    # the oldest liked paper's weight over the three liked papers; the dismissed one adds nothing
+    assert after[target.id] == pytest.approx(before[target.id] + WEIGHT / 3, abs=1e-5)
 
 
 def test_for_you_ranks_neighbour_candidates_within_the_window_and_without_dismissed_papers(archive, reader, tmp_path):

@@ -5,7 +5,7 @@ from recsys.checkpoint import load_checkpoint, save_checkpoint
 from recsys.data import EVENT_CODE, Interactions, ItemTable
 from recsys.evaluate import fit_two_tower
 from recsys.model import History, ItemFeatures, ModelConfig, TwoTower
-from recsys.neighbors import Neighbors
+from recsys.neighbors import Neighbors, library_means
 from recsys.splits import Split
 from recsys.train import TrainConfig, train
 
@@ -24,6 +24,21 @@ def test_top_k_keeps_each_rows_largest_positive_weights_on_catalogue_rows():
     # held sparsely: the five neighbours only, however many items the catalogue has
     assert neighbors.lengths().tolist() == [0, 1, 2, 0, 2] and len(neighbors.indices) == len(neighbors.data) == 5
     assert neighbors.k == 2 and neighbors.n_items == 5
+
+
+def test_signed_top_k_keeps_the_strongest_in_magnitude_and_its_positive_part_drops_the_negatives():
+    neighbors = Neighbors.top_k(S, KEPT, n_items=5, k=2, signed=True)
+    # row 1: 0.5 then -0.2 (its diagonal, 0, is never a neighbour); row 4: 0.4 then 0.1
+    rows, weights = neighbors.dense()
+    assert rows[1].tolist() == [2, 4] and neighbors.signed
+    np.testing.assert_allclose(weights[1], [0.5, -0.2], rtol=1e-6)
+    positive = neighbors.positive()
+    positive_rows, _ = positive.dense()
+    assert positive_rows[1].tolist() == [2, -1] and not positive.signed
+    assert positive_rows[4].tolist() == rows[4].tolist() == [2, 1]
+    # a negative neighbour lowers a paper but never makes it a candidate
+    assert neighbors.scores(np.array([1]), np.array([4]))[0] == np.float32(-0.2)
+    assert neighbors.candidates(np.array([1])).tolist() == [2]
 
 
 def test_scores_are_the_histories_mean_weight_to_each_candidate():
@@ -104,6 +119,18 @@ def test_the_matrix_scores_a_history_as_scores_does():
     )
 
 
+def test_a_library_is_each_paper_read_once_the_latest_cap_without_dismissed_ones():
+    # reader 0: 1, 2, 3 viewed, 1 liked again, 4 dismissed; reader 1: nothing positive
+    users, items = np.array([0, 0, 0, 0, 0, 1]), np.array([1, 2, 3, 1, 4, 2])
+    kinds = ["view", "view", "open", "like", "dismiss", "dismiss"]
+    inter = Interactions(users, items, np.arange(6), np.array([EVENT_CODE[k] for k in kinds]), ["a", "b"])
+    libraries = library_means(inter, n_items=5).toarray()
+    np.testing.assert_allclose(libraries[0], [0, 1 / 3, 1 / 3, 1 / 3, 0], rtol=1e-6)
+    assert not libraries[1].any()
+    # the latest two: 1 (liked again last) and 3, not 2
+    np.testing.assert_allclose(library_means(inter, n_items=5, cap=2).toarray()[0], [0, 0.5, 0, 0.5, 0], rtol=1e-6)
+
+
 def triples(n_triples: int = 30, per_pair: int = 2):
     """Papers in co-read triples (3t, 3t + 1, 3t + 2): each pair of a triple is the whole library of
     `per_pair` readers. Rank 2 cannot hold 30 blocks; item-item neighbours can."""
@@ -177,6 +204,16 @@ def test_validation_readers_choose_the_neighbours_or_none():
     assert without["neighbors"] is None
 
 
+def test_signed_neighbours_are_judged_with_and_without_their_negative_weights():
+    items, inter = triples()
+    _, history = train(items, inter, neighbours_config(val_fraction=0.2, neighbors_signed=True))
+    grid = history["neighbors_val_hit@20"]
+    assert {"4x1", "4x1 signed", "1x0.25", "1x0.25 signed"} <= set(grid)
+    assert history["neighbors"] is not None
+    key = f"{history['neighbors_k']}x{history['neighbors_weight']:g}{' signed' if history['neighbors_signed'] else ''}"
+    assert grid[key] == max(grid.values())
+
+
 def test_the_harness_app_scores_the_dense_and_the_neighbours_sum():
     items, inter = triples()
     config = neighbours_config()
@@ -191,3 +228,28 @@ def test_the_harness_app_scores_the_dense_and_the_neighbours_sum():
         )
     np.testing.assert_allclose(score(np.arange(6)).numpy(), np.stack(served), rtol=1e-4, atol=1e-4)
     assert np.abs(history["neighbors"].data).sum() > 0
+
+
+def test_the_harness_neighbours_read_the_whole_library_not_the_towers_latest_events():
+    """A reader who read 0 and 1 (two thirds of a triple) and then four papers of other triples: the
+    user tower reads the latest max_len = 4 events, the neighbours all six papers, so the missing third
+    paper 2 is raised as EASE's x_u B raises it (B itself: block-diagonal, only 0 and 1 reach 2)."""
+    items, inter = triples()
+    long = inter.n_users
+    read = np.array([0, 1, 3, 4, 6, 7])
+    inter = Interactions(
+        np.r_[inter.users, np.full(len(read), long)],
+        np.r_[inter.items, read],
+        np.r_[inter.timestamps, 1000 + np.arange(len(read))],
+        np.r_[inter.events, np.full(len(read), EVENT_CODE["view"])],
+        [*inter.user_ids, "long"],
+    )
+    config = neighbours_config(neighbors_of="ease")
+    score, trained = fit_two_tower(config, Split(inter, np.array([long]), [], []), items, seed=0)
+    neighbors = trained["neighbors"]
+    model, _ = train(items, inter, config)
+    vectors = model.item_vectors(ItemFeatures(torch.arange(len(items)))).numpy()
+    latest = History(ItemFeatures(torch.as_tensor(read[-4:])), torch.full((4,), EVENT_CODE["view"]), torch.arange(4))
+    served = model.user_vector(latest).numpy() @ vectors.T + neighbors.scores(read, np.arange(len(items)))
+    np.testing.assert_allclose(score(np.array([long]))[0].numpy(), served, rtol=1e-4, atol=1e-4)
+    assert neighbors.scores(read, np.array([2]))[0] > 0 and neighbors.scores(read[-4:], np.array([2]))[0] == 0

@@ -1,10 +1,12 @@
 """Ranking with the active two-tower model: the reader's vector against the papers' item vectors, plus
-the model's item-item neighbours of the reader's history where the checkpoint has them:
+the model's item-item neighbours of the reader's library where the checkpoint has them:
 
-    score(reader, paper) = reader_vector . item_vector(paper) + neighbors.scores(history_rows, [paper_row])
+    score(reader, paper) = reader_vector . item_vector(paper) + neighbors.scores(library_rows, [paper_row])
 
-(recsys/neighbors.py). history_rows are the catalogue rows of the history the user tower read (-1 for
-papers newer than the model), kept beside the reader's cached vector so both parts see one history.
+(recsys/neighbors.py). The vector is what the user tower made of the reader's latest max_len events;
+library_rows (stored as ReaderVector.history_rows) are the catalogue rows of every paper the reader read
+(distinct, the latest LIBRARY_MAX; -1 for papers newer than the model), as the harness scores them and
+EASE's x_u holds them. Both are cached together, from the same interactions.
 A checkpoint without neighbours (older versions) serves the inner product alone.
 
 A paper the model never saw read (nobody had when it was trained, or it is newer) has neither an id row
@@ -19,6 +21,7 @@ from typing import NamedTuple
 
 import numpy as np
 import torch
+from django.db.models import Max
 
 from apps.embeddings.models import EmbeddingModel
 from apps.embeddings.selectors import active_model, paper_vectors
@@ -28,12 +31,14 @@ from apps.recommendations.ranking.content import HISTORY, closest_liked_reasons
 from apps.recommendations.selectors import positive_papers
 from recsys.checkpoint import load_checkpoint
 from recsys.cold import NewPapers, is_new, read_rows, text_profile
-from recsys.data import EVENT_CODE
+from recsys.data import EVENT_CODE, POSITIVE_CODES
 from recsys.model import History, ItemFeatures, TwoTower
-from recsys.neighbors import Neighbors
+from recsys.neighbors import LIBRARY_MAX, Neighbors
 
 # What the user tower reads; "present" (seminar talks) is an impression it ignores.
 HISTORY_KINDS = ["view", "open", "like", "save", "dismiss"]
+# What the neighbours read: the papers the reader read, as training counts positives (not dismissed)
+LIBRARY_KINDS = [kind for kind in HISTORY_KINDS if EVENT_CODE[kind] in POSITIVE_CODES]
 
 
 class Checkpoint(NamedTuple):
@@ -85,7 +90,7 @@ def column_width(vectors: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True)
 class ReaderState:
     vector: np.ndarray  # [TWO_TOWER_DIM] what the user tower made of the history
-    history: np.ndarray  # [<= max_len] int: the history's catalogue rows, oldest first (-1: newer than the model)
+    history: np.ndarray  # [<= LIBRARY_MAX] int: the library's catalogue rows, oldest first (-1: newer than the model)
 
 
 def reader_state(*, user, version: ModelVersion, text_model: str) -> ReaderState | None:
@@ -113,10 +118,17 @@ def reader_state(*, user, version: ModelVersion, text_model: str) -> ReaderState
     rows = [row for row in rows if row[0] in vectors]
     if not rows:
         return None
-    history_rows = [index.get(paper_id, -1) for paper_id, _, _ in rows]
+    library = list(
+        Interaction.objects.filter(user=user, kind__in=LIBRARY_KINDS)
+        .values("paper_id")
+        .annotate(latest=Max("created_at"))
+        .order_by("-latest", "-paper_id")
+        .values_list("paper_id", flat=True)[:LIBRARY_MAX]
+    )[::-1]  # oldest first, as the history
+    history_rows = [index.get(paper_id, -1) for paper_id in library]
     text = torch.as_tensor(np.stack([vectors[paper_id] for paper_id, _, _ in rows]))
     history = History(
-        items=ItemFeatures(torch.tensor(history_rows), text),
+        items=ItemFeatures(torch.tensor([index.get(paper_id, -1) for paper_id, _, _ in rows]), text),
         events=torch.tensor([EVENT_CODE[kind] for _, kind, _ in rows]),
         timestamps=torch.tensor([int(when.timestamp()) for _, _, when in rows]),
     )
