@@ -48,6 +48,7 @@ APP_MODEL = ModelConfig(
     id_dropout=0.25,
     dim=256,
     user_encoder="mean",
+    mean_of_positives=True,
     user_layer_norm=False,
     normalize=False,
     normalize_items=False,

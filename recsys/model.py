@@ -32,6 +32,8 @@ class ModelConfig:
     user_encoder: str = "attention"  # "attention" (causal pooling), "transformer" (SASRec-like), or
     # "mean" (order-free: the running mean of the history, no positions
     # or time gaps, for libraries whose order means nothing)
+    mean_of_positives: bool = False  # the mean encoder averages the positive events' rows only: a
+    # dismissed paper is not the reader's taste, and EASE's x_u (the start) holds positives alone
     layers: int = 2
     heads: int = 2
     max_len: int = 50  # history events the user tower reads

@@ -29,6 +29,7 @@ from recsys.model import ItemFeatures, ModelConfig, TwoTower
 from recsys.neighbors import Neighbors
 from recsys.objective import LOSSES, library_loss, sequence_loss
 from recsys.sampling import CountMinFrequency, ExactFrequency, Release
+from recsys.user_tower import positive_weights
 
 
 @dataclass
@@ -314,7 +315,10 @@ def choose_neighbors(
         history = val["items"][:, :-1]
         inputs = model.item_tower(catalogue[history.clamp_min(0).flatten()], inputs=True).view(*history.shape, -1)
     is_target = target_mask(val["items"], val["events"])
-    means = inputs.cumsum(1) / torch.arange(1, history.shape[1] + 1, device=inputs.device)[:, None]
+    counted = torch.ones_like(history, dtype=inputs.dtype)  # [B, L]: the rows the tower's mean counts
+    if model.config.mean_of_positives:
+        counted = positive_weights(val["events"][:, :-1]).to(inputs.dtype)
+    means = (inputs * counted[..., None]).cumsum(1) / counted.cumsum(1).clamp_min(1)[..., None]
     q, target = queries[is_target].float(), val["items"][:, 1:][is_target]
     scale = float((q.norm(dim=1) / means[is_target].norm(dim=1).clamp_min(1e-12)).median())
     prefixes = _prefix_libraries(

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from recsys.data import EVENTS, GAP_BUCKETS
+from recsys.data import EVENTS, GAP_BUCKETS, POSITIVE_CODES
 
 if TYPE_CHECKING:
     from recsys.model import ModelConfig
@@ -86,6 +86,7 @@ class UserTower(nn.Module):
             nn.init.zeros_(self.mixer[2].bias)
         self.pool = c.user_encoder == "attention"
         self.order_free = c.user_encoder == "mean"
+        self.mean_of_positives = c.mean_of_positives
 
     def forward(self, item_vectors: Tensor, events: Tensor, gaps: Tensor) -> Tensor:
         T = item_vectors.shape[1]
@@ -93,9 +94,18 @@ class UserTower(nn.Module):
             # the mean of steps 0..t (right padding never reaches a real step), then a residual MLP:
             # the same vector whatever order the reader's library was listed in
             x = item_vectors + self.event(events)
-            x = x.cumsum(1) / torch.arange(1, T + 1, device=x.device, dtype=x.dtype)[:, None]
+            if self.mean_of_positives:  # ... of the positive events only (none yet: zero)
+                counted = positive_weights(events).to(x.dtype)[..., None]  # [B, T, 1]
+                x = (x * counted).cumsum(1) / counted.cumsum(1).clamp_min(1)
+            else:
+                x = x.cumsum(1) / torch.arange(1, T + 1, device=x.device, dtype=x.dtype)[:, None]
             x = x + self.mixer(self.ln_in(x))
             return self.head(self.ln(x))
         x = item_vectors + self.event(events) + self.gap(gaps) + self.position.weight[:T]
         x = x + self.mixer(self.ln_in(x)) if self.pool else self.mixer(x)
         return self.head(self.ln(x))
+
+
+def positive_weights(events: Tensor) -> Tensor:
+    """[B, T] bool: the events a mean of positives counts."""
+    return torch.isin(events, torch.as_tensor(POSITIVE_CODES, device=events.device))

@@ -253,3 +253,19 @@ def test_the_harness_neighbours_read_the_whole_library_not_the_towers_latest_eve
     served = model.user_vector(latest).numpy() @ vectors.T + neighbors.scores(read, np.arange(len(items)))
     np.testing.assert_allclose(score(np.array([long]))[0].numpy(), served, rtol=1e-4, atol=1e-4)
     assert neighbors.scores(read, np.array([2]))[0] > 0 and neighbors.scores(read[-4:], np.array([2]))[0] == 0
+
+
+def test_the_apps_mean_tower_leaves_dismissed_papers_out_as_eases_x_u_does():
+    torch.manual_seed(0)
+    text = torch.randn(3, 4)
+    events = torch.tensor([EVENT_CODE["view"], EVENT_CODE["dismiss"], EVENT_CODE["like"]])
+
+    def vector(model, rows):
+        rows = torch.as_tensor(rows)
+        return model.user_vector(History(ItemFeatures(rows, text[rows]), events[rows], rows)).detach()
+
+    for positives_only in (True, False):
+        config = ModelConfig(dim=8, text_dim=4, hidden=8, user_encoder="mean", mean_of_positives=positives_only)
+        model = TwoTower(config).eval()
+        same = torch.allclose(vector(model, [0, 1, 2]), vector(model, [0, 2]), atol=1e-6)
+        assert same == positives_only
