@@ -10,17 +10,21 @@ Chosen by the evaluation in docs/benchmarks.md ("The app's retriever against the
   CiteULike-a 0.193 (0.163), MovieLens-1M 0.180 (0.171); EASE itself is still ahead on the
   first three (0.715, 0.462, 0.339) and behind on MovieLens-1M (0.165).
 - item-item neighbours beside the towers (recsys/neighbors.py): the rank-256 P Q^T cannot hold
-  EASE's B where most papers have one or two readers, so each paper also keeps its 128 strongest
-  positive weights of the residual B - P Q^T, and the served score is
-  user_vector(history) . item_vector(i) + neighbors.scores(history, [i]). How many of the 128
-  count (8, 32 or 128) and at what weight (0.25-2, or none) is chosen on the validation readers
-  after training; train() returns them as history["neighbors"]. For the sum to be EASE's ranking
-  at the start, the user vector is the history's mean input row over the temperature (no
-  LayerNorm, no normalisation: `user_layer_norm=False, normalize=False`), and the model's scale
-  (1 / temperature) is folded into the weights. Recall@20 of the start, CiteULike-a top 2,000:
-  0.4616 (EASE 0.4620; the towers alone 0.4110; with the LayerNorm and a median scale 0.4506;
-  neighbours of B itself instead of the residual 0.4503). Figures for every data set:
-  docs/benchmarks.md, "Fourth session".
+  EASE's B where most papers have one or two readers, so each paper also keeps its 512 strongest
+  weights in magnitude of the residual B - P Q^T, and the served score is
+  user_vector(history) . item_vector(i) + neighbors.scores(library, [i]). The library is every
+  paper the reader read, once (the latest LIBRARY_MAX = 1000), as EASE's x_u: the neighbours once
+  read only the tower's latest 50 events, dismissals included. Negative weights matter where rank
+  256 smears (full CiteULike-a, start with 512 per paper: positive only 0.321, signed 0.340, EASE
+  0.339) and cost where it does not (top 2,000: positive 0.473, signed 0.460, EASE 0.462), so the
+  validation readers choose after training between the signed set and its positive part, how many
+  of each paper's count (32, 128 or 512) and at what weight (0.25-2, or none); train() returns them
+  as history["neighbors"]. For the sum to be EASE's ranking at the start, the user vector is the
+  mean input row of the history's positive events (`mean_of_positives`: a dismissed paper is not
+  the reader's taste; on the co-reading simulator, 9% dismissals, the start ranks at 0.705-0.711
+  with them and 0.716 without, EASE 0.715) over the temperature (no LayerNorm, no normalisation:
+  `user_layer_norm=False, normalize=False`), and the model's scale (1 / temperature) is folded
+  into the weights. Figures for every data set: docs/benchmarks.md, "Fifth session".
 - 256 dimensions: on CiteULike-a's 2,000 most-read papers the start ranks at 0.326 with 64 and
   0.411 with 256 (EASE itself 0.462); pgvector's HNSW takes up to 2,000.
 - item vectors that keep their length (inner product): EASE's columns have scales that
