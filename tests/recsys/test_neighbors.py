@@ -208,7 +208,7 @@ def test_signed_neighbours_are_judged_with_and_without_their_negative_weights():
     items, inter = triples()
     _, history = train(items, inter, neighbours_config(val_fraction=0.2, neighbors_signed=True))
     grid = history["neighbors_val_hit@20"]
-    assert {"4x1", "4x1 signed", "1x0.25", "1x0.25 signed"} <= set(grid)
+    assert {"4x1", "4x1 signed", "1x1", "1x1 signed"} <= set(grid)
     assert history["neighbors"] is not None
     key = f"{history['neighbors_k']}x{history['neighbors_weight']:g}{' signed' if history['neighbors_signed'] else ''}"
     assert grid[key] == max(grid.values())
