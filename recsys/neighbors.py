@@ -153,16 +153,16 @@ class Neighbors:
         """[len(candidates)] float32: the mean over the history's positions (-1: unknown, adds 0) of
         each position's weight to each candidate (-1 scores 0)."""
         candidates = np.asarray(candidates, dtype=np.int64)
-        out = np.zeros(len(candidates), dtype=np.float32)
+        out = np.zeros(len(candidates))  # summed in float64, in the lists' order: as candidate_scores sums
         targets, weights = self._lists(history)  # [h * k]
         if len(targets) == 0 or len(candidates) == 0:
-            return out
+            return out.astype(np.float32)
         order = np.argsort(candidates, kind="stable")
         at = np.searchsorted(candidates[order], targets)  # where each target would sit among candidates
         hit = at < len(candidates)
         hit[hit] = candidates[order][at[hit]] == targets[hit]
         np.add.at(out, order[at[hit]], weights[hit])
-        return out / len(history)
+        return out.astype(np.float32) / len(history)
 
     def candidates(self, history: np.ndarray) -> np.ndarray:
         """The distinct catalogue rows some known history position has as a neighbour of positive
@@ -174,10 +174,15 @@ class Neighbors:
         """(`candidates(history)`, their `scores`) in one pass: every catalogue row the neighbours
         give a part of the score, and that part."""
         targets, weights = self._lists(history)
-        rows, inverse = np.unique(targets, return_inverse=True)
-        summed = np.zeros(len(rows), dtype=np.float32)
-        np.add.at(summed, inverse, weights)  # in `scores`' order, so both give the same floats
-        return rows, summed / max(len(history), 1)
+        if len(targets) * 16 < self.n_items:  # a few: sorting them beats a pass over the catalogue
+            rows, inverse = np.unique(targets, return_inverse=True)
+            summed = np.zeros(len(rows))
+            np.add.at(summed, inverse, weights)
+        else:  # a long history's many lists (500 x 512): np.unique's inverse alone took 18 ms
+            rows = np.flatnonzero(np.bincount(targets, minlength=self.n_items))
+            summed = np.bincount(targets, weights=weights, minlength=self.n_items)[rows]
+        # float64 sums in the lists' order, as `scores` sums them: the same floats either way
+        return rows, summed.astype(np.float32) / max(len(history), 1)
 
     def to_extra(self) -> dict:
         """Tensors for a checkpoint's `extra`: torch.load(weights_only=True) refuses numpy arrays."""

@@ -62,13 +62,17 @@ def test_candidates_are_the_historys_distinct_neighbours():
 def test_candidate_scores_are_scores_of_the_candidates():
     rng = np.random.default_rng(0)
     s = rng.random((40, 40)).astype(np.float32) - 0.5
-    neighbors = Neighbors.top_k(s, rng.permutation(60)[:40], n_items=60, k=7)
-    for history in (rng.integers(-1, 60, size=12), np.array([-1, -1]), np.array([], dtype=int)):
+    kept = rng.permutation(2000)[:40]
+    neighbors = Neighbors.top_k(s, kept, n_items=2000, k=7)
+    short = np.append(rng.choice(kept, 12), -1)  # ~80 neighbours: sorted
+    long = np.append(rng.choice(kept, 400), [-1, 5000])  # ~2,800 of 2,000 items: counted over the catalogue
+    for history in (short, long, np.array([-1, -1]), np.array([], dtype=int)):
         rows, scores = neighbors.candidate_scores(history)
         assert rows.tolist() == neighbors.candidates(history).tolist()
-        assert np.array_equal(scores, neighbors.scores(history, rows))
-        everyone = neighbors.scores(history, np.arange(60))
-        assert np.all(everyone[np.setdiff1d(np.arange(60), rows)] == 0)  # no part of the score is left out
+        assert np.array_equal(scores, neighbors.scores(history, rows))  # the same floats
+        everyone = neighbors.scores(history, np.arange(2000))
+        assert np.all(everyone[np.setdiff1d(np.arange(2000), rows)] == 0)  # no part of the score is left out
+        np.testing.assert_allclose(everyone[rows], scores)
 
 
 def test_neighbours_survive_a_checkpoint(tmp_path):
