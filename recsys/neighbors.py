@@ -171,8 +171,8 @@ class Neighbors:
         return np.unique(targets[weights > 0])
 
     def candidate_scores(self, history: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(`candidates(history)`, their `scores`) in one pass: every catalogue row the neighbours
-        give a part of the score, and that part."""
+        """(rows, their `scores`) in one pass: every catalogue row the neighbours give a part of the
+        score, of either sign (`candidates` and the rows only negative weights lower), and that part."""
         targets, weights = self._lists(history)
         if len(targets) * 16 < self.n_items:  # a few: sorting them beats a pass over the catalogue
             rows, inverse = np.unique(targets, return_inverse=True)

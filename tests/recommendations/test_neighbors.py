@@ -12,8 +12,8 @@ from django.db.models import Q
 from apps.digests.for_you import for_you_page
 from apps.papers.models import Paper
 from apps.recommendations import ranking
-from apps.recommendations.models import ModelVersion, ReaderVector
-from apps.recommendations.ranking.archive import is_narrow, rank_archive
+from apps.recommendations.models import Interaction, ModelVersion, ReaderVector
+from apps.recommendations.ranking.archive import can_reach, is_narrow, rank_archive
 from apps.recommendations.ranking.batch import rank_for_readers
 from apps.recommendations.services import interaction_toggle
 from apps.recommendations.services.training import checkpoint_extra, item_table, model_version_serve
@@ -50,10 +50,12 @@ def reader(django_user_model, archive):
     return reader
 
 
-def serve(tmp_path, links: dict[Paper, list[Paper]] | None = None, max_len: int = 50) -> ModelVersion:
+def serve(
+    tmp_path, links: dict[Paper, list[Paper] | dict[Paper, float]] | None = None, k: int = 2, max_len: int = 50
+) -> ModelVersion:
     """An active version from one fixed (untrained) network reading `max_len` events; `links`: {paper: its
-    neighbours}, each at WEIGHT, built by Neighbors.top_k over the catalogue rows they name (None: a
-    checkpoint without them)."""
+    neighbours}, each at WEIGHT or at the weight given, built by Neighbors.top_k over the catalogue rows
+    they name, k per paper (None: a checkpoint without them)."""
     torch.manual_seed(0)
     model = TwoTower(ModelConfig(dim=16, hidden=32, max_len=max_len)).eval()
     _, paper_ids = item_table()
@@ -65,8 +67,8 @@ def serve(tmp_path, links: dict[Paper, list[Paper]] | None = None, max_len: int 
         s = np.zeros((len(kept), len(kept)), dtype=np.float32)
         for paper, targets in links.items():
             for target in targets:
-                s[at[row[paper.id]], at[row[target.id]]] = WEIGHT
-        neighbors = Neighbors.top_k(s, np.array(kept), n_items=len(paper_ids), k=2)
+                s[at[row[paper.id]], at[row[target.id]]] = targets[target] if isinstance(targets, dict) else WEIGHT
+        neighbors = Neighbors.top_k(s, np.array(kept), n_items=len(paper_ids), k=k)
     version = ModelVersion.objects.create(status=ModelVersion.Status.READY)
     version.checkpoint = str(tmp_path / f"model-{version.pk}.pt")
     save_checkpoint(version.checkpoint, model, checkpoint_extra(paper_ids, {}, neighbors))
@@ -247,3 +249,127 @@ def test_an_interaction_deleted_in_the_admin_leaves_no_stale_reader_vector(archi
     assert admin_client.post(url, {"post": "yes"}).status_code == 302
     assert not ReaderVector.objects.filter(user=reader).exists()
     assert rank_archive(user=reader, paper_filter=Q(), depth=5)[0] == before
+
+
+def every_paper_scored(reader, paper_filter: Q) -> list[int]:
+    """The unpruned ranking: every paper in the window the reader has not dismissed, each scored by the
+    digest's ranking (inner product + neighbours, in numpy), best first."""
+    dismissed = set(Interaction.objects.filter(user=reader, kind="dismiss").values_list("paper_id", flat=True))
+    window = [pid for pid in Paper.objects.filter(paper_filter).values_list("id", flat=True) if pid not in dismissed]
+    ranked, method = ranking.rank_for_reader(user=reader, paper_ids=window)
+    assert method == "two_tower"
+    return [r.paper_id for r in sorted(ranked, key=lambda r: (-r.score, r.paper_id))]
+
+
+@pytest.fixture
+def many_neighbours(archive, reader, tmp_path):
+    """Each liked paper raises 40 papers, by weights from a small fraction of the inner products'
+    spread to well beyond it: some candidates belong on the page, most cannot reach it."""
+    serve(tmp_path)
+    inner = {r.paper_id: r.score for r in ranking.rank_for_reader(user=reader, paper_ids=[p.id for p in archive])[0]}
+    spread = max(inner.values()) - min(inner.values())
+    rng = np.random.default_rng(7)
+    links = {
+        liked: {
+            archive[i]: float(w)
+            for i, w in zip(rng.choice(np.arange(4, 80), 40, replace=False), rng.exponential(spread, 40))
+        }
+        for liked in archive[1:4]
+    }
+    serve(tmp_path, links, k=40)
+    return inner
+
+
+@pytest.fixture
+def pruning(monkeypatch):
+    """Each call of archive.can_reach: (candidates beyond the walk, how many it let through)."""
+    from apps.recommendations.ranking import archive
+
+    calls, real = [], archive.can_reach
+
+    def counted(sums, floor, lifts, depth):
+        reach = real(sums, floor, lifts, depth)
+        calls.append((len(lifts), int(reach.sum())))
+        return reach
+
+    monkeypatch.setattr(archive, "can_reach", counted)
+    return calls
+
+
+def test_pruned_neighbour_candidates_give_the_page_that_scoring_every_paper_gives(
+    settings, archive, reader, many_neighbours, pruning
+):
+    settings.RETRIEVER_EXACT_WINDOW_ROWS = 1000  # every window is ranked exactly: no walk's approximation
+    windows = {"everything": Q(announced__gte=START), "cs.IR only": ~RARE, "cs.DL": RARE}
+    for depth in range(1, 25):
+        for name, window in windows.items():
+            ranked, method = rank_archive(user=reader, paper_filter=window, depth=depth)
+            assert method == "two_tower"
+            assert ranked == every_paper_scored(reader, window)[:depth], (name, depth)
+    beyond, read = map(sum, zip(*pruning))
+    assert read < beyond / 2  # most candidates beyond the walk were never read
+    # the neighbours put papers on the first page that the inner product alone ranks far below it
+    page = rank_archive(user=reader, paper_filter=Q(announced__gte=START), depth=5)[0]
+    by_inner = sorted(many_neighbours, key=lambda pid: -many_neighbours[pid])
+    assert any(by_inner.index(pid) >= 10 for pid in page)
+
+    interaction_toggle(user=reader, paper=Paper.objects.get(pk=page[0]), kind="dismiss", source="digest")
+    for name, window in windows.items():
+        ranked, _ = rank_archive(user=reader, paper_filter=window, depth=5)
+        assert ranked == every_paper_scored(reader, window)[:5] and page[0] not in ranked, name
+
+
+def test_through_the_walk_pruning_changes_no_page(archive, reader, many_neighbours, pruning, monkeypatch):
+    """The HNSW walk may miss a node (inner products are no metric), so the reference is the same walk
+    with every neighbour candidate read, as before pruning."""
+    from apps.recommendations.ranking import archive as archive_module
+
+    pruned = {depth: rank_archive(user=reader, paper_filter=Q(), depth=depth)[0] for depth in range(1, 25)}
+    assert pruning and sum(read for _, read in pruning) < sum(beyond for beyond, _ in pruning)
+    monkeypatch.setattr(archive_module, "can_reach", lambda sums, floor, lifts, depth: np.ones(len(lifts), bool))
+    assert pruned == {depth: rank_archive(user=reader, paper_filter=Q(), depth=depth)[0] for depth in range(1, 25)}
+
+
+def test_can_reach_keeps_every_paper_of_the_true_top():
+    """Scores of a 2,000-paper catalogue: the walk's top 2 x depth by inner product, the neighbours'
+    part on a few hundred papers; the pruned union's top `depth` is the catalogue's."""
+    rng = np.random.default_rng(0)
+    kept = total = 0
+    for trial in range(200):
+        depth = int(rng.integers(1, 60))
+        inner = rng.standard_normal(2000)
+        lift = np.zeros(2000)
+        raised = rng.choice(2000, 300, replace=False)
+        lift[raised] = rng.exponential(rng.choice([0.05, 0.5, 2.0]), 300) * (rng.random(300) < 0.8)
+        lift = lift.astype(np.float32).astype(np.float64)  # as served: float32 parts
+        if trial % 10 == 0:
+            inner = np.round(inner, 1)  # ties: decided by the smaller id, as the ranking does
+        best = np.lexsort((np.arange(2000), -(inner + lift)))[:depth]
+        walk = np.lexsort((np.arange(2000), -inner))[: 2 * depth]
+        beyond = np.setdiff1d(raised, walk)
+        reach = can_reach((inner + lift)[walk], inner[walk].min(), lift[beyond].astype(np.float32), depth)
+        union = np.concatenate([walk, beyond[reach]])
+        got = union[np.lexsort((union, -(inner + lift)[union]))[:depth]]
+        assert got.tolist() == best.tolist(), trial
+        kept, total = kept + reach.sum(), total + len(beyond)
+    assert kept < total / 2  # and it prunes
+    assert can_reach(np.array([1.0]), 0.0, np.array([5.0, 0.0]), depth=2).tolist() == [True, True]  # short walk
+
+
+def test_a_candidate_just_beyond_the_walk_that_just_reaches_the_page_is_read(settings, archive, reader, tmp_path):
+    """The tightest case of the bound: the paper right after the walk's last, lifted by the neighbours
+    a hair above the depth-th paper. Pruned with any smaller lift or lower bound, it would be lost."""
+    from apps.recommendations.ranking.archive import NEIGHBOUR_WALK
+
+    settings.RETRIEVER_EXACT_WINDOW_ROWS = 1000  # exact: the walk's last is exactly the 2 x depth-th
+    everything = Q(announced__gte=START)
+    serve(tmp_path)
+    inner = {r.paper_id: r.score for r in ranking.rank_for_reader(user=reader, paper_ids=[p.id for p in archive])[0]}
+    by_inner = sorted(inner, key=lambda pid: -inner[pid])  # liked papers too: For you leaves out dismissed ones
+    papers = Paper.objects.in_bulk(by_inner)
+    for depth in (1, 2, 5, 9):
+        target, last = by_inner[NEIGHBOUR_WALK * depth], by_inner[depth - 1]
+        gap = inner[last] - inner[target]
+        serve(tmp_path, {archive[1]: {papers[target]: 3 * (gap * 1.001 + 1e-5)}})  # 3 liked: a third of it
+        ranked, _ = rank_archive(user=reader, paper_filter=everything, depth=depth)
+        assert ranked[-1] == target and ranked == every_paper_scored(reader, everything)[:depth], depth

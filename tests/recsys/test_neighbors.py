@@ -1,3 +1,5 @@
+import itertools
+
 import numpy as np
 import torch
 
@@ -63,12 +65,17 @@ def test_candidate_scores_are_scores_of_the_candidates():
     rng = np.random.default_rng(0)
     s = rng.random((40, 40)).astype(np.float32) - 0.5
     kept = rng.permutation(2000)[:40]
-    neighbors = Neighbors.top_k(s, kept, n_items=2000, k=7)
     short = np.append(rng.choice(kept, 12), -1)  # ~80 neighbours: sorted
     long = np.append(rng.choice(kept, 400), [-1, 5000])  # ~2,800 of 2,000 items: counted over the catalogue
-    for history in (short, long, np.array([-1, -1]), np.array([], dtype=int)):
+    for signed, history in itertools.product((False, True), (short, long, np.array([-1, -1]), np.array([], int))):
+        neighbors = Neighbors.top_k(s, kept, n_items=2000, k=7, signed=signed)
         rows, scores = neighbors.candidate_scores(history)
-        assert rows.tolist() == neighbors.candidates(history).tolist()
+        if signed:  # also the rows only negative weights lower
+            assert set(neighbors.candidates(history).tolist()) <= set(rows.tolist()) and (scores < 0).any() == (
+                len(rows) > 0
+            )
+        else:
+            assert rows.tolist() == neighbors.candidates(history).tolist()
         assert np.array_equal(scores, neighbors.scores(history, rows))  # the same floats
         everyone = neighbors.scores(history, np.arange(2000))
         assert np.all(everyone[np.setdiff1d(np.arange(2000), rows)] == 0)  # no part of the score is left out

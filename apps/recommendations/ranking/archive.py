@@ -7,11 +7,16 @@ pgvector's HNSW index answers by walking the graph, so 100,000 or 1,000,000 pape
 thousand do; a filter on the papers (a window) is checked during the walk (iterative scan).
 
 The two-tower's score also has a sparse part, the model's item-item neighbours of the reader's history
-(ranking/two_tower.py), which an index over inner products cannot walk. Its candidates are few (the
-history's neighbour lists, a few thousand papers at most), so they are read by id beside the walk's top
-`depth`, through the same window and dismissals, and the union is ranked by the sum. So are the papers
-the model never saw read that lie nearest the reader's text profile (a walk over the text vectors' index),
-which the lift training chose for new papers (recsys/cold.py) may raise past the inner product's walk.
+(ranking/two_tower.py), which an index over inner products cannot walk. Its candidates are the history's
+neighbour lists (thousands of papers, growing with the history and k), and each one's sparse part is
+known in-process before any vector is read. The walk then goes twice the page's depth: every paper
+beyond it has an inner product at most the walk's last one, so a candidate whose sparse part cannot
+lift it from there to the depth-th best score among the walked papers cannot be on the page. Only the
+rest (typically a few dozen) are read by id, through the same window and dismissals, and the union is
+ranked by the sum: the same page as reading every candidate, up to the walk's own approximation. So
+are the papers the model never saw read that lie nearest the reader's text profile (a walk over the
+text vectors' index), which the lift training chose for new papers (recsys/cold.py) may raise past the
+inner product's walk; they have no neighbours (neighbour lists hold read papers only).
 
 A narrow window (a month, a rare category) is ranked exactly instead: the walk would have to pass over
 nearly every paper to find enough inside it, and gives up at hnsw.max_scan_tuples with too few or
@@ -45,6 +50,11 @@ ArchiveRanker = Callable[..., list[int] | None]
 # the reader's profile take some of its places, and the lift adds the inner product to the cosine.
 NEW_PAPER_WALK = 4
 MAX_NEW_PAPER_WALK = 1000  # hnsw.ef_search's ceiling
+# With the neighbours the walk reads this many times the page's depth: the inner products between the
+# depth-th and the walk's last are the margin that rules out, unread, the neighbour candidates whose
+# part of the score cannot bridge it (`can_reach`).
+NEIGHBOUR_WALK = 2
+MAX_WALK = 1000  # hnsw.ef_search's ceiling
 
 
 def _candidates(*, user, paper_filter: Q):
@@ -91,8 +101,9 @@ def _nearest(vectors: QuerySet, distance: Func, *, paper_filter: Q, depth: int) 
 
 def two_tower_archive(*, user, paper_filter: Q, depth: int) -> list[int] | None:
     """Largest score: the inner product of the reader's vector with the active model's item vectors
-    (the HNSW walk's top `depth`), plus the item-item neighbours' part for those and for the papers
-    the reader's history has as neighbours (in the window, not dismissed), all rescored by the sum."""
+    (the HNSW walk's top papers) plus the item-item neighbours' part and the new papers' lift, for those,
+    for the papers the history's neighbours raise that can still reach the top `depth` (`can_reach`),
+    and for the new papers nearest the reader's text profile."""
     if (serving := serving_reader(user=user)) is None:
         return None
     vectors = ItemVector.objects.filter(
@@ -100,20 +111,33 @@ def two_tower_archive(*, user, paper_filter: Q, depth: int) -> list[int] | None:
     )
     # pgvector's <#>: the negated inner product.
     distance = MaxInnerProduct("vector", serving.vector)
-    nearest = _nearest(vectors, distance, paper_filter=paper_filter, depth=depth)
-    raised = serving.neighbour_papers() + _new_papers(serving, user=user, paper_filter=paper_filter, depth=depth)
-    if not raised and not serving.checkpoint.new_papers:
-        return [paper_id for paper_id, _ in nearest]
-    dense = {paper_id: -distance for paper_id, distance in nearest}
-    beyond = sorted(set(raised) - set(dense))
-    if beyond and len(nearest) == depth:  # else the window is smaller than depth: every paper in it is here
-        # the ids on both sides, so the papers are read by primary key, not scanned for the join
-        by_id = _candidates(user=user, paper_filter=paper_filter & Q(_any("id", beyond)))
-        rows = ItemVector.objects.filter(_any("paper_id", beyond), model_version=serving.version, paper_id__in=by_id)
-        dense |= {paper_id: -distance for paper_id, distance in rows.values_list("paper_id", distance)}
-    paper_ids = list(dense)
-    scores = np.fromiter(dense.values(), dtype=np.float64, count=len(dense))
-    scores += serving.sparse_scores(paper_ids) + serving.new_lift(paper_ids)
+    raised, lifts = serving.neighbour_scores()
+    new = _new_papers(serving, user=user, paper_filter=paper_filter, depth=depth)
+    if not len(raised) and not serving.checkpoint.new_papers:
+        return [paper_id for paper_id, _ in _nearest(vectors, distance, paper_filter=paper_filter, depth=depth)]
+    walk = max(depth, min(int(NEIGHBOUR_WALK * depth), MAX_WALK)) if len(raised) else depth
+    nearest = _nearest(vectors, distance, paper_filter=paper_filter, depth=walk)
+
+    def scored(inner: dict[int, float]) -> tuple[list[int], np.ndarray]:
+        paper_ids = list(inner)
+        dense = np.fromiter(inner.values(), dtype=np.float64, count=len(inner))
+        return paper_ids, dense + _lift(raised, lifts, paper_ids) + serving.new_lift(paper_ids)
+
+    paper_ids, scores = scored({paper_id: -distance for paper_id, distance in nearest})
+    if len(nearest) == walk:  # else the window is smaller than the walk: every paper in it is here
+        beyond = ~np.isin(raised, paper_ids)
+        reach = beyond.copy()
+        floor = -max(distance for _, distance in nearest)  # the walk's lowest inner product
+        reach[beyond] = can_reach(scores, floor, lifts[beyond], depth)
+        fetch = sorted(set(raised[reach].tolist()) | (set(new) - set(paper_ids)))
+        if fetch:
+            # the ids on both sides, so the papers are read by primary key, not scanned for the join
+            by_id = _candidates(user=user, paper_filter=paper_filter & Q(_any("id", fetch)))
+            rows = ItemVector.objects.filter(_any("paper_id", fetch), model_version=serving.version, paper_id__in=by_id)
+            more_ids, more_scores = scored(
+                {paper_id: -inner for paper_id, inner in rows.values_list("paper_id", distance)}
+            )
+            paper_ids, scores = paper_ids + more_ids, np.concatenate([scores, more_scores])
     order = np.lexsort((paper_ids, -scores))[:depth]  # best first, ties by id: the same on every page
     return [paper_ids[i] for i in order]
 
@@ -130,6 +154,30 @@ def _new_papers(serving: Serving, *, user, paper_filter: Q, depth: int) -> list[
     walk = min(NEW_PAPER_WALK * depth, MAX_NEW_PAPER_WALK)
     nearest = [paper_id for paper_id, _ in _nearest(texts, distance, paper_filter=paper_filter, depth=walk)]
     return [paper_id for paper_id, new in zip(nearest, serving.checkpoint.is_new(nearest), strict=True) if new]
+
+
+def can_reach(sums: np.ndarray, floor: float, lifts: np.ndarray, depth: int) -> np.ndarray:
+    """Which papers beyond the walk could still be among the `depth` best: [len(lifts)] bool.
+
+    sums [w]: the full scores (inner product + neighbours) of the walk's w papers; floor: the walk's
+    lowest inner product, which no paper beyond the walk exceeds (up to the walk's approximation);
+    lifts: the neighbours' part of the papers beyond it. Such a paper scores at most floor + lift, so
+    if that is below the depth-th best of `sums` it cannot be on the page, whatever its vector.
+    """
+    if len(sums) < depth:
+        return np.ones(len(lifts), dtype=bool)
+    bar = np.partition(sums, len(sums) - depth)[len(sums) - depth]
+    # ties go to the smaller id, so an equal bound may still win; the slack covers float rounding
+    return floor + lifts.astype(np.float64) >= bar - 1e-6 * (1.0 + abs(bar))
+
+
+def _lift(raised: np.ndarray, lifts: np.ndarray, paper_ids: list[int]) -> np.ndarray:
+    """The neighbours' part of each of `paper_ids` (`raised` ascending, `lifts` theirs; others: 0)."""
+    paper_ids = np.asarray(paper_ids, dtype=np.int64)
+    if not len(raised):
+        return np.zeros(len(paper_ids))
+    at = np.minimum(np.searchsorted(raised, paper_ids), len(raised) - 1)
+    return np.where(raised[at] == paper_ids, lifts[at], 0.0)
 
 
 class _AnyOf(Lookup):

@@ -158,11 +158,15 @@ class Serving:
         """[len(paper_ids)] float32: the neighbours' part of each paper's score (zeros without them)."""
         return sparse_scores(self.checkpoint, self.reader.history, paper_ids)
 
-    def neighbour_papers(self) -> list[int]:
-        """The papers the history's neighbours can raise (beyond what the inner product finds)."""
+    def neighbour_scores(self) -> tuple[np.ndarray, np.ndarray]:
+        """([m] paper ids, ascending; [m] float32): every paper the history's neighbours raise, and by
+        how much (the sparse part of its score; every other paper's is 0)."""
         if self.checkpoint.neighbors is None:
-            return []
-        return self.checkpoint.paper_ids[self.checkpoint.neighbors.candidates(self.reader.history)].tolist()
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        rows, scores = self.checkpoint.neighbors.candidate_scores(self.reader.history)
+        paper_ids = self.checkpoint.paper_ids[rows]
+        order = np.argsort(paper_ids)
+        return paper_ids[order], scores[order]
 
     def new_lift(self, paper_ids, text: dict[int, np.ndarray] | None = None) -> np.ndarray:
         """[len(paper_ids)] float32: the new papers' lift (zeros for the rest); `text`: their text
