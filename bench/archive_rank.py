@@ -16,6 +16,10 @@ per request, for `--queries` readers:
   it back. The warm whole-archive request is also timed with a checkpoint without neighbours (the inner
   product alone, as before them), alternating with the one with them. Each window is also ranked by the HNSW walk alone and by the exact scan alone (the app picks
   one by the window's estimated size), with the walk's recall@100 against the exact answer.
+- The neighbours' weights times each of `--neighbors-scales` (the bench's cosines are small beside the
+  untrained model's inner products, so as built they move no paper; scaled, they do), warm, pruned as the
+  app does and with every neighbour candidate read as before pruning, alternating: how many candidates
+  each reads, whether the pages agree, how many papers the neighbours change against the inner product.
 - arxiv-sanity-lite: a LinearSVC over TF-IDF trained per request on the whole archive, as its compute.py
   and serve.py do it (bench/_arxiv_sanity.py; the TF-IDF built once, not timed).
 """
@@ -25,6 +29,7 @@ import datetime as dt
 import os
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,6 +53,7 @@ from pgvector.psycopg import register_vector  # noqa: E402
 from apps.embeddings.models import PaperEmbedding  # noqa: E402
 from apps.papers.models import Paper  # noqa: E402
 from apps.recommendations.models import Interaction, ItemVector, ModelVersion, ReaderVector  # noqa: E402
+from apps.recommendations.ranking import archive  # noqa: E402
 from apps.recommendations.ranking.archive import rank_archive  # noqa: E402
 from apps.recommendations.ranking.two_tower import HISTORY_KINDS  # noqa: E402
 from apps.recommendations.services.training import checkpoint_extra, item_vectors  # noqa: E402
@@ -169,8 +175,54 @@ def neighbour_checkpoints(version: ModelVersion, k: int) -> tuple[str, str]:
     return with_them, without
 
 
-def serve_checkpoint(version: ModelVersion, path: str) -> None:
+def scaled_checkpoint(path: str, scale: float) -> str:
+    """The checkpoint at `path` with its neighbours' weights times `scale` (1: `path` itself)."""
+    if scale == 1:
+        return path
+    scaled = path.removesuffix(".pt") + f"x{scale:g}.pt"
+    if not Path(scaled).exists():
+        model, extra = load_checkpoint(path)
+        neighbors = Neighbors.from_extra(extra["neighbors"])
+        save_checkpoint(scaled, model, {**extra, "neighbors": neighbors.strongest(neighbors.k, scale).to_extra()})
+    return scaled
+
+
+READS: list[tuple[int, int, float]] = []  # (candidates beyond the walk, how many read, the walk's last score)
+
+
+def counted_can_reach(sums, floor, lifts, depth, real=archive.can_reach):
+    reach = real(sums, floor, lifts, depth)
+    READS.append((len(lifts), int(reach.sum()), floor))
+    return reach
+
+
+def above_the_walk(user, version: ModelVersion, paper_ids: set[int], floor: float) -> int:
+    """How many of `paper_ids` have an inner product above `floor`: papers the walk missed."""
+    reader = np.asarray(ReaderVector.objects.get(user=user).vector, dtype=np.float64)
+    vectors = ItemVector.objects.filter(model_version=version, paper_id__in=paper_ids).values_list("vector", flat=True)
+    return sum(float(np.asarray(vector) @ reader) > floor for vector in vectors)
+
+
+archive.can_reach = counted_can_reach
+
+
+@contextmanager
+def every_candidate_read(walk: float = 1):
+    """Every neighbour candidate's vector read, the walk `walk` times the page's depth (1: as before
+    pruning)."""
+    walk, reach = archive.NEIGHBOUR_WALK, archive.can_reach
+    archive.NEIGHBOUR_WALK, archive.can_reach = walk, lambda sums, floor, lifts, depth: np.ones(len(lifts), dtype=bool)
+    try:
+        yield
+    finally:
+        archive.NEIGHBOUR_WALK, archive.can_reach = walk, reach
+
+
+def serve_checkpoint(version: ModelVersion, path: str, user=None) -> None:
+    """Serve `path`; with a user, rank once untimed, so the checkpoint is loaded (a process keeps two)."""
     ModelVersion.objects.filter(pk=version.pk).update(checkpoint=path)
+    if user is not None:
+        rank_archive(user=user, paper_filter=Q(), depth=DEPTH)
 
 
 def time_ms(function) -> tuple[float, object]:
@@ -193,7 +245,13 @@ def main() -> None:
     parser.add_argument(
         "--neighbors-k", type=int, default=128, help="item-item neighbours kept per paper (the app: 128)"
     )
+    parser.add_argument(
+        "--neighbors-scales",
+        default="1,30",
+        help="comma-separated factors on the neighbours' weights, each timed pruned and unpruned",
+    )
     args = parser.parse_args()
+    scales = [float(scale) for scale in args.neighbors_scales.split(",")]
 
     call_command("migrate", verbosity=0)
     rng = np.random.default_rng(0)
@@ -201,6 +259,8 @@ def main() -> None:
     reader_ids = build_readers(args.readers, rng)
     version = active_version(args.papers)
     with_neighbours, without = neighbour_checkpoints(version, args.neighbors_k)
+    scaled = {scale: scaled_checkpoint(with_neighbours, scale) for scale in scales}
+    inner_only = scaled_checkpoint(with_neighbours, 0)  # the same candidates and walk, every part 0
     serve_checkpoint(version, with_neighbours)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
@@ -217,6 +277,13 @@ def main() -> None:
     cold, warm, dense_only, methods = [], [], [], set()
     windowed = {(name, how): [] for name in windows for how in ("app", "walk", "exact")}
     recalls = {name: [] for name in windows}
+    pruned, unpruned = {scale: [] for scale in scales}, {scale: [] for scale in scales}
+    reads = {scale: [] for scale in scales}
+    differ, missed, changed = (
+        {scale: [] for scale in scales},
+        {scale: [] for scale in scales},
+        {scale: [] for scale in scales},
+    )
     threshold = settings.RETRIEVER_EXACT_WINDOW_ROWS
     for user in users:
         elapsed, (ids, method) = time_ms(lambda user=user: rank_archive(user=user, paper_filter=Q(), depth=DEPTH))
@@ -224,9 +291,26 @@ def main() -> None:
         methods.add(method)
         assert len(ids) == DEPTH, len(ids)
         warm.append(time_ms(lambda user=user: rank_archive(user=user, paper_filter=Q(), depth=DEPTH))[0])
-        serve_checkpoint(version, without)
+        serve_checkpoint(version, without, user)
         dense_only.append(time_ms(lambda user=user: rank_archive(user=user, paper_filter=Q(), depth=DEPTH))[0])
-        serve_checkpoint(version, with_neighbours)
+        serve_checkpoint(version, inner_only, user)
+        by_inner = rank_archive(user=user, paper_filter=Q(), depth=DEPTH)[0]
+        for scale, path in scaled.items():
+            serve_checkpoint(version, path, user)
+            READS.clear()
+            elapsed, (page, _) = time_ms(lambda user=user: rank_archive(user=user, paper_filter=Q(), depth=DEPTH))
+            pruned[scale].append(elapsed)
+            reads[scale] += READS
+            with every_candidate_read():
+                unpruned[scale].append(
+                    time_ms(lambda user=user: rank_archive(user=user, paper_filter=Q(), depth=DEPTH))[0]
+                )
+            with every_candidate_read(archive.NEIGHBOUR_WALK):  # the same walk: only the pruning differs
+                lost = set(rank_archive(user=user, paper_filter=Q(), depth=DEPTH)[0]) - set(page)
+            differ[scale].append(len(lost))
+            missed[scale].append(above_the_walk(user, version, lost, READS[0][2]) if lost else 0)
+            changed[scale].append(len(set(page) - set(by_inner)))
+        serve_checkpoint(version, with_neighbours, user)
         for name, window in windows.items():
             answers = {}
             for how, rows in (("app", threshold), ("walk", -1), ("exact", 10**12)):
@@ -247,6 +331,23 @@ def main() -> None:
     print("| ranking | requests | p50 ms | p95 ms |\n|---|---:|---:|---:|")
     print(summary("For you, whole archive, reader vector cached (warm)", warm))
     print(summary("... the same, a checkpoint without neighbours (inner product alone)", dense_only))
+    for scale in scales:
+        beyond, read, _ = np.mean(reads[scale], axis=0) if reads[scale] else (0, 0, 0)
+        print(
+            summary(
+                f"warm, neighbours' weights x{scale:g} (they change {np.mean(changed[scale]):.1f} of {DEPTH} papers), "
+                f"pruned: {read:.1f} of {beyond:.0f} candidates read",
+                pruned[scale],
+            )
+        )
+        print(
+            summary(
+                f"... every candidate read, walk as before pruning (through the same walk as the pruned one, "
+                f"its page has {np.mean(differ[scale]):.2f} other papers per reader, of which "
+                f"{np.mean(missed[scale]):.2f} score above the walk's last: missed by the walk)",
+                unpruned[scale],
+            )
+        )
     print(summary("For you, whole archive, reader vector computed (cold)", cold))
     for name in windows:
         print(summary(f"For you, {name} ({sizes[name]:,} papers), as the app chooses", windowed[name, "app"]))
