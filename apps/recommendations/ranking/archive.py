@@ -49,12 +49,11 @@ ArchiveRanker = Callable[..., list[int] | None]
 # The walk over the text vectors for new papers reads this many times the page's depth: read papers near
 # the reader's profile take some of its places, and the lift adds the inner product to the cosine.
 NEW_PAPER_WALK = 4
-MAX_NEW_PAPER_WALK = 1000  # hnsw.ef_search's ceiling
 # With the neighbours the walk reads this many times the page's depth: the inner products between the
 # depth-th and the walk's last are the margin that rules out, unread, the neighbour candidates whose
 # part of the score cannot bridge it (`can_reach`).
 NEIGHBOUR_WALK = 2
-MAX_WALK = 1000  # hnsw.ef_search's ceiling
+MAX_WALK = 1000  # hnsw.ef_search's ceiling, for both walks
 
 
 def _candidates(*, user, paper_filter: Q):
@@ -151,7 +150,7 @@ def _new_papers(serving: Serving, *, user, paper_filter: Q, depth: int) -> list[
         model_name=serving.text_model.name, paper_id__in=_candidates(user=user, paper_filter=paper_filter)
     )
     distance = CosineDistance("vector", serving.profile)
-    walk = min(NEW_PAPER_WALK * depth, MAX_NEW_PAPER_WALK)
+    walk = min(NEW_PAPER_WALK * depth, MAX_WALK)
     nearest = [paper_id for paper_id, _ in _nearest(texts, distance, paper_filter=paper_filter, depth=walk)]
     return [paper_id for paper_id, new in zip(nearest, serving.checkpoint.is_new(nearest), strict=True) if new]
 
