@@ -1,0 +1,274 @@
+"""The training loop: `train(items, interactions, config) -> (model, metrics)`.
+
+Sequences live on the device as tensors and each step is one indexed slice of them; AdamW;
+bf16 autocast on CUDA; early stopping on the next-item hit rate of held-out readers; seeded.
+Under `torchrun` (WORLD_SIZE > 1) each rank takes every world-th sequence of the same shuffled
+batch, the in-batch negatives are gathered from all ranks, and DDP averages gradients.
+"""
+
+import copy
+import dataclasses
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel
+from tqdm import tqdm
+
+from recsys.cold import choose as choose_new_papers
+from recsys.data import Interactions, ItemTable, training_sequences, trim_padding
+from recsys.encoder import resolve_device
+from recsys.model import ItemFeatures, TwoTower
+from recsys.objective import LOSSES, library_loss, sequence_loss
+from recsys.sampling import CountMinFrequency, ExactFrequency, Release
+from recsys.train.config import TrainConfig, catalogue_features
+from recsys.train.start import start_id_rows
+from recsys.train.validation import choose_neighbors, hit_rate, split_readers
+
+
+def distributed_context(device: str) -> tuple[int, int, str]:
+    """(rank, world size, device); joins the process group only when torchrun says WORLD_SIZE > 1."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return 0, 1, device
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if device.startswith("cuda") else "gloo")
+    if device.startswith("cuda"):
+        device = f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}"
+        torch.cuda.set_device(device)
+    return dist.get_rank(), world, device
+
+
+def configure_optimizer(model: TwoTower, config: TrainConfig) -> torch.optim.Optimizer:
+    """Decay matrices and embeddings; leave biases, norms and the temperature alone. The item-id
+    table of a hybrid tower (zero rows, moved only by its items' reads) gets `id_lr`, no decay."""
+    hybrid = model.item_tower.text is not None
+    ids = [table.weight for table in model.item_tower.id_tables()] if hybrid else []
+    params = [p for p in model.parameters() if p.requires_grad and all(p is not t for t in ids)]
+    groups = [
+        {"params": [p for p in params if p.dim() >= 2], "weight_decay": config.weight_decay},
+        {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
+    ]
+    if ids:
+        groups.append({"params": ids, "weight_decay": 0.0, "lr": config.id_lr or config.lr})
+    return torch.optim.AdamW(groups, lr=config.lr)
+
+
+def bf16_autocast(device: str):
+    """bf16 autocast on CUDA (scores then reach the losses in bf16 and are widened there); off on CPU."""
+    return torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.startswith("cuda"))
+
+
+def train_step(
+    step_model,
+    optimizer,
+    batch: dict,
+    catalogue: ItemFeatures,
+    config: TrainConfig,
+    frequency,
+    autocast,
+    group=None,
+    release: Release | None = None,
+) -> torch.Tensor:
+    """One optimisation step on a batch of sequences; returns the loss (detached, not synced).
+    group: under DDP, the process group that shares in-batch negatives across ranks; release: when
+    items came out, to keep catalogue-wide negatives to items out at each prediction's time."""
+    with autocast:
+        if config.objective == "library":
+            loss = library_loss(
+                step_model, batch, catalogue, config.loss, frequency, config.held_out, config.in_batch_negatives, group
+            )
+        else:
+            loss = sequence_loss(
+                step_model,
+                batch,
+                catalogue,
+                config.loss,
+                frequency,
+                config.uniform_negatives,
+                config.in_batch_negatives,
+                group,
+                release,
+            )
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return loss.detach()
+
+
+def train(
+    items: ItemTable,
+    interactions: Interactions,
+    config: TrainConfig,
+    on_epoch: Callable[[dict], None] | None = None,
+    resume_from: str | Path | None = None,
+) -> tuple[TwoTower, dict]:
+    """Train a two-tower model; returns it (best validation epoch, on its device) and metrics.
+    on_epoch: called with each epoch's entry of the history as it ends (progress of long runs).
+    resume_from: a file that keeps the training state after each epoch; where it exists, training
+    goes on from it (same config and data), on a CPU exactly as if it had never stopped."""
+    assert config.loss in LOSSES, config.loss
+    assert config.objective in ("next_item", "library"), config.objective
+    assert config.id_init in ("random", "svd", "ease"), config.id_init
+    assert config.id_init != "ease" or config.model.input_ids, "id_init='ease' needs ModelConfig.input_ids"
+    assert not config.neighbors or config.id_init == "ease", "neighbours come from the EASE start: id_init='ease'"
+    assert config.neighbors_of in ("residual", "ease"), config.neighbors_of
+    rank, world, device = distributed_context(resolve_device(config.device))
+    torch.manual_seed(config.seed)
+    np.random.seed(config.seed)
+    # an id row per catalogue item when asked (hybrid), and always for id-only catalogues
+    ids = config.model.item_ids or items.embeddings is None
+    model_config = dataclasses.replace(
+        config.model,
+        text_dim=0 if items.embeddings is None else items.embeddings.shape[1],
+        id_buckets=len(items) if ids else config.model.id_buckets,
+    )
+    model = TwoTower(model_config).to(device)
+    fitted = {}
+    catalogue = catalogue_features(items, device)
+    sequences = training_sequences(interactions, model_config.max_len)
+    release = Release(torch.as_tensor(items.released, device=device)) if items.released is not None else None
+    if release is None:
+        del sequences["times"]  # read only to keep negatives to items already out
+    train_seqs, val_seqs = split_readers(sequences, config.val_fraction, config.seed)
+    train_seqs = {k: v.to(device) for k, v in train_seqs.items()}
+    val_seqs = {k: v.to(device) for k, v in val_seqs.items()}
+    if config.id_init != "random" and model.item_tower.ids is not None:
+        # from the training readers only: the validation readers judge the start too
+        held = np.isin(interactions.users, val_seqs["users"].cpu().numpy())
+        fitted = start_id_rows(model, config, interactions.subset(~held), catalogue)
+    found = fitted.pop("neighbors", None)
+    targets = train_seqs["items"][:, 1:]
+    frequency = (
+        ExactFrequency(torch.bincount(targets[targets >= 0], minlength=len(items)))
+        if config.frequency == "exact"
+        else CountMinFrequency(device=device, seed=config.seed)
+    )
+
+    step_model = (
+        DistributedDataParallel(model, device_ids=[device] if device.startswith("cuda") else None)
+        if world > 1
+        else model
+    )
+    # a group of its own for the negatives: its collectives run inside backward, and must not
+    # interleave with DDP's gradient all-reduces on the default group
+    negatives_group = dist.new_group() if world > 1 else None
+    optimizer = configure_optimizer(model, config)
+    autocast = bf16_autocast(device)
+    generator = torch.Generator(device=device).manual_seed(config.seed)
+    n_seqs = len(train_seqs["items"])
+    steps_per_epoch = max(1, -(-n_seqs // config.batch_size))
+    started = time.perf_counter()
+    # a fitted start (rows from EASE or the SVD) is a candidate too: it may rank the validation
+    # readers better than training gets to; a random one is not (nor does it start the patience)
+    fitted_start = config.id_init != "random" and model.item_tower.ids is not None
+
+    def validate() -> float:
+        if found is None or not len(val_seqs["items"]):
+            return hit_rate(model, val_seqs, catalogue)
+        # what would be served: the model with or without every neighbour (or their positive part) at weight 1
+        every = [(found.k, 1.0, False), (found.k, 1.0, True)]
+        hits = choose_neighbors(model, val_seqs, catalogue, found, every)[1]["neighbors_val_hit@20"]
+        return max(hits.values())
+
+    start = validate() if fitted_start else float("nan")
+    best = start if fitted_start else -1.0
+    best_state, best_epoch, stale, history = copy.deepcopy(model.state_dict()), 0, 0, []
+    if resume_from is not None and Path(resume_from).exists():
+        saved = torch.load(resume_from, map_location=device, weights_only=False)  # our own file: RNG states
+        model.load_state_dict(saved["model"])
+        optimizer.load_state_dict(saved["optimizer"])
+        generator.set_state(saved["generator"].cpu())  # RNG states are CPU byte tensors on any device
+        torch.set_rng_state(saved["torch_rng"].cpu())
+        np.random.set_state(saved["numpy_rng"])
+        best, best_state, best_epoch, stale, history = (
+            saved[k] for k in ("best", "best_state", "best_epoch", "stale", "history")
+        )
+    for epoch in range(len(history), config.epochs):
+        if stale >= config.patience:
+            break
+        model.train()
+        order = torch.randperm(n_seqs, device=device, generator=generator)
+        bar = tqdm(
+            range(steps_per_epoch),
+            desc=f"{config.loss} epoch {epoch + 1}",
+            disable=not config.progress or rank != 0,
+            leave=False,
+        )
+        examples, tic, cpu_tic, losses = 0, time.perf_counter(), time.process_time(), []
+        for step in bar:
+            rows = order[step * config.batch_size : (step + 1) * config.batch_size][rank::world]
+            batch = trim_padding({k: v[rows] for k, v in train_seqs.items()})
+            losses.append(
+                train_step(
+                    step_model, optimizer, batch, catalogue, config, frequency, autocast, negatives_group, release
+                )
+            )
+            examples += int((batch["items"][:, 1:] >= 0).sum()) * world
+            if step % 10 == 0:
+                bar.set_postfix(
+                    loss=f"{losses[-1].item():.3f}", ex_per_s=f"{examples / (time.perf_counter() - tic):.0f}"
+                )
+        score = validate()
+        history.append(
+            {
+                "epoch": epoch + 1,
+                "loss": float(torch.stack(losses).mean()),
+                "val_hit@20": score,
+                "examples_per_s": examples / (time.perf_counter() - tic),
+                "seconds": time.perf_counter() - tic,  # training and validation
+                "cpu_seconds": time.process_time() - cpu_tic,
+            }
+        )
+        if on_epoch is not None:
+            on_epoch(history[-1])
+        if np.isnan(score) or np.isnan(best) or score > best:
+            best, best_state, best_epoch, stale = score, copy.deepcopy(model.state_dict()), epoch + 1, 0
+        else:
+            stale += 1
+        if resume_from is not None and rank == 0:
+            state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "best_state": best_state}
+            state |= {"generator": generator.get_state(), "torch_rng": torch.get_rng_state()}
+            state |= {"numpy_rng": np.random.get_state(), "best": best, "best_epoch": best_epoch, "stale": stale}
+            Path(resume_from).parent.mkdir(parents=True, exist_ok=True)
+            torch.save({**state, "history": history}, f"{resume_from}.tmp")
+            os.replace(f"{resume_from}.tmp", resume_from)  # a kill mid-write leaves the last epoch's
+    model.load_state_dict(best_state)
+    if model.item_tower.ids is not None and model.item_tower.text is not None:
+        # hybrid: an item nobody read in training has an untrained id row; zero it, so the item
+        # scores from its text alone, like a paper newer than the model
+        read = torch.zeros(len(items), dtype=torch.bool, device=device)
+        read[train_seqs["items"][train_seqs["items"] >= 0]] = True
+        with torch.no_grad():
+            for table in model.item_tower.id_tables():
+                table.weight[: len(items)][~read] = 0.0
+    model.eval()
+    neighbors, chosen = None, {}
+    if found is not None:
+        # chosen on the validation readers (none: the training readers' latest windows, every
+        # neighbour at weight 1, which the validation cannot check)
+        choice = val_seqs if len(val_seqs["items"]) else {k: v[-1000:] for k, v in train_seqs.items()}
+        neighbors, chosen = choose_neighbors(model, choice, catalogue, found)
+        if not len(val_seqs["items"]):
+            neighbors = found.strongest(found.k, chosen["neighbors_scale"])
+            chosen.update(neighbors_k=found.k, neighbors_weight=1.0, neighbors_signed=found.signed)
+    # how papers nobody read (and newer ones) are placed among the read ones: recsys/cold.py
+    new_papers, placed = choose_new_papers(model, val_seqs, catalogue, neighbors, config.seed)
+    return model, {
+        "neighbors": neighbors,  # recsys.neighbors.Neighbors, served beside the model; None: none
+        "new_papers": new_papers,  # recsys.cold.NewPapers, served with them
+        **placed,
+        **chosen,
+        "history": history,
+        "best_epoch": best_epoch,  # 0: no epoch beat the start
+        "start_val_hit@20": start,
+        "best_val_hit@20": best,
+        **fitted,
+        "seconds": time.perf_counter() - started,
+        "device": device,
+        "world_size": world,
+    }
