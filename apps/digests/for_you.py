@@ -5,6 +5,9 @@ even when the reader acts between pages or the index returns near-ties in anothe
 starts five pages deep and grows by a deeper search, appending only unseen papers, when the reader
 pages past it. A first page (a fresh visit, new filters) ranks again, so it reflects the reader's
 latest likes and dismissals; later pages drop what they dismissed since.
+
+The first page also has the "New for you" slot (ranking/new_papers.py): papers nobody has touched yet,
+nearest the reader's text. They are taken out of the snapshot's later pages, so paging never repeats them.
 """
 
 from dataclasses import dataclass
@@ -17,6 +20,7 @@ from apps.embeddings.selectors import active_model, nearest_papers, paper_vector
 from apps.papers.models import Paper
 from apps.recommendations.ranking.archive import rank_archive
 from apps.recommendations.ranking.content import closest_liked_reasons
+from apps.recommendations.ranking.new_papers import new_for_you
 from apps.recommendations.ranking.popular import popularity_ranking
 from apps.recommendations.selectors import Card, dismissed_paper_ids, reader_states
 from apps.search.queries import SearchFilters
@@ -39,6 +43,7 @@ class ForYou:
     page: int
     method: str
     next_page: int | None
+    new: list[Card] | None = None  # the "New for you" slot: the first page only (None elsewhere)
 
     @property
     def method_label(self) -> str:
@@ -52,7 +57,7 @@ def _snapshot_key(user, filters: SearchFilters) -> str:
 def _deepen(snapshot: dict, *, user, filters: SearchFilters) -> dict:
     depth = min(max(FIRST_DEPTH, 2 * snapshot["depth"]), MAX_DEPTH)
     ranked, method = rank_archive(user=user, paper_filter=filters.as_q(), depth=depth)
-    seen = set(snapshot["ids"])
+    seen = {*snapshot["ids"], *snapshot.get("new", [])}
     return {
         "ids": snapshot["ids"] + [paper_id for paper_id in ranked if paper_id not in seen],
         "method": snapshot["method"] or method,
@@ -71,23 +76,37 @@ def _reasons(*, user, method: str, paper_ids: list[int]) -> dict[int, str]:
 def for_you_page(*, user, filters: SearchFilters, page: int = 1) -> ForYou:
     key = _snapshot_key(user, filters)
     snapshot = cache.get(key) if page > 1 else None
-    snapshot = snapshot or {"ids": [], "method": "", "depth": 0, "complete": False}
+    snapshot = snapshot or {"ids": [], "method": "", "depth": 0, "complete": False, "new": []}
     start, stop = (page - 1) * PER_PAGE, page * PER_PAGE
     changed = False
     while len(snapshot["ids"]) <= stop and not snapshot["complete"]:
         snapshot, changed = _deepen(snapshot, user=user, filters=filters), True
+    shown = snapshot["ids"][start:stop]
+    new = None
+    if page == 1:
+        new = new_for_you(user=user, paper_filter=filters.as_q(), exclude=shown)
+        slot = {ranked.paper_id for ranked in new}
+        snapshot["ids"] = [paper_id for paper_id in snapshot["ids"] if paper_id not in slot]
+        snapshot["new"], changed = sorted(slot), True
     if changed:
         cache.set(key, snapshot, SNAPSHOT_SECONDS)
-    shown = snapshot["ids"][start:stop]
-    states = reader_states(user=user, paper_ids=shown)
+    new_reasons = {ranked.paper_id: ranked.reason for ranked in new or []}
+    states = reader_states(user=user, paper_ids=[*shown, *new_reasons])
     shown = [paper_id for paper_id in shown if "dismiss" not in states[paper_id]]
-    papers = Paper.objects.in_bulk(shown)
-    reasons = _reasons(user=user, method=snapshot["method"], paper_ids=shown)
+    papers = Paper.objects.in_bulk([*shown, *new_reasons])
+    reasons = {**_reasons(user=user, method=snapshot["method"], paper_ids=shown), **new_reasons}
+
+    def cards(paper_ids) -> list[Card]:
+        return [
+            Card(papers[pid], reason=reasons.get(pid, ""), states=states[pid]) for pid in paper_ids if pid in papers
+        ]
+
     return ForYou(
-        cards=[Card(papers[pid], reason=reasons.get(pid, ""), states=states[pid]) for pid in shown if pid in papers],
+        cards=cards(shown),
         page=page,
         method=snapshot["method"],
         next_page=page + 1 if len(snapshot["ids"]) > stop else None,
+        new=None if new is None else cards(new_reasons),
     )
 
 

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from apps.digests.for_you import PER_PAGE
 from apps.recommendations.models import Interaction
+from apps.recommendations.ranking.new_papers import NEW_FOR_YOU
 from tests.digests.conftest import act
 from tests.factories import PaperFactory
 from tests.search.factories import one_topic_archive
@@ -23,8 +24,20 @@ def archive():
     return one_topic_archive(70, start=START, categories=lambda i: ["cs.IR", "cs.LG"] if i % 2 else ["cs.IR"], seed=0)
 
 
-def shown_ids(html: str) -> list[str]:
+def card_ids(html: str) -> list[str]:
     return re.findall(r'<li class="paper card" id="paper-([^"]+)"', html)
+
+
+def shown_ids(html: str) -> list[str]:
+    """The ranked list's papers (on the first page, after the "New for you" slot)."""
+    return card_ids(html.split('id="for-you-cards"', 1)[-1])
+
+
+def slot_ids(html: str) -> list[str]:
+    """The "New for you" slot's papers; none where the page has no slot."""
+    if 'id="new-for-you-cards"' not in html:
+        return []
+    return card_ids(html.split('id="new-for-you-cards"', 1)[1].split("</ol>", 1)[0])
 
 
 def all_pages(client, *, start=1, **params) -> list[list[str]]:
@@ -47,13 +60,15 @@ def test_the_whole_archive_pages_without_repeats_even_when_the_reader_acts_betwe
     client, signed_in_reader, archive
 ):
     act(signed_in_reader, archive[0], Interaction.Kind.LIKE)
-    first = shown_ids(client.get(URL).content.decode())
-    assert len(first) == PER_PAGE
+    html = client.get(URL).content.decode()
+    first, new = shown_ids(html), slot_ids(html)
+    assert len(first) == PER_PAGE and len(new) == NEW_FOR_YOU
     act(
         signed_in_reader, archive[40], Interaction.Kind.LIKE
     )  # the ranking moves; the pages already shown must not repeat
     rest = all_pages(client, start=2)
-    everything = first + [arxiv_id for page in rest for arxiv_id in page]
+    assert not any(slot_ids(client.get(URL, {"page": 2}).content.decode()))  # the slot is the first page's
+    everything = new + first + [arxiv_id for page in rest for arxiv_id in page]
     assert len(everything) == len(set(everything)) == len(archive)
 
 
@@ -62,7 +77,7 @@ def test_the_ranking_follows_what_the_reader_liked(client, signed_in_reader, arc
     html = client.get(URL).content.decode()
     assert shown_ids(html)[0] == archive[5].arxiv_id  # its own vector is nearest to the profile
     assert "by similarity to what you liked and saved" in html
-    own_card = html.split('<li class="paper card"')[1]
+    own_card = html.split('id="for-you-cards"')[1].split('<li class="paper card"')[1]
     assert "You saved this paper" in own_card and "Similar to" not in own_card  # never "similar to itself"
 
 
@@ -71,7 +86,8 @@ def test_a_window_since_a_date_and_in_a_category_is_respected(client, signed_in_
     since = START + dt.timedelta(days=30)
     pages = all_pages(client, since=since.isoformat(), category="cs.LG")
     expected = {p.arxiv_id for p in archive if p.announced >= since and "cs.LG" in p.categories}
-    shown = [arxiv_id for page in pages for arxiv_id in page]
+    new = slot_ids(client.get(URL, {"since": since.isoformat(), "category": "cs.LG"}).content.decode())
+    shown = new + [arxiv_id for page in pages for arxiv_id in page]
     assert len(shown) == len(set(shown)) and set(shown) == expected
 
 
@@ -115,3 +131,35 @@ def test_the_nav_links_to_the_page_and_a_bad_date_says_why(client, signed_in_rea
     html = client.get(URL, {"since": "not a date"}).content.decode()
     assert f'<a href="{URL}">For you</a>' in html
     assert "Enter a valid date" in html and "Showing the whole archive" in html
+
+
+def test_the_first_page_has_a_labelled_new_for_you_slot_that_says_why(
+    client, signed_in_reader, archive, django_user_model
+):
+    liked = archive[0]
+    liked.title = 'Bandits <b>&</b> "cold" items'
+    liked.save()
+    act(signed_in_reader, liked, Interaction.Kind.LIKE)
+    other = django_user_model.objects.create_user("other", "other@example.org", "pw-123456789")
+    for paper in archive[1:40]:  # read by someone: not new any more
+        act(other, paper, Interaction.Kind.SAVE)
+    html = client.get(URL).content.decode()
+    assert '<section class="new-for-you" aria-labelledby="new-for-you-title">' in html
+    assert '<h2 id="new-for-you-title">New for you</h2>' in html
+    new, ranked = slot_ids(html), shown_ids(html)
+    assert len(new) == NEW_FOR_YOU and not set(new) & set(ranked)
+    assert set(new) <= {paper.arxiv_id for paper in archive[40:]}
+    slot = html.split('id="new-for-you-cards"', 1)[1].split("</ol>", 1)[0]
+    assert slot.count("New — close to “Bandits &lt;b&gt;&amp;&lt;/b&gt; &quot;cold&quot; items”, which you liked") == 4
+    fragment = client.get(URL, headers={"HX-Request": "true"}).content.decode()  # a filter change swaps it too
+    assert "<html" not in fragment and slot_ids(fragment) == new
+
+
+def test_the_slot_says_so_when_nothing_qualifies(client, signed_in_reader, archive):
+    html = client.get(URL).content.decode()  # no liked papers: nothing to be close to
+    assert "New for you" in html and not slot_ids(html)
+    assert "No new papers for you in this window yet" in html
+    act(signed_in_reader, archive[0], Interaction.Kind.LIKE)
+    assert slot_ids(client.get(URL).content.decode())
+    html = client.get(URL, {"since": (START + dt.timedelta(days=365)).isoformat()}).content.decode()
+    assert "No new papers for you in this window yet" in html and not slot_ids(html)

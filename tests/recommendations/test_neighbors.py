@@ -169,12 +169,13 @@ def test_for_you_pages_neighbour_candidates_without_repeats(archive, reader, tmp
     serve(tmp_path, {archive[1]: raised[:2], archive[3]: raised[2:]})
     monkeypatch.setattr(for_you, "FIRST_DEPTH", 10)  # the snapshot deepens 10, 20, 40, 80: the union each time
     filters = SearchFilters(date_from=START + dt.timedelta(days=5))
-    shown, page = [], 1
+    shown, new, page = [], [], 1
     while page:
         result = for_you_page(user=reader, filters=filters, page=page)
         shown += [card.paper.id for card in result.cards]
+        new += [card.paper.id for card in result.new or []]  # the first page's "New for you" slot
         page = result.next_page
-    assert len(shown) == len(set(shown)) == 75  # every paper in the window once
+    assert new and len(shown + new) == len(set(shown + new)) == 75  # every paper in the window once
     assert set(shown[:3]) == {paper.id for paper in raised}
 
 
