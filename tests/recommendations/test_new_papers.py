@@ -4,13 +4,17 @@ reader's text profile: in the digest, the newsletters' batch and For you, as the
 import numpy as np
 import pytest
 import torch
+from django.db import connection
 from django.db.models import Q
+from django.test.utils import CaptureQueriesContext
 
 from apps.embeddings.models import PaperEmbedding
+from apps.embeddings.selectors import active_model
 from apps.recommendations import ranking
 from apps.recommendations.models import ModelVersion, ReaderVector
 from apps.recommendations.ranking.archive import rank_archive
 from apps.recommendations.ranking.batch import rank_for_readers
+from apps.recommendations.ranking.content import closest_liked_reasons
 from apps.recommendations.services.training import checkpoint_extra, item_table, model_version_serve
 from recsys.checkpoint import save_checkpoint
 from recsys.cold import NewPapers, text_profile
@@ -80,3 +84,20 @@ def test_for_you_shows_the_new_papers_nearest_the_readers_profile(archive, reade
     everything, _ = ranking.rank_for_reader(user=reader, paper_ids=[paper.id for paper in archive])
     assert method == "two_tower" and ranked == [r.paper_id for r in everything[:5]]
     assert all(catalogue.index(pid) >= READ for pid in ranked) and not set(ranked) & set(dense_top)
+
+
+def test_the_digest_reads_the_liked_papers_and_their_text_vectors_once(archive, reader, tmp_path):
+    """The profile, the lift and the reasons share one read of the reader's liked papers and one of the
+    text vectors (theirs and the candidates')."""
+    candidates = [paper.id for paper in archive[4:]]
+    serve(tmp_path, RULE)
+    first, _ = ranking.rank_for_reader(user=reader, paper_ids=candidates)  # the reader vector is cached now
+    with CaptureQueriesContext(connection) as queries:
+        ranked, method = ranking.rank_for_reader(user=reader, paper_ids=candidates)
+    assert method == "two_tower" and ranked == first
+    reasons = closest_liked_reasons(user=reader, paper_ids=candidates, text_model=active_model().name)
+    assert {r.paper_id: r.reason for r in ranked} == reasons  # as read on their own
+    sql = [query["sql"] for query in queries.captured_queries]
+    text_reads = [s for s in sql if 'FROM "embeddings_paperembedding"' in s]
+    liked_reads = [s for s in sql if 'FROM "recommendations_interaction"' in s and "'present'" in s]
+    assert len(text_reads) == 1 and len(liked_reads) == 1

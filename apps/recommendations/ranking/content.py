@@ -56,6 +56,11 @@ def reasons_for(
 def closest_liked_reasons(*, user, paper_ids: list[int], text_model: str) -> dict[int, str]:
     history = positive_papers(user=user, limit=HISTORY)
     vectors = paper_vectors(paper_ids=[*history, *paper_ids], model_name=text_model)
+    return reasons_from(history, vectors, paper_ids)
+
+
+def reasons_from(history: dict[int, str], vectors: dict[int, np.ndarray], paper_ids: list[int]) -> dict[int, str]:
+    """closest_liked_reasons with the reader's history and the text vectors (liked and candidates) already read."""
     liked, liked_matrix = history_matrix(history, vectors)
     candidates = [pid for pid in paper_ids if pid in vectors]
     if liked_matrix is None or not candidates:

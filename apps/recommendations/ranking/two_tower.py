@@ -15,7 +15,7 @@ its text vector to the reader's text profile (the unit mean of their liked or sa
 content ranking's), so new papers are ranked from their text and shown beside the read ones.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -27,7 +27,7 @@ from apps.embeddings.models import EmbeddingModel
 from apps.embeddings.selectors import active_model, paper_vectors
 from apps.recommendations.models import TWO_TOWER_DIM, Interaction, ItemVector, ModelVersion, ReaderVector
 from apps.recommendations.ranking.base import Ranked
-from apps.recommendations.ranking.content import HISTORY, closest_liked_reasons
+from apps.recommendations.ranking.content import HISTORY, reasons_from
 from apps.recommendations.selectors import positive_papers
 from recsys.checkpoint import load_checkpoint
 from recsys.cold import NewPapers, is_new, read_rows, text_profile
@@ -209,8 +209,9 @@ def sparse_scores(checkpoint: Checkpoint, history: np.ndarray, paper_ids) -> np.
     return checkpoint.neighbors.scores(history, checkpoint.rows(paper_ids))
 
 
-def serving_reader(*, user) -> Serving | None:
-    """The active model version, the text model under it and the reader's state; None if any is missing."""
+def serving_reader(*, user, with_profile: bool = True) -> Serving | None:
+    """The active model version, the text model under it and the reader's state; None if any is missing.
+    The text profile is read where the lift needs it, unless the caller makes it (`with_profile=False`)."""
     version = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
     text_model = active_model()
     if version is None or text_model is None:
@@ -219,20 +220,26 @@ def serving_reader(*, user) -> Serving | None:
     if reader is None:
         return None
     checkpoint, profile = _model(version.pk, version.checkpoint), None
-    if checkpoint.new_papers:
+    if checkpoint.new_papers and with_profile:
         liked = list(positive_papers(user=user, limit=HISTORY))
         profile = reader_profile(paper_vectors(paper_ids=liked, model_name=text_model.name) if liked else {})
     return Serving(version, text_model, checkpoint, reader, profile)
 
 
-def serving_items(*, version: ModelVersion, text_model: str, paper_ids) -> dict[int, np.ndarray]:
-    """{paper id: item vector} for the papers that have one or a text vector to make one from."""
+def serving_items(
+    *, version: ModelVersion, text_model: str, paper_ids, text: dict[int, np.ndarray] | None = None
+) -> dict[int, np.ndarray]:
+    """{paper id: item vector} for the papers that have one or a text vector to make one from (`text`:
+    their text vectors where already read, else read here)."""
     items = dict(
         ItemVector.objects.filter(model_version=version, paper_id__in=paper_ids).values_list("paper_id", "vector")
     )
     missing = [pid for pid in paper_ids if pid not in items]
     if missing:  # papers that arrived after training: the item tower reads their text alone
-        texts = paper_vectors(paper_ids=missing, model_name=text_model)
+        if text is None:
+            texts = paper_vectors(paper_ids=missing, model_name=text_model)
+        else:
+            texts = {pid: text[pid] for pid in missing if pid in text}
         if texts:
             new = item_vectors(_model(version.pk, version.checkpoint).model, np.stack(list(texts.values())))
             items.update(zip(texts, new))
@@ -240,15 +247,22 @@ def serving_items(*, version: ModelVersion, text_model: str, paper_ids) -> dict[
 
 
 def two_tower_ranking(*, user, paper_ids: list[int]) -> list[Ranked] | None:
-    if (serving := serving_reader(user=user)) is None:
+    """The papers by the served sum, each with the liked paper closest to it. The reader's liked papers
+    and the text vectors of those and of the candidates are read once, for the text profile, the new
+    papers' lift, the item tower of papers newer than the model and the reasons alike."""
+    if (serving := serving_reader(user=user, with_profile=False)) is None:
         return None
-    items = serving_items(version=serving.version, text_model=serving.text_model.name, paper_ids=paper_ids)
+    history = positive_papers(user=user, limit=HISTORY)
+    text = paper_vectors(paper_ids=[*history, *paper_ids], model_name=serving.text_model.name)
+    if serving.checkpoint.new_papers:
+        serving = replace(serving, profile=reader_profile({pid: text[pid] for pid in history if pid in text}))
+    items = serving_items(version=serving.version, text_model=serving.text_model.name, paper_ids=paper_ids, text=text)
     if paper_ids and not items:
         return None  # none of these papers is embedded yet: the model has nothing to score
     scored_ids = list(items)
     dense = np.stack([items[pid] for pid in scored_ids]) @ serving.vector if items else np.zeros(0)
-    scores = (dense + serving.sparse_scores(scored_ids) + serving.new_lift(scored_ids)).tolist()
+    scores = (dense + serving.sparse_scores(scored_ids) + serving.new_lift(scored_ids, text=text)).tolist()
     scored = sorted(zip(scores, scored_ids), reverse=True)
-    reasons = closest_liked_reasons(user=user, paper_ids=[pid for _, pid in scored], text_model=serving.text_model.name)
+    reasons = reasons_from(history, text, [pid for _, pid in scored])
     ranked = [Ranked(pid, score, reasons.get(pid, "")) for score, pid in scored]
     return ranked + [Ranked(pid, float("-inf")) for pid in paper_ids if pid not in items]
