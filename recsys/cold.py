@@ -141,42 +141,50 @@ def choose(
     simulated |= unread
     between = neighbors.matrix() if neighbors is not None else None
     prefixes = history_means(items[b], t + 1, len(catalogue)) if between is not None else None
+
+    def chunks():
+        """Each 1024 validation positions: their targets [c], queries [c, d], the text cosines [c, N] of
+        the catalogue to their profiles and the queries' lengths [c, 1]."""
+        for s in range(0, len(q), 1024):
+            chunk = q[s : s + 1024]
+            cosine = (profiles[s : s + 1024] @ text.T).cpu()
+            yield s, target[s : s + 1024].cpu(), chunk, cosine, chunk.norm(dim=1, keepdim=True).cpu()
+
+    # First the text weight, on the ranking among new papers only, which no offset changes...
     weights = dict.fromkeys(TEXT_WEIGHTS, 0)
-    offsets = {(w, o): 0 for w in TEXT_WEIGHTS for o in OFFSETS}
-    warm = {(w, o): 0 for w in TEXT_WEIGHTS for o in OFFSETS}
-    unlifted = 0  # the read papers' hits without any lift (the served sum as it was)
     simulated_targets = unread_targets = 0
-    for s in range(0, len(q), 1024):
-        rows = target[s : s + 1024].cpu()
-        chunk = q[s : s + 1024]
+    for _, rows, chunk, cosine, norm in chunks():
+        dense_new = (chunk @ text_only.T).cpu()
+        target_new = simulated[rows]
+        simulated_targets += int(target_new.sum())
+        unread_targets += int(unread[rows].sum())
+        for w in TEXT_WEIGHTS:
+            among_new = (dense_new + NewPapers(w, 0.0).lift(cosine, norm)).masked_fill(~simulated, float("-inf"))
+            mine = among_new.gather(1, rows[:, None])
+            weights[w] += int(((among_new > mine).sum(1) < k)[target_new].sum())
+    w = max(TEXT_WEIGHTS, key=lambda w: (weights[w], -w))
+    # ...then the offset, for that weight alone, on the whole ranking.
+    offsets, warm = dict.fromkeys(OFFSETS, 0), dict.fromkeys(OFFSETS, 0)
+    unlifted = 0  # the read papers' hits without any lift (the served sum as it was)
+    for s, rows, chunk, cosine, norm in chunks():
         served = (chunk @ vectors.T).cpu()  # [c, N]: an unread paper's vector is its text-only one
         if between is not None:
             served += torch.from_numpy((prefixes[s : s + 1024] @ between).toarray())
-        dense_new = (chunk @ text_only.T).cpu()
-        cosine = (profiles[s : s + 1024] @ text.T).cpu()
-        norm = chunk.norm(dim=1, keepdim=True).cpu()
-        target_new, target_read = simulated[rows], ~unread[rows]
-        simulated_targets += int(target_new.sum())
-        unread_targets += int((~target_read).sum())
+        target_read = ~unread[rows]
         unlifted += int(((served > served.gather(1, rows[:, None])).sum(1) < k)[target_read].sum())
-        for w in TEXT_WEIGHTS:
-            lifted = NewPapers(w, 0.0).lift(cosine, norm)  # [c, N]
-            among_new = (dense_new + lifted).masked_fill(~simulated, float("-inf"))
-            mine = among_new.gather(1, rows[:, None])
-            weights[w] += int(((among_new > mine).sum(1) < k)[target_new].sum())
-            for o in OFFSETS:
-                scores = torch.where(unread, served + lifted + o * norm, served)
-                hit = (scores > scores.gather(1, rows[:, None])).sum(1) < k
-                offsets[w, o] += int(hit.sum())
-                warm[w, o] += int(hit[target_read].sum())
-    w = max(TEXT_WEIGHTS, key=lambda w: (weights[w], -w))
-    kept = [o for o in OFFSETS if warm[w, o] >= (1 - WARM_TOLERANCE) * unlifted] or [OFFSETS[0]]
-    o = max(kept, key=lambda o: (offsets[w, o], -o))  # ties: the least lift
+        lifted = NewPapers(w, 0.0).lift(cosine, norm)  # [c, N]
+        for o in OFFSETS:
+            scores = torch.where(unread, served + lifted + o * norm, served)
+            hit = (scores > scores.gather(1, rows[:, None])).sum(1) < k
+            offsets[o] += int(hit.sum())
+            warm[o] += int(hit[target_read].sum())
+    kept = [o for o in OFFSETS if warm[o] >= (1 - WARM_TOLERANCE) * unlifted] or [OFFSETS[0]]
+    o = max(kept, key=lambda o: (offsets[o], -o))  # ties: the least lift
     total = max(len(q), 1)
     return NewPapers(w, o), {
         "new_papers_val_targets": unread_targets,
         "new_papers_val_simulated_targets": simulated_targets,
         "new_papers_val_hit@20_among_new": {f"{w:g}": h / max(simulated_targets, 1) for w, h in weights.items()},
-        "new_papers_val_hit@20": {f"{o:g}": offsets[w, o] / total for o in OFFSETS},
-        "new_papers_val_read_hit@20": {"unlifted": unlifted / total, **{f"{o:g}": warm[w, o] / total for o in OFFSETS}},
+        "new_papers_val_hit@20": {f"{o:g}": offsets[o] / total for o in OFFSETS},
+        "new_papers_val_read_hit@20": {"unlifted": unlifted / total, **{f"{o:g}": warm[o] / total for o in OFFSETS}},
     }

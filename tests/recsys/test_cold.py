@@ -1,13 +1,14 @@
 import numpy as np
 import torch
 
+from recsys import cold
 from recsys.cold import NewPapers, is_new, read_rows, text_profile
 from recsys.data import EVENT_CODE, Interactions, ItemTable
 from recsys.evaluate import fit_two_tower
 from recsys.metrics import ranking_metrics
 from recsys.model import History, ItemFeatures, ModelConfig
 from recsys.splits import Split
-from recsys.train import TrainConfig, train
+from recsys.train import TrainConfig, loop, train
 
 TOPICS, PER_TOPIC, NEW_PER_TOPIC, READERS_PER_TOPIC = 6, 10, 3, 20
 
@@ -118,3 +119,32 @@ def test_training_chooses_a_lift_that_shows_new_papers_and_the_harness_serves_it
     # shown among every paper (For you) and ranked among the new ones only (a week's digest)
     (cold, among_new), (cold_unlifted, among_new_unlifted) = new_figures(served), new_figures(unlifted)
     assert cold > cold_unlifted + 0.1 and among_new > among_new_unlifted + 0.1
+
+
+def test_the_offset_is_evaluated_for_the_chosen_weight_alone_and_the_choice_is_the_same(monkeypatch):
+    """choose() picks the text weight first, then evaluates the offsets for it only: the rule and the
+    offsets' figures are those of a choice offered that weight alone, which is what evaluating every
+    offset for every weight and keeping the chosen weight's gave."""
+    calls = []
+
+    def recording(*args, **kwargs):
+        calls.append((args, kwargs))
+        return cold.choose(*args, **kwargs)
+
+    monkeypatch.setattr(loop, "choose_new_papers", recording)
+    catalogue, inter, _ = topics()
+    _, trained = train(catalogue, inter, app_like_config())
+    ((args, kwargs),) = calls
+    rule, measured = cold.choose(*args, **kwargs)
+    assert rule == trained["new_papers"] and rule
+    among_new = measured["new_papers_val_hit@20_among_new"]
+    assert rule.text_weight == max(cold.TEXT_WEIGHTS, key=lambda w: (among_new[f"{w:g}"], -w))
+    weights = cold.TEXT_WEIGHTS
+    for weight in weights:
+        monkeypatch.setattr(cold, "TEXT_WEIGHTS", (weight,))
+        alone, alone_measured = cold.choose(*args, **kwargs)
+        assert alone_measured["new_papers_val_hit@20_among_new"] == {f"{weight:g}": among_new[f"{weight:g}"]}
+        if weight == rule.text_weight:
+            assert alone == rule
+            for figure in ("new_papers_val_hit@20", "new_papers_val_read_hit@20", "new_papers_val_targets"):
+                assert alone_measured[figure] == measured[figure]
