@@ -57,12 +57,14 @@ def _snapshot_key(user, filters: SearchFilters) -> str:
 def _deepen(snapshot: dict, *, user, filters: SearchFilters) -> dict:
     depth = min(max(FIRST_DEPTH, 2 * snapshot["depth"]), MAX_DEPTH)
     ranked, method = rank_archive(user=user, paper_filter=filters.as_q(), depth=depth)
-    seen = {*snapshot["ids"], *snapshot.get("new", [])}
+    new = snapshot.get("new", [])  # the first page's slot: never on a later page
+    seen = {*snapshot["ids"], *new}
     return {
         "ids": snapshot["ids"] + [paper_id for paper_id in ranked if paper_id not in seen],
         "method": snapshot["method"] or method,
         "depth": depth,
         "complete": len(ranked) < depth or depth == MAX_DEPTH,
+        "new": new,
     }
 
 

@@ -6,6 +6,7 @@ import re
 import pytest
 from django.urls import reverse
 
+from apps.digests import for_you
 from apps.digests.for_you import PER_PAGE
 from apps.recommendations.models import Interaction
 from apps.recommendations.ranking.new_papers import NEW_FOR_YOU
@@ -56,9 +57,11 @@ def test_the_page_asks_anonymous_visitors_to_log_in(client):
     assert response.status_code == 302 and "/accounts/login/" in response.url
 
 
+@pytest.mark.parametrize("first_depth", [100, 2])  # 2: the snapshot deepens again and again after the slot
 def test_the_whole_archive_pages_without_repeats_even_when_the_reader_acts_between_pages(
-    client, signed_in_reader, archive
+    client, signed_in_reader, archive, first_depth, monkeypatch
 ):
+    monkeypatch.setattr(for_you, "FIRST_DEPTH", first_depth)
     act(signed_in_reader, archive[0], Interaction.Kind.LIKE)
     html = client.get(URL).content.decode()
     first, new = shown_ids(html), slot_ids(html)
