@@ -122,9 +122,19 @@ class TwoTower(nn.Module):
         log_t = torch.tensor(math.log(config.temperature))
         self.log_temperature = nn.Parameter(log_t) if config.learn_temperature else nn.Buffer(log_t)
 
+    @property
+    def reads_library(self) -> bool:
+        """Whether the reader's vector is made from their library (each paper they read once, the
+        latest LIBRARY_MAX: recsys.neighbors.library_histories), not their latest max_len events: a
+        mean of positives is order-free, so it reads what EASE's x_u and the neighbours read. Training
+        still reads windows; the harness, serving and `user_vector` read the library."""
+        return self.user_tower.order_free and self.config.mean_of_positives
+
     def queries(self, item_vectors: Tensor, events: Tensor, gaps: Tensor) -> Tensor:
         """User vectors scaled by 1/temperature, so that scores are plain dot products."""
-        u = self.user_tower(item_vectors, events, gaps)
+        return self._scaled(self.user_tower(item_vectors, events, gaps))
+
+    def _scaled(self, u: Tensor) -> Tensor:
         u = F.normalize(u, dim=-1) if self.config.normalize else u
         return u / self.log_temperature.clamp(math.log(0.01), 0.0).exp()
 
@@ -198,9 +208,30 @@ class TwoTower(nn.Module):
                 out.append(q[torch.arange(len(q), device=q.device), (lengths[rows] - 1).clamp_min(0)])
         return torch.cat(out) if out else torch.zeros(0, self.config.dim)
 
-    def user_vector(self, history: History) -> Tensor:
-        """The reader's vector [d] (already divided by the temperature) from their history."""
+    def library_vectors(self, items: Tensor, events: Tensor, catalogue: ItemFeatures, cells: int = 1 << 18) -> Tensor:
+        """User vectors [U, d] of a tower that `reads_library` from left-aligned libraries
+        items/events [U, L] (PAD < 0, event 0), about `cells` history entries at a time."""
         device = self.log_temperature.device
+        distinct, where = torch.unique(items.clamp_min(0), return_inverse=True)
+        lengths = (items >= 0).sum(1)
+        out = []
+        with self._inference():
+            rows = self.item_tower(catalogue[distinct.to(catalogue.ids.device)].to(device), inputs=True)  # [n, d]
+            chunk = max(1, cells // max(items.shape[1], 1))
+            for s in range(0, len(items), chunk):
+                width = max(int(lengths[s : s + chunk].max()), 1)  # the chunk's longest library
+                vectors = rows[where[s : s + chunk, :width].to(device)]  # [c, width, d]
+                out.append(self._scaled(self.user_tower.whole(vectors, events[s : s + chunk, :width].to(device))))
+        return torch.cat(out) if out else torch.zeros(0, self.config.dim, device=device)
+
+    def user_vector(self, history: History) -> Tensor:
+        """The reader's vector [d] (already divided by the temperature) from their history: the
+        latest max_len events, or every one given where the tower `reads_library` (pass the library)."""
+        device = self.log_temperature.device
+        if self.reads_library:
+            with self._inference():
+                vectors = self.item_tower(history.items.to(device), inputs=True)
+                return self._scaled(self.user_tower.whole(vectors[None], history.events[None].to(device)))[0]
         T = self.config.max_len
         times = history.timestamps.cpu().numpy()
         gaps = gap_bucket(np.diff(times, prepend=times[:1]))

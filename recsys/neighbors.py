@@ -225,17 +225,35 @@ def library_means(inter: Interactions, n_items: int, cap: int = LIBRARY_MAX) -> 
     """L [n_users, n_items]: row u holds 1 / |library_u| on each paper of reader u's library, their
     distinct positively read papers (the latest `cap`, by each paper's latest positive event), so
     (L @ neighbors.matrix())[u] is `Neighbors.scores(library_u, every item)`: what the app serves."""
+    users, items, _, lengths = _libraries(inter, n_items, cap)
+    values = (1.0 / lengths[users]).astype(np.float32)
+    return sp.csr_matrix((values, (users, items)), shape=(inter.n_users, n_items))
+
+
+def library_histories(inter: Interactions, n_items: int, cap: int = LIBRARY_MAX) -> dict[str, torch.Tensor]:
+    """Each reader's library as `library_means` holds it, as a history for a tower that reads it
+    (TwoTower.reads_library): items/events [n_users, longest library] left-aligned, oldest first,
+    each paper once with the code of its latest positive event (padding: item -1, event 0)."""
+    users, items, events, lengths = _libraries(inter, n_items, cap)
+    column = np.arange(len(users)) - np.r_[0, np.cumsum(lengths)[:-1]][users]
+    width = int(lengths.max()) if len(lengths) else 0
+    out = {"items": np.full((inter.n_users, width), -1), "events": np.zeros((inter.n_users, width), dtype=np.int64)}
+    out["items"][users, column], out["events"][users, column] = items, events
+    return {name: torch.from_numpy(values) for name, values in out.items()}
+
+
+def _libraries(inter: Interactions, n_items: int, cap: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(users, items, event codes) of every reader's library, by reader then the time each paper was
+    last read positively; [n_users] library lengths."""
     positive = inter.positive
     users, items, times = inter.users[positive], inter.items[positive], inter.timestamps[positive]
     order = np.lexsort((times, users))  # by reader, then time
-    users, items = users[order], items[order]
+    users, items, events = users[order], items[order], inter.events[positive][order]
     # each (reader, paper) once, at its latest positive event
     _, last = np.unique((users.astype(np.int64) * n_items + items)[::-1], return_index=True)
     keep = np.sort(len(users) - 1 - last)
-    users, items = users[keep], items[keep]
+    users, items, events = users[keep], items[keep], events[keep]
     sizes = np.bincount(users, minlength=inter.n_users)
     from_latest = np.cumsum(sizes)[users] - np.arange(len(users))  # 1: the reader's latest paper
     kept = from_latest <= cap
-    lengths = np.minimum(sizes, cap)
-    values = (1.0 / lengths[users[kept]]).astype(np.float32)
-    return sp.csr_matrix((values, (users[kept], items[kept])), shape=(inter.n_users, n_items))
+    return users[kept], items[kept], events[kept], np.minimum(sizes, cap)

@@ -99,10 +99,22 @@ class UserTower(nn.Module):
                 x = (x * counted).cumsum(1) / counted.cumsum(1).clamp_min(1)
             else:
                 x = x.cumsum(1) / torch.arange(1, T + 1, device=x.device, dtype=x.dtype)[:, None]
-            x = x + self.mixer(self.ln_in(x))
-            return self.head(self.ln(x))
+            return self._after_mean(x)
         x = item_vectors + self.event(events) + self.gap(gaps) + self.position.weight[:T]
         x = x + self.mixer(self.ln_in(x)) if self.pool else self.mixer(x)
+        return self.head(self.ln(x))
+
+    def whole(self, item_vectors: Tensor, events: Tensor) -> Tensor:
+        """[B, d]: an order-free tower's vector of each whole history [B, L, d] (padding: event 0),
+        `forward`'s last step without the steps before it, so a library of any length is read at
+        once (no positions cap it at max_len) in memory linear in its length."""
+        assert self.order_free, "only an order-free tower reads a history whatever its length"
+        x = item_vectors + self.event(events)
+        counted = (positive_weights(events) if self.mean_of_positives else events > 0).to(x.dtype)[..., None]
+        return self._after_mean((x * counted).sum(1) / counted.sum(1).clamp_min(1))
+
+    def _after_mean(self, x: Tensor) -> Tensor:
+        x = x + self.mixer(self.ln_in(x))
         return self.head(self.ln(x))
 
 

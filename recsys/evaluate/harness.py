@@ -15,7 +15,7 @@ from recsys.data import Interactions, ItemTable, last_histories, read_interactio
 from recsys.embeddings import DEFAULT_CACHE, embed_texts
 from recsys.evaluate.report import METRICS, plain, summary
 from recsys.metrics import ranking_metrics
-from recsys.neighbors import library_means
+from recsys.neighbors import library_histories, library_means
 from recsys.objective import METHODS, parse_method
 from recsys.splits import Split, split
 from recsys.train import TrainConfig, catalogue_features, train
@@ -78,7 +78,8 @@ def two_tower_config(method: str, items: ItemTable, base: TrainConfig, app: Trai
 
 def fit_two_tower(config: TrainConfig, data: Split, items: ItemTable, seed: int, **train_options):
     """Trains a two-tower model on data.train; returns a scorer over the catalogue (every item as
-    the app serves it: its id vector too where the model learned one, plus the mean weight of the
+    the app serves it: its id vector too where the model learned one, against the user vector of the
+    reader's latest max_len events or, where the tower reads it, their whole library; plus the mean weight of the
     library's item-item neighbours where training returned some, and for papers nobody read the
     lift training chose, recsys/cold.py) and the training metrics.
     train_options: `train`'s (on_epoch, resume_from)."""
@@ -90,6 +91,8 @@ def fit_two_tower(config: TrainConfig, data: Split, items: ItemTable, seed: int,
     neighbors = trained.get("neighbors")
     between = neighbors.matrix() if neighbors is not None else None  # [N, N]
     libraries = library_means(data.train, len(items)) if neighbors is not None else None  # [U, N]
+    # a mean of positives reads the reader's whole library, as serving gives it, not the latest max_len events
+    library = library_histories(data.train, len(items)) if model.reads_library else None
     known, lengths = histories["items"].cpu().numpy(), histories["lengths"].cpu().numpy()
     new_papers = trained.get("new_papers") or NewPapers()
     if new_papers:
@@ -98,7 +101,14 @@ def fit_two_tower(config: TrainConfig, data: Split, items: ItemTable, seed: int,
 
     def score(readers: np.ndarray) -> torch.Tensor:
         rows = torch.as_tensor(readers, device=device)
-        users = model.history_vectors(*(histories[k][rows] for k in ("items", "events", "gaps", "lengths")), catalogue)
+        if library is not None:
+            users = model.library_vectors(
+                *(library[k][torch.as_tensor(readers)] for k in ("items", "events")), catalogue
+            )
+        else:
+            users = model.history_vectors(
+                *(histories[k][rows] for k in ("items", "events", "gaps", "lengths")), catalogue
+            )
         scores = (users @ item_vectors.T).float().cpu()
         if between is not None:
             # Neighbors.scores over the reader's library (every paper they read, as EASE's x_u)

@@ -10,6 +10,7 @@ from django.db import connection
 from django.db.models import Q
 
 from apps.digests.for_you import for_you_page
+from apps.embeddings.selectors import active_model, paper_vectors
 from apps.papers.models import Paper
 from apps.recommendations import ranking
 from apps.recommendations.models import Interaction, ModelVersion, ReaderVector
@@ -18,8 +19,9 @@ from apps.recommendations.ranking.batch import rank_for_readers
 from apps.recommendations.services import interaction_toggle
 from apps.recommendations.services.training import checkpoint_extra, item_table, model_version_serve
 from apps.search.queries import SearchFilters
-from recsys.checkpoint import save_checkpoint
-from recsys.model import ModelConfig, TwoTower
+from recsys.checkpoint import load_checkpoint, save_checkpoint
+from recsys.data import EVENT_CODE
+from recsys.model import History, ItemFeatures, ModelConfig, TwoTower
 from recsys.neighbors import Neighbors
 from tests.search.factories import one_topic_archive
 
@@ -51,13 +53,17 @@ def reader(django_user_model, archive):
 
 
 def serve(
-    tmp_path, links: dict[Paper, list[Paper] | dict[Paper, float]] | None = None, k: int = 2, max_len: int = 50
+    tmp_path,
+    links: dict[Paper, list[Paper] | dict[Paper, float]] | None = None,
+    k: int = 2,
+    max_len: int = 50,
+    **model_config,
 ) -> ModelVersion:
-    """An active version from one fixed (untrained) network reading `max_len` events; `links`: {paper: its
-    neighbours}, each at WEIGHT or at the weight given, built by Neighbors.top_k over the catalogue rows
-    they name, k per paper (None: a checkpoint without them)."""
+    """An active version from one fixed (untrained) network reading `max_len` events (`model_config`:
+    other ModelConfig fields); `links`: {paper: its neighbours}, each at WEIGHT or at the weight given,
+    built by Neighbors.top_k over the catalogue rows they name, k per paper (None: a checkpoint without them)."""
     torch.manual_seed(0)
-    model = TwoTower(ModelConfig(dim=16, hidden=32, max_len=max_len)).eval()
+    model = TwoTower(ModelConfig(dim=16, hidden=32, max_len=max_len, **model_config)).eval()
     _, paper_ids = item_table()
     neighbors = None
     if links is not None:
@@ -134,6 +140,29 @@ def test_the_neighbours_read_the_whole_library_not_the_towers_latest_events_nor_
     )
     # the oldest liked paper's weight over the three liked papers; the dismissed one adds nothing
     assert after[target.id] == pytest.approx(before[target.id] + WEIGHT / 3, abs=1e-5)
+
+
+def test_a_mean_of_positives_serves_the_vector_of_the_whole_library_not_of_the_latest_events(archive, reader, tmp_path):
+    interaction_toggle(user=reader, paper=archive[1], kind="save", source="digest")  # read twice: once in the library
+    interaction_toggle(user=reader, paper=archive[60], kind="dismiss", source="digest")
+    # the latest 2 events are archive[1]'s save and archive[60]'s dismissal; the library is archive[1:4]
+    version = serve(tmp_path, max_len=2, user_encoder="mean", mean_of_positives=True)
+    ranking.rank_for_reader(user=reader, paper_ids=[paper.id for paper in archive[4:]])
+    model, _ = load_checkpoint(version.checkpoint)
+    _, catalogue = item_table()
+    text = paper_vectors(paper_ids=[p.id for p in archive[:61]], model_name=active_model().name)
+
+    def vector(papers, kinds):
+        rows = torch.tensor([catalogue.index(p.id) for p in papers])
+        features = ItemFeatures(rows, torch.as_tensor(np.stack([text[p.id] for p in papers])))
+        history = History(features, torch.tensor([EVENT_CODE[kind] for kind in kinds]), torch.arange(len(papers)))
+        return model.user_vector(history).numpy()
+
+    served = np.asarray(ReaderVector.objects.get(user=reader).vector)[: model.config.dim]
+    np.testing.assert_allclose(
+        served, vector([archive[2], archive[3], archive[1]], ["like", "like", "save"]), atol=1e-5
+    )
+    assert not np.allclose(served, vector([archive[1], archive[60]], ["save", "dismiss"]), atol=1e-3)
 
 
 def test_for_you_ranks_neighbour_candidates_within_the_window_and_without_dismissed_papers(archive, reader, tmp_path):

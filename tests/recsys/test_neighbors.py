@@ -1,3 +1,4 @@
+import dataclasses
 import itertools
 
 import numpy as np
@@ -7,7 +8,7 @@ from recsys.checkpoint import load_checkpoint, save_checkpoint
 from recsys.data import EVENT_CODE, Interactions, ItemTable
 from recsys.evaluate import fit_two_tower
 from recsys.model import History, ItemFeatures, ModelConfig, TwoTower
-from recsys.neighbors import Neighbors, library_means
+from recsys.neighbors import Neighbors, library_histories, library_means
 from recsys.splits import Split
 from recsys.train import TrainConfig, train
 
@@ -241,10 +242,9 @@ def test_the_harness_app_scores_the_dense_and_the_neighbours_sum():
     assert np.abs(history["neighbors"].data).sum() > 0
 
 
-def test_the_harness_neighbours_read_the_whole_library_not_the_towers_latest_events():
-    """A reader who read 0 and 1 (two thirds of a triple) and then four papers of other triples: the
-    user tower reads the latest max_len = 4 events, the neighbours all six papers, so the missing third
-    paper 2 is raised as EASE's x_u B raises it (B itself: block-diagonal, only 0 and 1 reach 2)."""
+def triples_and_a_long_reader():
+    """`triples`, and one more reader who read 0 and 1 (two thirds of a triple), then four papers of
+    other triples; returns the items, the interactions, that reader and what they read."""
     items, inter = triples()
     long = inter.n_users
     read = np.array([0, 1, 3, 4, 6, 7])
@@ -255,6 +255,14 @@ def test_the_harness_neighbours_read_the_whole_library_not_the_towers_latest_eve
         np.r_[inter.events, np.full(len(read), EVENT_CODE["view"])],
         [*inter.user_ids, "long"],
     )
+    return items, inter, long, read
+
+
+def test_the_harness_neighbours_read_the_whole_library_not_the_towers_latest_events():
+    """A reader who read 0 and 1 (two thirds of a triple) and then four papers of other triples: the
+    user tower reads the latest max_len = 4 events, the neighbours all six papers, so the missing third
+    paper 2 is raised as EASE's x_u B raises it (B itself: block-diagonal, only 0 and 1 reach 2)."""
+    items, inter, long, read = triples_and_a_long_reader()
     config = neighbours_config(neighbors_of="ease")
     score, trained = fit_two_tower(config, Split(inter, np.array([long]), [], []), items, seed=0)
     neighbors = trained["neighbors"]
@@ -280,3 +288,66 @@ def test_the_apps_mean_tower_leaves_dismissed_papers_out_as_eases_x_u_does():
         model = TwoTower(config).eval()
         same = torch.allclose(vector(model, [0, 1, 2]), vector(model, [0, 2]), atol=1e-6)
         assert same == positives_only
+
+
+def test_a_library_history_is_each_paper_once_with_its_latest_positive_event_oldest_first():
+    # reader 0: 1, 2, 3 viewed, 1 liked again, 4 dismissed; reader 1: nothing positive
+    users, items = np.array([0, 0, 0, 0, 0, 1]), np.array([1, 2, 3, 1, 4, 2])
+    kinds = ["view", "view", "open", "like", "dismiss", "dismiss"]
+    inter = Interactions(users, items, np.arange(6), np.array([EVENT_CODE[k] for k in kinds]), ["a", "b"])
+    library = library_histories(inter, n_items=5)
+    assert library["items"].tolist() == [[2, 3, 1], [-1, -1, -1]]
+    assert library["events"].tolist() == [[EVENT_CODE["view"], EVENT_CODE["open"], EVENT_CODE["like"]], [0, 0, 0]]
+    assert library_histories(inter, n_items=5, cap=2)["items"].tolist() == [[3, 1], [-1, -1]]
+
+
+def mean_of_positives(dim: int = 8, max_len: int = 4, **overrides) -> ModelConfig:
+    return ModelConfig(
+        dim=dim, text_dim=0, id_buckets=10, user_encoder="mean", mean_of_positives=True, max_len=max_len, **overrides
+    )
+
+
+def test_a_mean_of_positives_reads_the_whole_library_not_the_latest_max_len_events():
+    torch.manual_seed(0)
+    model = TwoTower(mean_of_positives(max_len=4)).eval()
+    with torch.no_grad():  # a residual MLP that is not zero, so more than a plain mean is checked
+        model.user_tower.mixer[2].weight.normal_()
+    assert model.reads_library and not TwoTower(ModelConfig(dim=8, text_dim=0, id_buckets=10)).reads_library
+    read = torch.tensor([0, 1, 3, 4, 6, 7])
+    events = torch.full((6,), EVENT_CODE["view"])
+
+    def vector(rows, codes):
+        return model.user_vector(History(ItemFeatures(rows), codes, torch.arange(len(rows))))
+
+    whole, latest = vector(read, events), vector(read[-4:], events[-4:])
+    assert not torch.allclose(whole, latest, atol=1e-4)
+    # the same vector as the tower's causal pass reads at its last step (positions beyond max_len unread)
+    model.config.max_len = model.user_tower.position.num_embeddings = 6
+    stepwise = model.queries(model.item_tower(ItemFeatures(read), inputs=True)[None], events[None], events[None] * 0)
+    torch.testing.assert_close(whole, stepwise[0, -1].detach(), atol=1e-5, rtol=1e-5)
+    # many libraries at once, padded, as the harness reads them: each reader's own
+    items = torch.tensor([[0, 1, 3, 4, 6, 7], [2, 5, -1, -1, -1, -1]])
+    codes = torch.where(items >= 0, EVENT_CODE["view"], 0)
+    together = model.library_vectors(items, codes, ItemFeatures(torch.arange(10)), cells=6)
+    torch.testing.assert_close(together[0], whole, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(together[1], vector(torch.tensor([2, 5]), codes[1, :2]), atol=1e-5, rtol=1e-5)
+
+
+def test_the_harness_mean_of_positives_reads_the_whole_library():
+    """The reader of test_the_harness_neighbours_read_the_whole_library_not_the_towers_latest_events,
+    scored by a tower that averages positives: its vector is the mean over all six papers, as served."""
+    items, inter, long, read = triples_and_a_long_reader()
+    config = neighbours_config(neighbors=0)
+    config = dataclasses.replace(config, model=dataclasses.replace(config.model, mean_of_positives=True))
+    score, _ = fit_two_tower(config, Split(inter, np.array([long]), [], []), items, seed=0)
+    model, _ = train(items, inter, config)
+    vectors = model.item_vectors(ItemFeatures(torch.arange(len(items)))).numpy()
+
+    def served(rows):
+        h = History(
+            ItemFeatures(torch.as_tensor(rows)), torch.full((len(rows),), EVENT_CODE["view"]), torch.arange(len(rows))
+        )
+        return model.user_vector(h).numpy() @ vectors.T
+
+    np.testing.assert_allclose(score(np.array([long]))[0].numpy(), served(read), rtol=1e-4, atol=1e-4)
+    assert not np.allclose(served(read), served(read[-4:]), atol=1e-3)  # the latest max_len = 4 would differ

@@ -3,7 +3,8 @@ the model's item-item neighbours of the reader's library where the checkpoint ha
 
     score(reader, paper) = reader_vector . item_vector(paper) + neighbors.scores(library_rows, [paper_row])
 
-(recsys/neighbors.py). The vector is what the user tower made of the reader's latest max_len events;
+(recsys/neighbors.py). The vector is what the user tower made of the reader's latest max_len events
+(a mean of positives, `TwoTower.reads_library`: of their library);
 library_rows (stored as ReaderVector.history_rows) are the catalogue rows of every paper the reader read
 (distinct, the latest LIBRARY_MAX; -1 for papers newer than the model), as the harness scores them and
 EASE's x_u holds them. Both are cached together, from the same interactions.
@@ -21,7 +22,6 @@ from typing import NamedTuple
 
 import numpy as np
 import torch
-from django.db.models import Max
 
 from apps.embeddings.models import EmbeddingModel
 from apps.embeddings.selectors import active_model, paper_vectors
@@ -114,18 +114,14 @@ def reader_state(*, user, version: ModelVersion, text_model: str) -> ReaderState
     )
     if cached is not None:
         return ReaderState(np.asarray(cached[0], dtype=np.float32), np.asarray(cached[1], dtype=np.int64))
+    library = reader_library(user)
+    if model.reads_library:  # a mean of positives reads the whole library, as the harness scores it
+        rows = library
     vectors = paper_vectors(paper_ids=[paper_id for paper_id, _, _ in rows], model_name=text_model)
     rows = [row for row in rows if row[0] in vectors]
     if not rows:
         return None
-    library = list(
-        Interaction.objects.filter(user=user, kind__in=LIBRARY_KINDS)
-        .values("paper_id")
-        .annotate(latest=Max("created_at"))
-        .order_by("-latest", "-paper_id")
-        .values_list("paper_id", flat=True)[:LIBRARY_MAX]
-    )[::-1]  # oldest first, as the history
-    history_rows = [index.get(paper_id, -1) for paper_id in library]
+    history_rows = [index.get(paper_id, -1) for paper_id, _, _ in library]
     text = torch.as_tensor(np.stack([vectors[paper_id] for paper_id, _, _ in rows]))
     history = History(
         items=ItemFeatures(torch.tensor([index.get(paper_id, -1) for paper_id, _, _ in rows]), text),
@@ -138,6 +134,18 @@ def reader_state(*, user, version: ModelVersion, text_model: str) -> ReaderState
         defaults={"model_version": version, "vector": vector, "history_until": newest, "history_rows": history_rows},
     )
     return ReaderState(vector, np.asarray(history_rows, dtype=np.int64))
+
+
+def reader_library(user) -> list[tuple[int, str, object]]:
+    """(paper id, kind, when) of each paper the reader read, once, at their latest positive event on it:
+    the latest LIBRARY_MAX, oldest first (recsys.neighbors.library_histories)."""
+    latest = (
+        Interaction.objects.filter(user=user, kind__in=LIBRARY_KINDS)
+        .order_by("paper_id", "-created_at", "-pk")
+        .distinct("paper_id")
+        .values_list("paper_id", "kind", "created_at")
+    )
+    return sorted(latest, key=lambda row: (row[2], row[0]))[-LIBRARY_MAX:]
 
 
 @dataclass(frozen=True)
