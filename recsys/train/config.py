@@ -42,6 +42,8 @@ class TrainConfig:
     epochs: int = 10
     patience: int = 2  # epochs without a better validation score before stopping
     val_fraction: float = 0.05  # readers held out for early stopping (0: none)
+    refit: bool = True  # where a fitted start is served (no epoch beat it), fit it again on every
+    # reader, the validation readers too, with what they chose (train.start.refit_start)
     seed: int = 0
     device: str = "auto"
     progress: bool = True

@@ -26,7 +26,7 @@ from recsys.model import ItemFeatures, TwoTower
 from recsys.objective import LOSSES, library_loss, sequence_loss
 from recsys.sampling import CountMinFrequency, ExactFrequency, Release
 from recsys.train.config import TrainConfig, catalogue_features
-from recsys.train.start import start_id_rows
+from recsys.train.start import refit_start, start_id_rows
 from recsys.train.validation import choose_neighbors, hit_rate, split_readers
 
 
@@ -258,6 +258,10 @@ def train(
             chosen.update(neighbors_k=found.k, neighbors_weight=1.0, neighbors_signed=found.signed)
     # how papers nobody read (and newer ones) are placed among the read ones: recsys/cold.py
     new_papers, placed = choose_new_papers(model, val_seqs, catalogue, neighbors, config.seed)
+    refit = config.refit and fitted_start and best_epoch == 0 and len(val_seqs["items"]) > 0
+    if refit:  # every choice made: the start again, from every reader
+        neighbors = refit_start(model, config, interactions, catalogue, fitted, chosen)
+        model.eval()
     return model, {
         "neighbors": neighbors,  # recsys.neighbors.Neighbors, served beside the model; None: none
         "new_papers": new_papers,  # recsys.cold.NewPapers, served with them
@@ -266,6 +270,7 @@ def train(
         "history": history,
         "best_epoch": best_epoch,  # 0: no epoch beat the start
         "start_val_hit@20": start,
+        "refit": refit,  # the served start was fitted again on every reader
         "best_val_hit@20": best,
         **fitted,
         "seconds": time.perf_counter() - started,
