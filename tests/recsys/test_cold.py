@@ -133,7 +133,8 @@ def test_the_offset_is_evaluated_for_the_chosen_weight_alone_and_the_choice_is_t
 
     monkeypatch.setattr(loop, "choose_new_papers", recording)
     catalogue, inter, _ = topics()
-    _, trained = train(catalogue, inter, app_like_config())
+    # no refit: it would fit the model choose() was called with again, on every reader
+    _, trained = train(catalogue, inter, app_like_config(refit=False))
     ((args, kwargs),) = calls
     rule, measured = cold.choose(*args, **kwargs)
     assert rule == trained["new_papers"] and rule
