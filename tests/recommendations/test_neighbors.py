@@ -146,7 +146,7 @@ def test_a_mean_of_positives_serves_the_vector_of_the_whole_library_not_of_the_l
     interaction_toggle(user=reader, paper=archive[1], kind="save", source="digest")  # read twice: once in the library
     interaction_toggle(user=reader, paper=archive[60], kind="dismiss", source="digest")
     # the latest 2 events are archive[1]'s save and archive[60]'s dismissal; the library is archive[1:4]
-    version = serve(tmp_path, max_len=2, user_encoder="mean", mean_of_positives=True)
+    version = serve(tmp_path, max_len=2, user_encoder="mean", mean_of_positives=True, library=True)
     ranking.rank_for_reader(user=reader, paper_ids=[paper.id for paper in archive[4:]])
     model, _ = load_checkpoint(version.checkpoint)
     _, catalogue = item_table()

@@ -301,10 +301,10 @@ def test_a_library_history_is_each_paper_once_with_its_latest_positive_event_old
     assert library_histories(inter, n_items=5, cap=2)["items"].tolist() == [[3, 1], [-1, -1]]
 
 
-def mean_of_positives(dim: int = 8, max_len: int = 4, **overrides) -> ModelConfig:
-    return ModelConfig(
-        dim=dim, text_dim=0, id_buckets=10, user_encoder="mean", mean_of_positives=True, max_len=max_len, **overrides
-    )
+def mean_of_positives(**overrides) -> ModelConfig:
+    """An id-only mean of positives that reads the library (`overrides`: other ModelConfig fields)."""
+    fields = {"dim": 8, "text_dim": 0, "id_buckets": 10, "user_encoder": "mean", "mean_of_positives": True}
+    return ModelConfig(**{**fields, "library": True, "max_len": 4, **overrides})
 
 
 def test_a_mean_of_positives_reads_the_whole_library_not_the_latest_max_len_events():
@@ -312,7 +312,9 @@ def test_a_mean_of_positives_reads_the_whole_library_not_the_latest_max_len_even
     model = TwoTower(mean_of_positives(max_len=4)).eval()
     with torch.no_grad():  # a residual MLP that is not zero, so more than a plain mean is checked
         model.user_tower.mixer[2].weight.normal_()
-    assert model.reads_library and not TwoTower(ModelConfig(dim=8, text_dim=0, id_buckets=10)).reads_library
+    assert model.reads_library
+    assert not TwoTower(mean_of_positives(library=False)).reads_library  # the default: the latest max_len events
+    assert not TwoTower(ModelConfig(dim=8, text_dim=0, id_buckets=10, library=True)).reads_library  # a sequence
     read = torch.tensor([0, 1, 3, 4, 6, 7])
     events = torch.full((6,), EVENT_CODE["view"])
 
@@ -338,7 +340,7 @@ def test_the_harness_mean_of_positives_reads_the_whole_library():
     scored by a tower that averages positives: its vector is the mean over all six papers, as served."""
     items, inter, long, read = triples_and_a_long_reader()
     config = neighbours_config(neighbors=0)
-    config = dataclasses.replace(config, model=dataclasses.replace(config.model, mean_of_positives=True))
+    config = dataclasses.replace(config, model=dataclasses.replace(config.model, mean_of_positives=True, library=True))
     score, _ = fit_two_tower(config, Split(inter, np.array([long]), [], []), items, seed=0)
     model, _ = train(items, inter, config)
     vectors = model.item_vectors(ItemFeatures(torch.arange(len(items)))).numpy()
