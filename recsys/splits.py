@@ -32,6 +32,8 @@ def _by_reader(inter: Interactions, mask: np.ndarray) -> dict[int, np.ndarray]:
     users, items = inter.users[mask], inter.items[mask]
     order = np.argsort(users, kind="stable")
     users, items = users[order], items[order]
+    if not len(users):
+        return {}
     cuts = np.flatnonzero(np.r_[True, users[1:] != users[:-1]])
     return dict(zip(users[cuts].tolist(), np.split(items, cuts[1:])))
 

@@ -6,17 +6,15 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from recsys.app import app_train_config
 from recsys.baselines import BASELINES, CONFIG, FIT, SEEDLESS, needs
-from recsys.cold import NewPapers, history_profiles, read_rows, unit_rows
-from recsys.data import Interactions, ItemTable, last_histories, read_interactions_csv, read_items_jsonl
+from recsys.data import Interactions, ItemTable, read_interactions_csv, read_items_jsonl
 from recsys.embeddings import DEFAULT_CACHE, embed_texts
 from recsys.evaluate.report import METRICS, plain, summary
 from recsys.metrics import ranking_metrics
-from recsys.neighbors import library_histories, library_means
 from recsys.objective import METHODS, parse_method
+from recsys.scoring import served_scorer
 from recsys.splits import Split, split
 from recsys.train import TrainConfig, catalogue_features, train
 
@@ -27,6 +25,9 @@ DEFAULT_METHODS = ("app", "popularity", "content_knn", "user_logreg", "tfidf_svm
 # each trains seeds x epochs more (the full softmax scores every item per example: slow past ~10k)
 KNOWN_METHODS = ("app", *METHODS, *BASELINES)
 METHOD_GROUPS = {"default": DEFAULT_METHODS, "two_tower": METHODS, "all": KNOWN_METHODS}
+VALIDATION = {"random": "library", "leave-one-out": "next_item", "temporal": "next_item"}
+# what a two-tower run's validation readers judge on each split (TrainConfig.validation): what its
+# test readers are judged on, papers held out of a library or the items that come next
 EXAMPLE_BUDGET = 3_000_000  # training examples per run when --epochs is not given
 
 
@@ -84,40 +85,8 @@ def fit_two_tower(config: TrainConfig, data: Split, items: ItemTable, seed: int,
     lift training chose, recsys/cold.py) and the training metrics.
     train_options: `train`'s (on_epoch, resume_from)."""
     model, trained = train(items, data.train, dataclasses.replace(config, seed=seed), **train_options)
-    device = model.log_temperature.device
-    catalogue = catalogue_features(items, device)
-    item_vectors = model.item_vectors(catalogue)
-    histories = {k: v.to(device) for k, v in last_histories(data.train, model.config.max_len).items()}
-    neighbors = trained.get("neighbors")
-    between = neighbors.matrix() if neighbors is not None else None  # [N, N]
-    libraries = library_means(data.train, len(items)) if neighbors is not None else None  # [U, N]
-    # a mean of positives reads the reader's whole library, as serving gives it, not the latest max_len events
-    library = library_histories(data.train, len(items)) if model.reads_library else None
-    known, lengths = histories["items"].cpu().numpy(), histories["lengths"].cpu().numpy()
-    new_papers = trained.get("new_papers") or NewPapers()
-    if new_papers:
-        new = torch.from_numpy(~read_rows(model))  # [N]
-        text, events = unit_rows(catalogue.text).cpu(), histories["events"].cpu().numpy()
-
-    def score(readers: np.ndarray) -> torch.Tensor:
-        rows = torch.as_tensor(readers, device=device)
-        if library is not None:
-            users = model.library_vectors(
-                *(library[k][torch.as_tensor(readers)] for k in ("items", "events")), catalogue
-            )
-        else:
-            users = model.history_vectors(
-                *(histories[k][rows] for k in ("items", "events", "gaps", "lengths")), catalogue
-            )
-        scores = (users @ item_vectors.T).float().cpu()
-        if between is not None:
-            # Neighbors.scores over the reader's library (every paper they read, as EASE's x_u)
-            scores += torch.from_numpy((libraries[readers] @ between).toarray())
-        if new_papers:
-            cosine = history_profiles(known[readers], events[readers], lengths[readers], text) @ text.T  # [b, N]
-            scores += new * new_papers.lift(cosine, users.norm(dim=1, keepdim=True).float().cpu())
-        return scores
-
+    catalogue = catalogue_features(items, model.log_temperature.device)
+    score = served_scorer(model, data.train, catalogue, trained.get("neighbors"), trained.get("new_papers"))
     return score, trained
 
 
@@ -156,7 +125,11 @@ def evaluate(
                 scorer = FIT[method](data.train, items, seed)
                 configs[method] = {**CONFIG.get(method, {}), **getattr(scorer, "config", {})}
             else:
-                config = two_tower_config(method, items, base, app)
+                config = dataclasses.replace(
+                    two_tower_config(method, items, base, app),
+                    validation=VALIDATION[split_name],
+                    val_held_out=test_fraction,
+                )
                 scorer, trained = fit_two_tower(config, data, items, seed)
                 configs[method] = plain(dataclasses.replace(config, seed=None, progress=None))
                 curve = " ".join(f"{h['val_hit@20']:.3f}" for h in trained["history"])

@@ -44,6 +44,12 @@ class TrainConfig:
     val_fraction: float = 0.05  # readers held out for early stopping (0: none)
     refit: bool = True  # where a fitted start is served (no epoch beat it), fit it again on every
     # reader, the validation readers too, with what they chose (train.start.refit_start)
+    validation: str = "next_item"  # what the validation readers judge (each epoch, the start, the
+    # neighbours): "next_item", their last window's next positives (hit@20), for sequence splits
+    # (leave-one-out, temporal); "library", a seeded `val_held_out` share of each one's positives
+    # held out as the harness's random split holds out a test reader's, ranked from the rest
+    # (recall@20, exactly as the harness scores): for libraries whose order means nothing
+    val_held_out: float = 0.2  # for validation="library" (the harness passes its --test-fraction)
     seed: int = 0
     device: str = "auto"
     progress: bool = True

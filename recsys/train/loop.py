@@ -1,7 +1,8 @@
 """The training loop: `train(items, interactions, config) -> (model, metrics)`.
 
 Sequences live on the device as tensors and each step is one indexed slice of them; AdamW;
-bf16 autocast on CUDA; early stopping on the next-item hit rate of held-out readers; seeded.
+bf16 autocast on CUDA; early stopping on held-out readers (their next items, or papers held out of
+their libraries: TrainConfig.validation), the fitted start a candidate like every epoch; seeded.
 Under `torchrun` (WORLD_SIZE > 1) each rank takes every world-th sequence of the same shuffled
 batch, the in-batch negatives are gathered from all ranks, and DDP averages gradients.
 """
@@ -27,7 +28,7 @@ from recsys.objective import LOSSES, library_loss, sequence_loss
 from recsys.sampling import CountMinFrequency, ExactFrequency, Release
 from recsys.train.config import TrainConfig, catalogue_features
 from recsys.train.start import refit_start, start_id_rows
-from recsys.train.validation import choose_neighbors, hit_rate, split_readers
+from recsys.train.validation import choose_neighbors, held_out_libraries, held_out_recall, hit_rate, split_readers
 
 
 def distributed_context(device: str) -> tuple[int, int, str]:
@@ -113,6 +114,7 @@ def train(
     goes on from it (same config and data), on a CPU exactly as if it had never stopped."""
     assert config.loss in LOSSES, config.loss
     assert config.objective in ("next_item", "library"), config.objective
+    assert config.validation in ("next_item", "library"), config.validation
     assert config.id_init in ("random", "svd", "ease"), config.id_init
     assert config.id_init != "ease" or config.model.input_ids, "id_init='ease' needs ModelConfig.input_ids"
     assert not config.neighbors or config.id_init == "ease", "neighbours come from the EASE start: id_init='ease'"
@@ -137,9 +139,15 @@ def train(
     train_seqs, val_seqs = split_readers(sequences, config.val_fraction, config.seed)
     train_seqs = {k: v.to(device) for k, v in train_seqs.items()}
     val_seqs = {k: v.to(device) for k, v in val_seqs.items()}
+    held = np.isin(interactions.users, val_seqs["users"].cpu().numpy())
+    # what the validation readers judge: their sequences' next items, or their held-out papers
+    if config.validation == "library":
+        judged = held_out_libraries(interactions, np.unique(interactions.users[held]), config.val_held_out, config.seed)
+        validating = len(judged.readers) > 0
+    else:
+        judged, validating = val_seqs, len(val_seqs["items"]) > 0
     if config.id_init != "random" and model.item_tower.ids is not None:
         # from the training readers only: the validation readers judge the start too
-        held = np.isin(interactions.users, val_seqs["users"].cpu().numpy())
         fitted = start_id_rows(model, config, interactions.subset(~held), catalogue)
     found = fitted.pop("neighbors", None)
     targets = train_seqs["items"][:, 1:]
@@ -168,11 +176,11 @@ def train(
     fitted_start = config.id_init != "random" and model.item_tower.ids is not None
 
     def validate() -> float:
-        if found is None or not len(val_seqs["items"]):
-            return hit_rate(model, val_seqs, catalogue)
+        if found is None or not validating:
+            return (held_out_recall if config.validation == "library" else hit_rate)(model, judged, catalogue)
         # what would be served: the model with or without every neighbour (or their positive part) at weight 1
         every = [(found.k, 1.0, False), (found.k, 1.0, True)]
-        hits = choose_neighbors(model, val_seqs, catalogue, found, every)[1]["neighbors_val_hit@20"]
+        hits = choose_neighbors(model, judged, catalogue, found, every)[1]["neighbors_val_hit@20"]
         return max(hits.values())
 
     start = validate() if fitted_start else float("nan")
@@ -251,9 +259,9 @@ def train(
     if found is not None:
         # chosen on the validation readers (none: the training readers' latest windows, every
         # neighbour at weight 1, which the validation cannot check)
-        choice = val_seqs if len(val_seqs["items"]) else {k: v[-1000:] for k, v in train_seqs.items()}
+        choice = judged if validating else {k: v[-1000:] for k, v in train_seqs.items()}
         neighbors, chosen = choose_neighbors(model, choice, catalogue, found)
-        if not len(val_seqs["items"]):
+        if not validating:
             neighbors = found.strongest(found.k, chosen["neighbors_scale"])
             chosen.update(neighbors_k=found.k, neighbors_weight=1.0, neighbors_signed=found.signed)
     # how papers nobody read (and newer ones) are placed among the read ones: recsys/cold.py
@@ -269,6 +277,7 @@ def train(
         **chosen,
         "history": history,
         "best_epoch": best_epoch,  # 0: no epoch beat the start
+        "validation": config.validation,  # what val_hit@20 is: next items' hit@20 or held-out papers' recall@20
         "start_val_hit@20": start,
         "refit": refit,  # the served start was fitted again on every reader
         "best_val_hit@20": best,

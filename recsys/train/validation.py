@@ -1,13 +1,26 @@
-"""The validation readers: who they are, how well a model ranks their next items, and which of
-the start's neighbours to serve beside it."""
+"""The validation readers: who they are, how well a model ranks what they hold out, and which of
+the start's neighbours to serve beside it.
+
+Two tasks (TrainConfig.validation), as the report's split holds out a test reader's papers:
+- "next_item": each validation reader's last window, every next positive predicted from the events
+  before it (hit@20, `hit_rate`): for sequences (leave-one-out, temporal);
+- "library": a seeded share of each validation reader's positives held out exactly as the harness's
+  random split holds out a test reader's, and ranked from the rest by the served score
+  (recall@20 by recsys.metrics, the papers the reader has excluded: `held_out_recall`). On full
+  CiteULike-a the next item chose epochs that ranked held-out library papers far below the EASE
+  start (0.272 against 0.325 recall@20, docs/benchmarks.md): order-free libraries need this one.
+"""
 
 import numpy as np
 import scipy.sparse as sp
 import torch
 
-from recsys.data import POSITIVE_CODES, target_mask
+from recsys.data import POSITIVE_CODES, Interactions, last_histories, target_mask
+from recsys.metrics import KS, ranking_metrics
 from recsys.model import ItemFeatures, TwoTower
-from recsys.neighbors import Neighbors
+from recsys.neighbors import Neighbors, library_histories
+from recsys.scoring import served_scorer
+from recsys.splits import Split, split
 from recsys.user_tower import positive_weights
 
 NEIGHBOR_SHARES = (1 / 16, 1 / 4, 1)  # of TrainConfig.neighbors: the per-item counts validated
@@ -28,6 +41,25 @@ def split_readers(sequences: dict, fraction: float, seed: int) -> tuple[dict, di
     last[:-1] = users[1:] != users[:-1]
     val_rows, train_rows = held[users] & last, ~held[users]
     return ({k: v[train_rows] for k, v in sequences.items()}, {k: v[val_rows] for k, v in sequences.items()})
+
+
+def held_out_libraries(interactions: Interactions, readers: np.ndarray, fraction: float, seed: int) -> Split:
+    """The libraries of `readers` with a seeded `fraction` of each one's positives held out, as
+    recsys.splits' random split holds out a test reader's (`train` holds only these readers)."""
+    return split(interactions.subset(np.isin(interactions.users, readers)), "random", fraction, seed)
+
+
+@torch.no_grad()
+def held_out_recall(
+    model: TwoTower, val: Split, catalogue: ItemFeatures, neighbors: Neighbors | None = None, k: int = 20
+) -> float:
+    """Recall@k of the held-out papers (`held_out_libraries`) in the served ranking from the rest of
+    each library, the papers there excluded: what the harness reports for its test readers."""
+    if not len(val.readers):
+        return float("nan")
+    score = served_scorer(model, val.train, catalogue, neighbors)
+    ks = sorted({*KS, k})  # the harness's cut-offs: the same top-k, ties and all
+    return ranking_metrics(score, val.readers, val.relevant, val.seen, len(catalogue), ks)[f"recall@{k}"]
 
 
 @torch.no_grad()
@@ -65,57 +97,100 @@ def _grid_key(n: int, w: float, signed: bool) -> str:
     return f"{n}x{w:g}{' signed' if signed else ''}"
 
 
-@torch.no_grad()
-def choose_neighbors(
-    model: TwoTower, val: dict, catalogue: ItemFeatures, found: Neighbors, grid: list | None = None, k: int = 20
-) -> tuple[Neighbors | None, dict]:
-    """The neighbours to serve beside `model`: `found` (strongest first, in the units of P Q^T), or
-    its positive part alone where it has negative weights, cut to n of each item's and weighted by w
-    times the model's scale, for the (n, w, signed) of `grid` (default: NEIGHBOR_SHARES of found.k x
-    NEIGHBOR_WEIGHTS x both parts) that ranks the held-out readers' next items best (hit@k, as
-    `hit_rate`; the neighbours read the distinct papers read before each), or None where the model
-    alone does. The scale is the median of |query| / |mean of the history's input rows| over the
-    held-out positions: 1 / temperature while the user tower is that mean (the EASE start with
-    neither LayerNorm nor normalisation), where weight 1 with every neighbour adds up to EASE's own
-    ranking. Returns the neighbours (their weights include the scale, so the served score is exactly
-    user_vector . item_vector + neighbors.scores) and what was measured."""
+def _running_means(model: TwoTower, history: torch.Tensor, events: torch.Tensor, catalogue: ItemFeatures):
+    """[B, L, d]: at each position of the histories [B, L], the mean of the input rows up to it that
+    the mean tower counts (the positive events' alone under mean_of_positives)."""
+    with model._inference():
+        inputs = model.item_tower(catalogue[history.clamp_min(0).flatten()], inputs=True).view(*history.shape, -1)
+    counted = torch.ones_like(history, dtype=inputs.dtype)
+    if model.config.mean_of_positives:
+        counted = positive_weights(events).to(inputs.dtype)
+    return (inputs * counted[..., None]).cumsum(1) / counted.cumsum(1).clamp_min(1)[..., None]
+
+
+def _median_ratio(queries: torch.Tensor, means: torch.Tensor) -> float:
+    return float((queries.float().norm(dim=1) / means.float().norm(dim=1).clamp_min(1e-12)).median())
+
+
+def _on_next_items(model, val: dict, catalogue, matrices: dict, grid: list, k: int) -> tuple[float, float, dict]:
+    """(scale, hit@k of the model alone, {cell: hit@k}) on the validation readers' next items; the
+    neighbours read the distinct papers read before each (`_prefix_libraries`)."""
     vectors = model.item_vectors(catalogue)
     with model._inference():
         queries, _, _ = model(val["items"], val["events"], val["gaps"], catalogue)
-        history = val["items"][:, :-1]
-        inputs = model.item_tower(catalogue[history.clamp_min(0).flatten()], inputs=True).view(*history.shape, -1)
     is_target = target_mask(val["items"], val["events"])
-    counted = torch.ones_like(history, dtype=inputs.dtype)  # [B, L]: the rows the tower's mean counts
-    if model.config.mean_of_positives:
-        counted = positive_weights(val["events"][:, :-1]).to(inputs.dtype)
-    means = (inputs * counted[..., None]).cumsum(1) / counted.cumsum(1).clamp_min(1)[..., None]
+    means = _running_means(model, val["items"][:, :-1], val["events"][:, :-1], catalogue)
     q, target = queries[is_target].float(), val["items"][:, 1:][is_target]
-    scale = float((q.norm(dim=1) / means[is_target].norm(dim=1).clamp_min(1e-12)).median())
+    scale = _median_ratio(q, means[is_target])
     prefixes = _prefix_libraries(
         val["items"].cpu().numpy(), val["events"].cpu().numpy(), is_target.cpu().numpy(), len(catalogue)
     )
-    parts = {False: found.positive(), True: found} if found.signed else {False: found}
-    ks = sorted({max(1, round(found.k * share)) for share in NEIGHBOR_SHARES})
-    grid = [cell for cell in grid if cell[2] in parts] if grid else None
-    grid = grid or [(n, w, signed) for signed in parts for n in ks for w in NEIGHBOR_WEIGHTS]
-    matrices = {(n, signed): parts[signed].strongest(n).matrix() for n, _, signed in grid}
+    sparse_of = {key: neighbors.matrix() for key, neighbors in matrices.items()}
     hits, alone = dict.fromkeys(grid, 0), 0
     for s in range(0, len(q), 1024):
         dense = (q[s : s + 1024] @ vectors.T).cpu()  # [c, N]
         rows = target[s : s + 1024].cpu()[:, None]
         alone += int((dense > dense.gather(1, rows)).sum(1).lt(k).sum())
-        for (n, signed), matrix in matrices.items():
+        for (n, signed), matrix in sparse_of.items():
             sparse = torch.from_numpy((prefixes[s : s + 1024] @ matrix).toarray()) * scale  # [c, N]
             for w in (w for m, w, part in grid if (m, part) == (n, signed)):
                 scores = dense + w * sparse
                 hits[n, w, signed] += int((scores > scores.gather(1, rows)).sum(1).lt(k).sum())
     total = max(len(q), 1)
+    return scale, alone / total, {cell: h / total for cell, h in hits.items()}
+
+
+def _on_libraries(model, val: Split, catalogue, matrices: dict, grid: list, k: int) -> tuple[float, float, dict]:
+    """(scale, recall@k of the model alone, {cell: recall@k}) of the validation readers' held-out
+    papers (`held_out_recall`); the neighbours read the rest of the library, as served."""
+    device, rows = model.log_temperature.device, torch.as_tensor(val.readers)
+    if model.reads_library:  # the whole library, as the served score reads it
+        library = library_histories(val.train, len(catalogue))
+        items, events = (library[key][rows].to(device) for key in ("items", "events"))
+        queries, lengths = model.library_vectors(items, events, catalogue), (items >= 0).sum(1)
+    else:
+        histories = last_histories(val.train, model.config.max_len)
+        items, events, gaps, lengths = (
+            histories[key][rows].to(device) for key in ("items", "events", "gaps", "lengths")
+        )
+        queries = model.history_vectors(items, events, gaps, lengths, catalogue)
+    means = _running_means(model, items, events, catalogue)[torch.arange(len(items)), (lengths - 1).clamp_min(0)]
+    scale = _median_ratio(queries, means)
+    score = {
+        (n, w, signed): held_out_recall(model, val, catalogue, matrices[n, signed].strongest(n, w * scale), k)
+        for n, w, signed in grid
+    }
+    return scale, held_out_recall(model, val, catalogue, None, k), score
+
+
+@torch.no_grad()
+def choose_neighbors(
+    model: TwoTower, val: dict | Split, catalogue: ItemFeatures, found: Neighbors, grid: list | None = None, k: int = 20
+) -> tuple[Neighbors | None, dict]:
+    """The neighbours to serve beside `model`: `found` (strongest first, in the units of P Q^T), or
+    its positive part alone where it has negative weights, cut to n of each item's and weighted by w
+    times the model's scale, for the (n, w, signed) of `grid` (default: NEIGHBOR_SHARES of found.k x
+    NEIGHBOR_WEIGHTS x both parts) that ranks the validation readers' held-out papers best: their
+    next items (`val` their sequences: hit@k, as `hit_rate`) or the papers held out of their
+    libraries (`val` a Split from `held_out_libraries`: recall@k, as `held_out_recall`), or None
+    where the model alone does. The scale is the median of |query| / |mean of the history's input
+    rows| over the validation queries: 1 / temperature while the user tower is that mean (the EASE
+    start with neither LayerNorm nor normalisation), where weight 1 with every neighbour adds up to
+    EASE's own ranking. Returns the neighbours (their weights include the scale, so the served score
+    is exactly user_vector . item_vector + neighbors.scores) and what was measured."""
+    parts = {False: found.positive(), True: found} if found.signed else {False: found}
+    ks = sorted({max(1, round(found.k * share)) for share in NEIGHBOR_SHARES})
+    grid = [cell for cell in grid if cell[2] in parts] if grid else None
+    grid = grid or [(n, w, signed) for signed in parts for n in ks for w in NEIGHBOR_WEIGHTS]
+    matrices = {(n, signed): parts[signed].strongest(n) for n, _, signed in grid}
+    on = _on_libraries if isinstance(val, Split) else _on_next_items
+    scale, alone, scores = on(model, val, catalogue, matrices, grid, k)
     measured = {
         "neighbors_scale": scale,
-        "neighbors_val_hit@20": {"none": alone / total, **{_grid_key(*cell): h / total for cell, h in hits.items()}},
+        "neighbors_val_hit@20": {"none": alone, **{_grid_key(*cell): v for cell, v in scores.items()}},
     }
     # ties: fewer neighbours, then the positive part
-    (n, w, signed), best = max(hits.items(), key=lambda item: (item[1], -item[0][0], not item[0][2]))
+    (n, w, signed), best = max(scores.items(), key=lambda item: (item[1], -item[0][0], not item[0][2]))
     if best <= alone:
         return None, {**measured, "neighbors_k": 0, "neighbors_weight": 0.0, "neighbors_signed": False}
     chosen = {"neighbors_k": n, "neighbors_weight": w, "neighbors_signed": signed}

@@ -216,7 +216,15 @@ def test_report_states_each_methods_configuration_and_the_test_fraction(tmp_path
     assert report["configs"]["ease"]["lambda"] in EASE_LAMBDAS
     chosen = report["configs"]["app"].pop("neighbors_chosen")  # what the validation readers chose
     assert report["configs"]["app"] == plain(
-        dataclasses.replace(app_train_config(), seed=None, progress=None, epochs=1, device="auto")
-    )
+        dataclasses.replace(
+            app_train_config(),
+            seed=None,
+            progress=None,
+            epochs=1,
+            device="auto",
+            validation="library",
+            val_held_out=0.5,
+        )
+    )  # the validation readers hold out what the split holds out of the test readers
     assert {"neighbors_k", "neighbors_weight", "neighbors_scale"} <= set(chosen)
     assert "| ease | `{" in capsys.readouterr().out

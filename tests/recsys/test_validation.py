@@ -1,0 +1,99 @@
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+
+from recsys.data import EVENT_CODE, Interactions, ItemTable
+from recsys.model import History, ItemFeatures
+from recsys.splits import split
+from recsys.train import TrainConfig, train
+from recsys.train.validation import held_out_libraries, held_out_recall
+from tests.recsys.test_neighbors import neighbours_config
+
+N_ITEMS, COMMUNITIES = 60, 4
+
+
+def libraries(n_readers: int = 96, reads: int = 10, seed: int = 0) -> tuple[ItemTable, Interactions]:
+    """Readers in COMMUNITIES co-reading groups of papers, each reading `reads` of their group's in
+    no meaningful order, and dismissing one paper of another group."""
+    rng = np.random.default_rng(seed)
+    size = N_ITEMS // COMMUNITIES
+    users, items, events = [], [], []
+    for u in range(n_readers):
+        group = u % COMMUNITIES
+        read = group * size + rng.choice(size, reads, replace=False)
+        other = ((group + 1) % COMMUNITIES) * size + rng.integers(size)
+        users += [u] * (reads + 1)
+        items += [*read.tolist(), int(other)]
+        events += [EVENT_CODE["view"]] * reads + [EVENT_CODE["dismiss"]]
+    inter = Interactions(
+        np.array(users), np.array(items), np.arange(len(users)), np.array(events), [f"u{u}" for u in range(n_readers)]
+    )
+    return ItemTable([f"p{i}" for i in range(N_ITEMS)]), inter
+
+
+def config(**overrides) -> TrainConfig:
+    """test_neighbors' EASE start, 4 wide (the tower reads the latest 4 events, the neighbours the
+    whole library), judged on papers held out of the validation readers' libraries."""
+    defaults = {"neighbors": 8, "neighbors_signed": True, "val_fraction": 0.25, "validation": "library"}
+    base = neighbours_config(**{**defaults, **overrides})
+    return dataclasses.replace(base, model=dataclasses.replace(base.model, dim=4, mean_of_positives=True))
+
+
+def served_recall(model, neighbors, val, k: int = 20) -> float:
+    """Recall@k as the harness defines it (recsys/metrics.py), each reader ranked one at a time the
+    way the app serves them: the user tower over their latest events, the neighbours over their
+    library, the papers they have excluded."""
+    vectors = model.item_vectors(ItemFeatures(torch.arange(N_ITEMS))).detach().numpy()
+    recalls = []
+    for reader, relevant, seen in zip(val.readers, val.relevant, val.seen):
+        mine = np.flatnonzero(val.train.users == reader)
+        mine = mine[np.argsort(val.train.timestamps[mine], kind="stable")]
+        items, events = val.train.items[mine], val.train.events[mine]
+        history = History(ItemFeatures(torch.as_tensor(items)), torch.as_tensor(events), torch.as_tensor(mine))
+        scores = model.user_vector(history).detach().numpy() @ vectors.T
+        library = np.unique(items[events != EVENT_CODE["dismiss"]])
+        scores = scores + neighbors.scores(library, np.arange(N_ITEMS))
+        scores[seen] = -np.inf
+        wanted = set(relevant.tolist()) - set(seen.tolist())
+        top = set(np.argsort(-scores, kind="stable")[:k].tolist())
+        recalls.append(len(wanted & top) / min(len(wanted), k))
+    return float(np.mean(recalls))
+
+
+def test_the_validation_readers_are_held_out_as_the_harness_holds_out_its_test_readers():
+    _, inter = libraries()
+    everyone = held_out_libraries(inter, np.arange(inter.n_users), 0.3, seed=2)
+    harness = split(inter, "random", test_fraction=0.3, seed=2)
+    assert everyone.readers.tolist() == harness.readers.tolist()
+    assert all(np.array_equal(a, b) for a, b in zip(everyone.relevant, harness.relevant))
+    some = held_out_libraries(inter, np.array([3, 5, 8]), 0.3, seed=2)
+    assert set(np.unique(some.train.users).tolist()) == {3, 5, 8} and set(some.readers.tolist()) <= {3, 5, 8}
+
+
+def test_the_validation_score_is_the_harness_recall_of_the_served_ranking():
+    items, inter = libraries()
+    model, trained = train(items, inter, config())
+    neighbors = trained["neighbors"]
+    assert neighbors is not None
+    val = held_out_libraries(inter, np.arange(0, inter.n_users, 3), 0.3, seed=1)
+    assert len(val.readers) >= 20
+    catalogue = ItemFeatures(torch.arange(N_ITEMS))
+    expected = served_recall(model, neighbors, val)
+    assert 0.0 < expected < 1.0  # neither trivial nor empty: a wrong term would show
+    assert held_out_recall(model, val, catalogue, neighbors) == pytest.approx(expected, abs=1e-9)
+    assert held_out_recall(model, val, catalogue) != pytest.approx(expected, abs=1e-3)  # the neighbours count
+
+
+def test_training_keeps_the_start_when_every_epoch_ranks_the_held_out_papers_worse():
+    items, inter = libraries()
+    start, at_start = train(items, inter, config())
+    # far too fast: every epoch leaves the EASE start behind
+    model, trained = train(items, inter, config(epochs=3, patience=3, lr=1.0, id_lr=3.0))
+    curve = [h["val_hit@20"] for h in trained["history"]]
+    assert trained["validation"] == "library" and len(curve) == 3
+    assert max(curve) < trained["start_val_hit@20"] == at_start["start_val_hit@20"]
+    assert trained["best_epoch"] == 0 and trained["best_val_hit@20"] == trained["start_val_hit@20"]
+    for served, kept in zip(model.state_dict().values(), start.state_dict().values()):
+        assert torch.equal(served, kept)
