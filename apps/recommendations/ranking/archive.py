@@ -114,7 +114,9 @@ def two_tower_archive(*, user, paper_filter: Q, depth: int) -> list[int] | None:
     new = _new_papers(serving, user=user, paper_filter=paper_filter, depth=depth)
     if not len(raised) and not serving.checkpoint.new_papers:
         return [paper_id for paper_id, _ in _nearest(vectors, distance, paper_filter=paper_filter, depth=depth)]
-    walk = max(depth, min(int(NEIGHBOUR_WALK * depth), MAX_WALK)) if len(raised) else depth
+    # deeper with a new-paper rule too: its offset (often negative) moves walked papers that nobody read
+    # below papers beyond the walk, which a walk of `depth` would leave off the page
+    walk = max(depth, min(int(NEIGHBOUR_WALK * depth), MAX_WALK))
     nearest = _nearest(vectors, distance, paper_filter=paper_filter, depth=walk)
 
     def scored(inner: dict[int, float]) -> tuple[list[int], np.ndarray]:
