@@ -1,7 +1,7 @@
 """The whole archive ranked for one reader: "For you" (pgvector HNSW) beside arxiv-sanity-lite's method.
 
     RETRIEVER_VAR_DIR=var/bench python -m config.devstack exec python bench/archive_rank.py \
-        [--papers 100000] [--readers 10000] [--queries 40] [--svm-queries 8]
+        [--papers 100000] [--readers 10000] [--queries 40] [--svm-queries 8] [--recall-ef 100,200,400] [--recall-only]
 
 Same papers and readers as bench/digest_load.py (bench/_catalogue.py: built once, kept under var/bench;
 the papers and their text vectors are generated in the database and loaded by binary COPY, with the
@@ -10,6 +10,12 @@ model version is made from an untrained network (the ranking's cost does not dep
 item vectors for every paper, and item-item neighbours (the served score's sparse part, recsys/neighbors.py)
 built over the readers' interactions: cosine co-occurrence, each paper's `--neighbors-k` strongest. Timed
 per request, for `--queries` readers:
+
+- The walk's recall, first (alone with `--recall-only`): For you with the inner product alone (a checkpoint
+  without neighbours, so the page is the walk's top 20 or 100) at each of `--recall-ef`
+  (RETRIEVER_FOR_YOU_EF_SEARCH), against the exact top by inner product over every paper the reader may
+  see. The untrained model's item vectors all lie close together, which the walk finds hard (a trained
+  model's lengths and spread: bench/item_walk.py --vectors text).
 
 - "For you": rank_archive(depth=100), the first page's ranking (five pages deep), the whole archive and
   two windows (a year and a month, in cs.IR); "cold" includes computing the reader's vector, "warm" reads
@@ -218,6 +224,39 @@ def every_candidate_read(walk: float = 1):
         archive.NEIGHBOUR_WALK, archive.can_reach = walk, reach
 
 
+def walk_recall(users, version: ModelVersion, path: str, ef_searches: list[int], depths: list[int]) -> dict:
+    """{(ef_search, depth): (recalls, milliseconds)}: For you with the inner product alone (`path`, a
+    checkpoint without neighbours, so the page is the walk's top `depth`), against the exact top `depth`
+    of the same papers (visible, not dismissed) by the inner product, computed here from every vector."""
+    rows = ItemVector.objects.filter(model_version=version).order_by("paper_id").values_list("paper_id", "vector")
+    paper_ids, vectors = zip(*rows.iterator(chunk_size=20_000))
+    paper_ids = np.asarray(paper_ids)
+    vectors = np.stack([np.asarray(vector, dtype=np.float32) for vector in vectors])
+    serve_checkpoint(version, path, users[0])
+    exact = {}
+    for user in users:
+        rank_archive(user=user, paper_filter=Q(), depth=DEPTH)  # the reader's vector, cached
+        reader = np.asarray(ReaderVector.objects.get(user=user).vector, dtype=np.float32)
+        shown = np.isin(paper_ids, list(archive._candidates(user=user, paper_filter=Q()).values_list("id", flat=True)))
+        scores = np.where(shown, vectors @ reader, -np.inf)
+        exact[user.pk] = paper_ids[np.lexsort((paper_ids, -scores))[: max(depths)]]
+    found = {}
+    default = settings.RETRIEVER_FOR_YOU_EF_SEARCH
+    for ef_search in ef_searches:
+        settings.RETRIEVER_FOR_YOU_EF_SEARCH = ef_search
+        for depth in depths:
+            recalls, times = [], []
+            for user in users:
+                elapsed, (page, _) = time_ms(
+                    lambda user=user, depth=depth: rank_archive(user=user, paper_filter=Q(), depth=depth)
+                )
+                times.append(elapsed)
+                recalls.append(len(set(page) & set(exact[user.pk][:depth].tolist())) / depth)
+            found[ef_search, depth] = recalls, times
+    settings.RETRIEVER_FOR_YOU_EF_SEARCH = default
+    return found
+
+
 def serve_checkpoint(version: ModelVersion, path: str, user=None) -> None:
     """Serve `path`; with a user, rank once untimed, so the checkpoint is loaded (a process keeps two)."""
     ModelVersion.objects.filter(pk=version.pk).update(checkpoint=path)
@@ -241,6 +280,12 @@ def main() -> None:
     parser.add_argument("--readers", type=int, default=10_000)
     parser.add_argument("--queries", type=int, default=40, help="readers timed for For you")
     parser.add_argument("--svm-queries", type=int, default=8, help="readers timed for the SVM; 0: none")
+    parser.add_argument(
+        "--recall-ef",
+        default="100,200,400",
+        help="comma-separated hnsw.ef_search values at which the walk's recall against the exact top page is measured",
+    )
+    parser.add_argument("--recall-only", action="store_true", help="measure only the walk's recall and latency")
     parser.add_argument("--no-text-index", action="store_true", help="skip the text vectors' HNSW (unused here)")
     parser.add_argument(
         "--neighbors-k", type=int, default=128, help="item-item neighbours kept per paper (the app: 128)"
@@ -265,6 +310,24 @@ def main() -> None:
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     users = list(get_user_model().objects.filter(id__in=reader_ids[: args.queries]))
+    ef_searches = [int(ef) for ef in args.recall_ef.split(",") if ef]
+    recall = walk_recall(users, version, without, ef_searches, [20, DEPTH]) if ef_searches else {}
+    print(
+        f"machine: {machine()}; papers={args.papers}; load average {os.getloadavg()[0]:.1f}\n"
+        f"the walk alone (a checkpoint without neighbours) against the exact top page, "
+        f"the app's ef_search {settings.RETRIEVER_FOR_YOU_EF_SEARCH} (RETRIEVER_FOR_YOU_EF_SEARCH):\n"
+        "| hnsw.ef_search | depth | requests | recall (mean) | recall (min) | p50 ms | p95 ms |\n"
+        "|---:|---:|---:|---:|---:|---:|---:|"
+    )
+    for (ef_search, depth), (recalls, times) in recall.items():
+        print(
+            f"| {ef_search} | {depth} | {len(times)} | {np.mean(recalls):.3f} | {min(recalls):.2f} "
+            f"| {percentile(times, 50):.1f} | {percentile(times, 95):.1f} |",
+            flush=True,
+        )
+    if args.recall_only:
+        return
+    serve_checkpoint(version, with_neighbours)
     ReaderVector.objects.filter(user__in=users).delete()
     windows = {
         f"since {days} days ago in cs.IR": Q(

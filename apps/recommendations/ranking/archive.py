@@ -77,9 +77,11 @@ def is_narrow(paper_filter: Q) -> bool:
     return estimated_rows(Paper.objects.visible().filter(paper_filter)) <= settings.RETRIEVER_EXACT_WINDOW_ROWS
 
 
-def _nearest(vectors: QuerySet, distance: Func, *, paper_filter: Q, depth: int) -> list[tuple[int, float]]:
+def _nearest(
+    vectors: QuerySet, distance: Func, *, paper_filter: Q, depth: int, ef_search: int | None = None
+) -> list[tuple[int, float]]:
     """(paper id, distance) of the `depth` rows of `vectors` with the smallest `distance`, nearest first:
-    by the HNSW walk, or exactly."""
+    by the HNSW walk (reading at least `ef_search` rows; None: the search's setting), or exactly."""
 
     def exact() -> list[tuple[int, float]]:
         # `+ 0` is an expression no index is ordered by: the planner reads the rows and sorts them.
@@ -88,7 +90,7 @@ def _nearest(vectors: QuerySet, distance: Func, *, paper_filter: Q, depth: int) 
 
     if is_narrow(paper_filter):
         return exact()
-    with hnsw_search(max(settings.RETRIEVER_HNSW_EF_SEARCH, depth)):
+    with hnsw_search(max(ef_search or settings.RETRIEVER_HNSW_EF_SEARCH, depth)):
         found = list(
             vectors.annotate(distance=distance).order_by("distance").values_list("paper_id", "distance")[:depth]
         )
@@ -108,16 +110,20 @@ def two_tower_archive(*, user, paper_filter: Q, depth: int) -> list[int] | None:
     vectors = ItemVector.objects.filter(
         model_version=serving.version, paper_id__in=_candidates(user=user, paper_filter=paper_filter)
     )
-    # pgvector's <#>: the negated inner product.
-    distance = MaxInnerProduct("vector", serving.vector)
+    # pgvector's <#>: the negated inner product, walked in ItemVector's index over inner products. On
+    # vectors with a trained model's long-tailed lengths it found 0.99 of the exact top 100 at ef_search
+    # 200; the reduction to cosine (each vector lengthened by one coordinate) found under 0.2, since the
+    # added coordinate then dominates every short vector (docs/benchmarks.md).
+    distance, ef_search = MaxInnerProduct("vector", serving.vector), settings.RETRIEVER_FOR_YOU_EF_SEARCH
     raised, lifts = serving.neighbour_scores()
     new = _new_papers(serving, user=user, paper_filter=paper_filter, depth=depth)
     if not len(raised) and not serving.checkpoint.new_papers:
-        return [paper_id for paper_id, _ in _nearest(vectors, distance, paper_filter=paper_filter, depth=depth)]
+        nearest = _nearest(vectors, distance, paper_filter=paper_filter, depth=depth, ef_search=ef_search)
+        return [paper_id for paper_id, _ in nearest]
     # deeper with a new-paper rule too: its offset (often negative) moves walked papers that nobody read
     # below papers beyond the walk, which a walk of `depth` would leave off the page
     walk = max(depth, min(int(NEIGHBOUR_WALK * depth), MAX_WALK))
-    nearest = _nearest(vectors, distance, paper_filter=paper_filter, depth=walk)
+    nearest = _nearest(vectors, distance, paper_filter=paper_filter, depth=walk, ef_search=ef_search)
 
     def scored(inner: dict[int, float]) -> tuple[list[int], np.ndarray]:
         paper_ids = list(inner)
