@@ -91,6 +91,20 @@ def export_quantized(model_path: Path, out_dir: Path) -> Path:
     return target
 
 
+def ort_session(path: Path, threads: int | None = None):
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads or int(os.environ.get("RETRIEVER_ONNX_THREADS", "0"))
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    # ONNX Runtime's pool threads spin on the cores for a while after each run, waiting for more work. A
+    # web process encodes one query and then waits on PostgreSQL, whose backends need those cores: with
+    # spinning, hybrid search with filters took 40 ms longer per request (docs/benchmarks.md, seventh
+    # session), and batches were no faster.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
 class ExportedTextModel:
     """What Encoder needs of a SentenceTransformer (`encode`, the dimension), over the exported graph.
 
@@ -147,19 +161,9 @@ class OnnxTextModel(ExportedTextModel):
     """int8 ONNX Runtime for the texts of SHORT_TOKENS or more, the fp32 graph for shorter ones."""
 
     def __init__(self, out_dir: Path, threads: int | None = None):
-        import onnxruntime as ort
-
         super().__init__(out_dir)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or int(os.environ.get("RETRIEVER_ONNX_THREADS", "0"))
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        # ONNX Runtime's pool threads spin on the cores for a while after each run, waiting for more work. A
-        # web process encodes one query and then waits on PostgreSQL, whose backends need those cores: with
-        # spinning, hybrid search with filters took 40 ms longer per request (docs/benchmarks.md, seventh
-        # session), and batches were no faster.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.session = ort.InferenceSession(str(out_dir / QUANTIZED), options, providers=["CPUExecutionProvider"])
-        self.short_session = ort.InferenceSession(str(out_dir / FP32), options, providers=["CPUExecutionProvider"])
+        self.session = ort_session(out_dir / QUANTIZED, threads)
+        self.short_session = ort_session(out_dir / FP32, threads)
 
     def _runners(self, order, lengths):
         return [

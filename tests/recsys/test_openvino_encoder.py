@@ -33,11 +33,12 @@ def test_batches_are_capped_by_padded_tokens_and_the_order_is_kept(openvino, enc
         ]
 
     monkeypatch.setattr(openvino.model, "_runners", recording)
-    vectors = openvino.encode(encoder_texts, batch_size=64)
-    assert sum(rows for rows, _ in shapes) == len(encoder_texts)
+    texts = encoder_texts + [text.split(". ")[0] for text in encoder_texts[:40]]  # and 40 titles
+    vectors = openvino.encode(texts, batch_size=64)
+    assert sum(rows for rows, _ in shapes) == len(texts)
     assert all(rows * tokens <= BATCH_TOKENS or rows == 1 for rows, tokens in shapes)
     assert max(rows for rows, _ in shapes) > BATCH_TOKENS // 256  # short texts share larger batches
-    reordered = openvino.encode(encoder_texts[::-1], batch_size=7)[::-1]
+    reordered = openvino.encode(texts[::-1], batch_size=7)[::-1]
     assert (reordered * vectors).sum(axis=1).min() > 0.999
     assert openvino.encode([]).shape == (0, 384)
 
