@@ -17,7 +17,10 @@ from recsys.data import ItemTable
 from recsys.model import ModelConfig, TwoTower
 from tests.factories import PaperFactory
 
-pytestmark = pytest.mark.django_db
+# transaction=True: the test ends by truncating the tables, which empties the HNSW index too; rolled
+# back, its 1,500 inserts would stay in the graph as dead entries, and later tests walking it would
+# find fewer of their exact top papers
+pytestmark = pytest.mark.django_db(transaction=True)
 PAPERS, DIM, TEXT_DIM = 1500, 16, 384
 
 
