@@ -8,6 +8,7 @@ very ranking the report judges.
 """
 
 from collections.abc import Callable
+from functools import cache
 
 import numpy as np
 import torch
@@ -30,11 +31,22 @@ def served_scorer(
     """score(readers) [b, N] over the catalogue, each reader of `inter` as the app serves them: the
     user tower over their library (a tower that `reads_library`) or latest events, plus the mean weight of their library's item-item
     neighbours, plus the lift of papers nobody read in training."""
+    return served_scorers(model, inter, catalogue, new_papers)(neighbors)
+
+
+def served_scorers(
+    model: TwoTower, inter: Interactions, catalogue: ItemFeatures, new_papers: NewPapers | None = None
+) -> Callable[[Neighbors | None], Scorer]:
+    """`served_scorer` for any neighbours: what does not depend on them (the item vectors, the
+    histories or libraries, the libraries' means) is read once, for validation's grid of neighbours."""
     device = model.log_temperature.device
     item_vectors = model.item_vectors(catalogue)
     histories = {k: v.to(device) for k, v in last_histories(inter, model.config.max_len).items()}
-    between = neighbors.matrix() if neighbors is not None else None  # [N, N]
-    libraries = library_means(inter, len(catalogue)) if neighbors is not None else None  # [U, N]
+
+    @cache
+    def means():  # [U, N]: library_means, made once, when neighbours first ask for it
+        return library_means(inter, len(catalogue))
+
     # a mean of positives reads the reader's whole library, as serving gives it, not the latest max_len events
     library = library_histories(inter, len(catalogue)) if model.reads_library else None
     known, lengths = histories["items"].cpu().numpy(), histories["lengths"].cpu().numpy()
@@ -43,23 +55,29 @@ def served_scorer(
         new = torch.from_numpy(~read_rows(model))  # [N]
         text, events = unit_rows(catalogue.text).cpu(), histories["events"].cpu().numpy()
 
-    def score(readers: np.ndarray) -> torch.Tensor:
-        rows = torch.as_tensor(readers, device=device)
-        if library is not None:
-            users = model.library_vectors(
-                *(library[k][torch.as_tensor(readers)] for k in ("items", "events")), catalogue
-            )
-        else:
-            users = model.history_vectors(
-                *(histories[k][rows] for k in ("items", "events", "gaps", "lengths")), catalogue
-            )
-        scores = (users @ item_vectors.T).float().cpu()
-        if between is not None:
-            # Neighbors.scores over the reader's library (every paper they read, as EASE's x_u)
-            scores += torch.from_numpy((libraries[readers] @ between).toarray())
-        if new_papers:
-            cosine = history_profiles(known[readers], events[readers], lengths[readers], text) @ text.T  # [b, N]
-            scores += new * new_papers.lift(cosine, users.norm(dim=1, keepdim=True).float().cpu())
-        return scores
+    def scorer(neighbors: Neighbors | None) -> Scorer:
+        between = neighbors.matrix() if neighbors is not None else None  # [N, N]
+        libraries = means() if between is not None else None
 
-    return score
+        def score(readers: np.ndarray) -> torch.Tensor:
+            rows = torch.as_tensor(readers, device=device)
+            if library is not None:
+                users = model.library_vectors(
+                    *(library[k][torch.as_tensor(readers)] for k in ("items", "events")), catalogue
+                )
+            else:
+                users = model.history_vectors(
+                    *(histories[k][rows] for k in ("items", "events", "gaps", "lengths")), catalogue
+                )
+            scores = (users @ item_vectors.T).float().cpu()
+            if between is not None:
+                # Neighbors.scores over the reader's library (every paper they read, as EASE's x_u)
+                scores += torch.from_numpy((libraries[readers] @ between).toarray())
+            if new_papers:
+                cosine = history_profiles(known[readers], events[readers], lengths[readers], text) @ text.T  # [b, N]
+                scores += new * new_papers.lift(cosine, users.norm(dim=1, keepdim=True).float().cpu())
+            return scores
+
+        return score
+
+    return scorer

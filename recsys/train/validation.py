@@ -11,6 +11,8 @@ Two tasks (TrainConfig.validation), as the report's split holds out a test reade
   start (0.272 against 0.325 recall@20, docs/benchmarks.md): order-free libraries need this one.
 """
 
+from collections.abc import Callable
+
 import numpy as np
 import scipy.sparse as sp
 import torch
@@ -19,7 +21,7 @@ from recsys.data import POSITIVE_CODES, Interactions, last_histories, target_mas
 from recsys.metrics import KS, ranking_metrics
 from recsys.model import ItemFeatures, TwoTower
 from recsys.neighbors import Neighbors, library_histories
-from recsys.scoring import served_scorer
+from recsys.scoring import Scorer, served_scorers
 from recsys.splits import Split, split
 from recsys.user_tower import positive_weights
 
@@ -51,13 +53,19 @@ def held_out_libraries(interactions: Interactions, readers: np.ndarray, fraction
 
 @torch.no_grad()
 def held_out_recall(
-    model: TwoTower, val: Split, catalogue: ItemFeatures, neighbors: Neighbors | None = None, k: int = 20
+    model: TwoTower,
+    val: Split,
+    catalogue: ItemFeatures,
+    neighbors: Neighbors | None = None,
+    k: int = 20,
+    scorers: Callable[[Neighbors | None], Scorer] | None = None,
 ) -> float:
     """Recall@k of the held-out papers (`held_out_libraries`) in the served ranking from the rest of
-    each library, the papers there excluded: what the harness reports for its test readers."""
+    each library, the papers there excluded: what the harness reports for its test readers.
+    scorers: `served_scorers(model, val.train, catalogue)` where already made (a grid of neighbours)."""
     if not len(val.readers):
         return float("nan")
-    score = served_scorer(model, val.train, catalogue, neighbors)
+    score = (scorers or served_scorers(model, val.train, catalogue))(neighbors)
     ks = sorted({*KS, k})  # the harness's cut-offs: the same top-k, ties and all
     return ranking_metrics(score, val.readers, val.relevant, val.seen, len(catalogue), ks)[f"recall@{k}"]
 
@@ -156,11 +164,12 @@ def _on_libraries(model, val: Split, catalogue, matrices: dict, grid: list, k: i
         queries = model.history_vectors(items, events, gaps, lengths, catalogue)
     means = _running_means(model, items, events, catalogue)[torch.arange(len(items)), (lengths - 1).clamp_min(0)]
     scale = _median_ratio(queries, means)
+    scorers = served_scorers(model, val.train, catalogue)  # the model's part, once for the whole grid
     score = {
-        (n, w, signed): held_out_recall(model, val, catalogue, matrices[n, signed].strongest(n, w * scale), k)
+        (n, w, signed): held_out_recall(model, val, catalogue, matrices[n, signed].strongest(n, w * scale), k, scorers)
         for n, w, signed in grid
     }
-    return scale, held_out_recall(model, val, catalogue, None, k), score
+    return scale, held_out_recall(model, val, catalogue, None, k, scorers), score
 
 
 @torch.no_grad()
