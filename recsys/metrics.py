@@ -38,9 +38,11 @@ def ranking_metrics(
     ks=KS,
     chunk: int = 512,
     cold: np.ndarray | None = None,
-) -> dict[str, float]:
+    per_reader: bool = False,
+) -> dict:
     """relevant[j], seen[j]: item indices of readers[j] (held out; in training); cold: item indices
-    (adds cold_recall@K and new_recall@K, NaN when no reader has a cold relevant item)."""
+    (adds cold_recall@K and new_recall@K, NaN when no reader has a cold relevant item); per_reader:
+    adds readers_recall@K, each reader's Recall@K [len(readers)] (what paired comparisons need)."""
     k_max = min(max(ks), n_items)
     discount = 1.0 / torch.log2(torch.arange(2, k_max + 2, dtype=torch.float64))  # [K]
     ideal = torch.cumsum(discount, 0)  # [K], IDCG by |R|
@@ -50,6 +52,7 @@ def ranking_metrics(
     if cold is not None:
         is_cold[torch.as_tensor(cold, dtype=torch.long)] = True
     cold_sums, new_sums, cold_readers = dict.fromkeys(ks, 0.0), dict.fromkeys(ks, 0.0), 0
+    recalls = {k: [] for k in ks}
     for s in range(0, len(readers), chunk):
         scores = scorer(readers[s : s + chunk]).float().cpu()  # [b, N]
         is_seen = _dense(seen[s : s + chunk], n_items)
@@ -60,7 +63,9 @@ def ranking_metrics(
         for k in ks:
             kk = min(k, k_max)
             best = n_rel.clamp(max=kk).clamp_min(1)
-            sums[f"recall@{k}"] += float((hits[:, :kk].sum(1) / best).sum())
+            recall = hits[:, :kk].sum(1) / best  # [b]
+            sums[f"recall@{k}"] += float(recall.sum())
+            recalls[k].append(recall.numpy())
             sums[f"ndcg@{k}"] += float(((hits[:, :kk] * discount[:kk]).sum(1) / ideal[best - 1]).sum())
             covered[k][top[:, :kk].flatten()] = True
         if cold is not None:
@@ -80,4 +85,6 @@ def ranking_metrics(
         for name, totals in (("cold_recall", cold_sums), ("new_recall", new_sums)):
             out.update({f"{name}@{k}": totals[k] / cold_readers if cold_readers else float("nan") for k in ks})
     out.update({f"coverage@{k}": float(covered[k].float().mean()) for k in ks})
+    if per_reader:
+        out.update({f"readers_recall@{k}": np.concatenate(recalls[k] or [np.zeros(0)]) for k in ks})
     return out

@@ -37,7 +37,8 @@ class ModelConfig:
     library: bool = False  # a mean of positives, once trained, reads the reader's whole library (each
     # paper once, the latest LIBRARY_MAX), as EASE's x_u does, not the latest max_len events: on
     # order-free libraries (full CiteULike-a) the start's recall@20 0.3250 -> 0.3396; on sequences
-    # whose latest items say most (MovieLens-1M, leave-one-out) 0.1837 -> 0.1513 (docs/benchmarks.md)
+    # whose latest items say most (MovieLens-1M, leave-one-out) 0.1837 -> 0.1513 (docs/benchmarks.md),
+    # so training keeps it only where its validation judges libraries (TrainConfig.validation)
     layers: int = 2
     heads: int = 2
     max_len: int = 50  # history events the user tower reads

@@ -132,8 +132,9 @@ def evaluate(
                 )
                 scorer, trained = fit_two_tower(config, data, items, seed)
                 configs[method] = plain(dataclasses.replace(config, seed=None, progress=None))
-                curve = " ".join(f"{h['val_hit@20']:.3f}" for h in trained["history"])
-                note = f", {len(trained['history'])} epoch(s), best {trained['best_epoch']} (val hit@20 {curve})"
+                curve = " ".join(("start " * (h["epoch"] == 0)) + f"{h['val_hit@20']:.3f}" for h in trained["history"])
+                epochs = sum(h["epoch"] > 0 for h in trained["history"])
+                note = f", {epochs} epoch(s), best {trained['best_epoch']} (val hit@20 {curve})"
                 if config.neighbors:
                     chosen = {k: v for k, v in trained.items() if k.startswith("neighbors_") and "hit" not in k}
                     configs[method]["neighbors_chosen"] = plain(chosen)  # the last seed's

@@ -41,14 +41,19 @@ class TrainConfig:
     # decay would pull rarely read papers' rows back to text alone
     epochs: int = 10
     patience: int = 2  # epochs without a better validation score before stopping
-    val_fraction: float = 0.05  # readers held out for early stopping (0: none)
+    val_fraction: float | None = None  # readers who validate (0: none; None: by task,
+    # recsys.train.validation.READERS: 5% under "next_item", out of training; 20% under "library",
+    # who stay in it with all but their held-out papers)
+    val_max_readers: int | None = None  # at most this many (None: by task, 1,000 or 3,000)
     refit: bool = True  # where a fitted start is served (no epoch beat it), fit it again on every
     # reader, the validation readers too, with what they chose (train.start.refit_start)
     validation: str = "next_item"  # what the validation readers judge (each epoch, the start, the
     # neighbours): "next_item", their last window's next positives (hit@20), for sequence splits
     # (leave-one-out, temporal); "library", a seeded `val_held_out` share of each one's positives
     # held out as the harness's random split holds out a test reader's, ranked from the rest
-    # (recall@20, exactly as the harness scores): for libraries whose order means nothing
+    # (recall@20, exactly as the harness scores): for libraries whose order means nothing; the
+    # readers keep their other papers in the fit, and an epoch must beat the start by a paired
+    # margin (recsys.train.validation.clearly_better)
     val_held_out: float = 0.2  # for validation="library" (the harness passes its --test-fraction)
     seed: int = 0
     device: str = "auto"

@@ -2,7 +2,8 @@
 
 Sequences live on the device as tensors and each step is one indexed slice of them; AdamW;
 bf16 autocast on CUDA; early stopping on held-out readers (their next items, or papers held out of
-their libraries: TrainConfig.validation), the fitted start a candidate like every epoch; seeded.
+their libraries: TrainConfig.validation), the fitted start a candidate like every epoch, which an
+epoch replaces on libraries only by a clear paired margin (validation.clearly_better); seeded.
 Under `torchrun` (WORLD_SIZE > 1) each rank takes every world-th sequence of the same shuffled
 batch, the in-batch negatives are gathered from all ranks, and DDP averages gradients.
 """
@@ -21,14 +22,15 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from recsys.cold import choose as choose_new_papers
-from recsys.data import Interactions, ItemTable, training_sequences, trim_padding
+from recsys.data import Interactions, ItemTable, trim_padding
 from recsys.encoder import resolve_device
 from recsys.model import ItemFeatures, TwoTower
 from recsys.objective import LOSSES, library_loss, sequence_loss
 from recsys.sampling import CountMinFrequency, ExactFrequency, Release
 from recsys.train.config import TrainConfig, catalogue_features
+from recsys.train.resume import load_state, save_state
 from recsys.train.start import refit_start, start_id_rows
-from recsys.train.validation import choose_neighbors, held_out_libraries, held_out_recall, hit_rate, split_readers
+from recsys.train.validation import choose_neighbors, clearly_better, held_out_recalls, hit_rate, hold_out
 
 
 def distributed_context(device: str) -> tuple[int, int, str]:
@@ -111,7 +113,8 @@ def train(
     """Train a two-tower model; returns it (best validation epoch, on its device) and metrics.
     on_epoch: called with each epoch's entry of the history as it ends (progress of long runs).
     resume_from: a file that keeps the training state after each epoch; where it exists, training
-    goes on from it (same config and data), on a CPU exactly as if it had never stopped."""
+    goes on from it (same config and data), on a CPU exactly as if it had never stopped.
+    metrics["history"]: the fitted start's validation score as epoch 0 (no loss), then each epoch's."""
     assert config.loss in LOSSES, config.loss
     assert config.objective in ("next_item", "library"), config.objective
     assert config.validation in ("next_item", "library"), config.validation
@@ -128,27 +131,25 @@ def train(
         config.model,
         text_dim=0 if items.embeddings is None else items.embeddings.shape[1],
         id_buckets=len(items) if ids else config.model.id_buckets,
+        # a reader is read as the validation task reads them: a library whole, a sequence (whose
+        # latest items say most, and whose next item validation then judges) by its latest
+        # max_len events. On MovieLens-1M's leave-one-out the whole library cost the start
+        # 0.1837 -> 0.1513 recall@20 (docs/benchmarks.md, eighth session)
+        library=config.model.library and config.validation == "library",
     )
     model = TwoTower(model_config).to(device)
     fitted = {}
     catalogue = catalogue_features(items, device)
-    sequences = training_sequences(interactions, model_config.max_len)
     release = Release(torch.as_tensor(items.released, device=device)) if items.released is not None else None
-    if release is None:
-        del sequences["times"]  # read only to keep negatives to items already out
-    train_seqs, val_seqs = split_readers(sequences, config.val_fraction, config.seed)
-    train_seqs = {k: v.to(device) for k, v in train_seqs.items()}
-    val_seqs = {k: v.to(device) for k, v in val_seqs.items()}
-    held = np.isin(interactions.users, val_seqs["users"].cpu().numpy())
-    # what the validation readers judge: their sequences' next items, or their held-out papers
-    if config.validation == "library":
-        judged = held_out_libraries(interactions, np.unique(interactions.users[held]), config.val_held_out, config.seed)
-        validating = len(judged.readers) > 0
-    else:
-        judged, validating = val_seqs, len(val_seqs["items"]) > 0
+    # the validation readers and what they judge: their sequences' next items, or their held-out papers
+    held_out = hold_out(interactions, config, model_config.max_len)
+    keep = [k for k in held_out.train if k != "times" or release is not None]  # times: negatives already out
+    train_seqs, val_seqs = ({k: seqs[k].to(device) for k in keep} for seqs in (held_out.train, held_out.windows))
+    judged = val_seqs if config.validation == "next_item" else held_out.judged
+    validating = len(judged["items"] if config.validation == "next_item" else judged.readers) > 0
     if config.id_init != "random" and model.item_tower.ids is not None:
-        # from the training readers only: the validation readers judge the start too
-        fitted = start_id_rows(model, config, interactions.subset(~held), catalogue)
+        # not from the validation readers' held-out papers (nor, on next items, the readers): they judge the start too
+        fitted = start_id_rows(model, config, held_out.fit, catalogue)
     found = fitted.pop("neighbors", None)
     targets = train_seqs["items"][:, 1:]
     frequency = (
@@ -175,28 +176,29 @@ def train(
     # readers better than training gets to; a random one is not (nor does it start the patience)
     fitted_start = config.id_init != "random" and model.item_tower.ids is not None
 
-    def validate() -> float:
-        if found is None or not validating:
-            return (held_out_recall if config.validation == "library" else hit_rate)(model, judged, catalogue)
-        # what would be served: the model with or without every neighbour (or their positive part) at weight 1
-        every = [(found.k, 1.0, False), (found.k, 1.0, True)]
-        hits = choose_neighbors(model, judged, catalogue, found, every)[1]["neighbors_val_hit@20"]
-        return max(hits.values())
+    every = [(found.k, 1.0, False), (found.k, 1.0, True)] if found is not None else []
 
-    start = validate() if fitted_start else float("nan")
+    def validate() -> tuple[float, np.ndarray | None]:
+        """(score, each validation reader's recall: library validation only) of what would be
+        served: the model with or without every neighbour (or their positive part) at weight 1."""
+        if not validating:
+            return float("nan"), None
+        if config.validation == "library":
+            neighbors = choose_neighbors(model, judged, catalogue, found, every)[0] if found is not None else None
+            recalls = held_out_recalls(model, judged, catalogue, neighbors)
+            return float(recalls.mean()), recalls
+        if found is None:
+            return hit_rate(model, judged, catalogue), None
+        return max(choose_neighbors(model, judged, catalogue, found, every)[1]["neighbors_val_hit@20"].values()), None
+
+    start, best_recalls = validate() if fitted_start else (float("nan"), None)
     best = start if fitted_start else -1.0
-    best_state, best_epoch, stale, history = copy.deepcopy(model.state_dict()), 0, 0, []
-    if resume_from is not None and Path(resume_from).exists():
-        saved = torch.load(resume_from, map_location=device, weights_only=False)  # our own file: RNG states
-        model.load_state_dict(saved["model"])
-        optimizer.load_state_dict(saved["optimizer"])
-        generator.set_state(saved["generator"].cpu())  # RNG states are CPU byte tensors on any device
-        torch.set_rng_state(saved["torch_rng"].cpu())
-        np.random.set_state(saved["numpy_rng"])
-        best, best_state, best_epoch, stale, history = (
-            saved[k] for k in ("best", "best_state", "best_epoch", "stale", "history")
-        )
-    for epoch in range(len(history), config.epochs):
+    best_state, best_epoch, stale = copy.deepcopy(model.state_dict()), 0, 0
+    history = [{"epoch": 0, "val_hit@20": start}] if fitted_start and validating else []  # the start's point
+    resumed = load_state(resume_from, model, optimizer, generator, device) if resume_from is not None else None
+    if resumed is not None:
+        best, best_recalls, best_state, best_epoch, stale, history = resumed.values()
+    for epoch in range(sum(h["epoch"] > 0 for h in history), config.epochs):
         if stale >= config.patience:
             break
         model.train()
@@ -221,7 +223,7 @@ def train(
                 bar.set_postfix(
                     loss=f"{losses[-1].item():.3f}", ex_per_s=f"{examples / (time.perf_counter() - tic):.0f}"
                 )
-        score = validate()
+        score, recalls = validate()
         history.append(
             {
                 "epoch": epoch + 1,
@@ -234,17 +236,18 @@ def train(
         )
         if on_epoch is not None:
             on_epoch(history[-1])
-        if np.isnan(score) or np.isnan(best) or score > best:
-            best, best_state, best_epoch, stale = score, copy.deepcopy(model.state_dict()), epoch + 1, 0
+        if recalls is not None and best_recalls is not None:  # the same readers: a paired margin
+            better = clearly_better(recalls, best_recalls)
+        else:
+            better = np.isnan(score) or np.isnan(best) or score > best
+        if better:
+            best, best_recalls, best_epoch, stale = score, recalls, epoch + 1, 0
+            best_state = copy.deepcopy(model.state_dict())
         else:
             stale += 1
         if resume_from is not None and rank == 0:
-            state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "best_state": best_state}
-            state |= {"generator": generator.get_state(), "torch_rng": torch.get_rng_state()}
-            state |= {"numpy_rng": np.random.get_state(), "best": best, "best_epoch": best_epoch, "stale": stale}
-            Path(resume_from).parent.mkdir(parents=True, exist_ok=True)
-            torch.save({**state, "history": history}, f"{resume_from}.tmp")
-            os.replace(f"{resume_from}.tmp", resume_from)  # a kill mid-write leaves the last epoch's
+            kept = {"best": best, "best_recalls": best_recalls, "best_state": best_state, "best_epoch": best_epoch}
+            save_state(resume_from, model, optimizer, generator, {**kept, "stale": stale, "history": history})
     model.load_state_dict(best_state)
     if model.item_tower.ids is not None and model.item_tower.text is not None:
         # hybrid: an item nobody read in training has an untrained id row; zero it, so the item
@@ -264,9 +267,11 @@ def train(
         if not validating:
             neighbors = found.strongest(found.k, chosen["neighbors_scale"])
             chosen.update(neighbors_k=found.k, neighbors_weight=1.0, neighbors_signed=found.signed)
-    # how papers nobody read (and newer ones) are placed among the read ones: recsys/cold.py
+    # how papers nobody read (and newer ones) are placed among the read ones: recsys/cold.py (on
+    # the validation readers' last windows; under library validation their kept papers were trained on)
     new_papers, placed = choose_new_papers(model, val_seqs, catalogue, neighbors, config.seed)
-    refit = config.refit and fitted_start and best_epoch == 0 and len(val_seqs["items"]) > 0
+    # (the validation readers' held-out papers, or the readers, are added back)
+    refit = config.refit and fitted_start and best_epoch == 0 and len(held_out.fit) < len(interactions)
     if refit:  # every choice made: the start again, from every reader
         neighbors = refit_start(model, config, interactions, catalogue, fitted, chosen)
         model.eval()

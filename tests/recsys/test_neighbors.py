@@ -339,7 +339,7 @@ def test_the_harness_mean_of_positives_reads_the_whole_library():
     """The reader of test_the_harness_neighbours_read_the_whole_library_not_the_towers_latest_events,
     scored by a tower that averages positives: its vector is the mean over all six papers, as served."""
     items, inter, long, read = triples_and_a_long_reader()
-    config = neighbours_config(neighbors=0)
+    config = neighbours_config(neighbors=0, validation="library")  # a library is read whole where libraries judge
     config = dataclasses.replace(config, model=dataclasses.replace(config.model, mean_of_positives=True, library=True))
     score, _ = fit_two_tower(config, Split(inter, np.array([long]), [], []), items, seed=0)
     model, _ = train(items, inter, config)

@@ -5,10 +5,11 @@ import pytest
 import torch
 
 from recsys.data import EVENT_CODE, Interactions, ItemTable
-from recsys.model import History, ItemFeatures
+from recsys.model import History, ItemFeatures, TwoTower
 from recsys.splits import split
 from recsys.train import TrainConfig, train
-from recsys.train.validation import held_out_libraries, held_out_recall
+from recsys.train.start import start_id_rows
+from recsys.train.validation import clearly_better, held_out_libraries, held_out_recall, hold_out
 from tests.recsys.test_neighbors import neighbours_config
 
 N_ITEMS, COMMUNITIES = 60, 4
@@ -91,9 +92,67 @@ def test_training_keeps_the_start_when_every_epoch_ranks_the_held_out_papers_wor
     start, at_start = train(items, inter, config())
     # far too fast: every epoch leaves the EASE start behind
     model, trained = train(items, inter, config(epochs=3, patience=3, lr=1.0, id_lr=3.0))
-    curve = [h["val_hit@20"] for h in trained["history"]]
-    assert trained["validation"] == "library" and len(curve) == 3
-    assert max(curve) < trained["start_val_hit@20"] == at_start["start_val_hit@20"]
+    start_point, *curve = [(h["epoch"], h["val_hit@20"]) for h in trained["history"]]
+    assert trained["validation"] == "library" and [epoch for epoch, _ in curve] == [1, 2, 3]
+    assert start_point == (0, trained["start_val_hit@20"])  # the start is the curve's first point
+    assert max(score for _, score in curve) < trained["start_val_hit@20"] == at_start["start_val_hit@20"]
     assert trained["best_epoch"] == 0 and trained["best_val_hit@20"] == trained["start_val_hit@20"]
     for served, kept in zip(model.state_dict().values(), start.state_dict().values()):
         assert torch.equal(served, kept)
+
+
+def test_the_validation_readers_keep_their_other_papers_in_the_fit_and_their_held_out_ones_out():
+    _, inter = libraries()
+    held = hold_out(inter, config(), max_len=4)
+    judged = held.judged
+    assert 20 <= len(judged.readers) <= 24  # a quarter of 96 readers, each holding out some papers
+    fit = set(zip(held.fit.users.tolist(), held.fit.items.tolist(), held.fit.events.tolist()))
+    everyone = set(zip(inter.users.tolist(), inter.items.tolist(), inter.events.tolist()))
+    hidden = {(u, i) for u, papers in zip(judged.readers.tolist(), judged.relevant) for i in papers.tolist()}
+    assert hidden and not {(u, i) for u, i, _ in fit} & hidden  # no held-out paper is fitted on
+    assert fit == {(u, i, e) for u, i, e in everyone if (u, i) not in hidden}  # everything else is
+    assert set(judged.readers.tolist()) <= set(held.train["users"].tolist())  # they train too
+    assert set(held.windows["users"].tolist()) >= set(judged.readers.tolist())
+    # the start is fitted on exactly that: every reader but the held-out papers
+    model, trained = train(*libraries(), config(epochs=0, refit=False))
+    assert trained["refit"] is False
+    again = TwoTower(model.config)
+    start_id_rows(again, config(), held.fit, ItemFeatures(torch.arange(N_ITEMS)))
+    assert torch.equal(model.item_tower.input_ids.weight, again.item_tower.input_ids.weight)
+    start_id_rows(again, config(), inter, ItemFeatures(torch.arange(N_ITEMS)))  # with the held-out papers
+    assert not torch.equal(model.item_tower.input_ids.weight, again.item_tower.input_ids.weight)
+    # the refit adds them back
+    refitted, trained = train(*libraries(), config(epochs=0))
+    assert trained["refit"] is True
+    assert torch.equal(refitted.item_tower.input_ids.weight, again.item_tower.input_ids.weight)
+
+
+def test_an_epoch_replaces_the_start_only_by_two_standard_errors_of_the_paired_differences():
+    rng = np.random.default_rng(0)
+    start = rng.random(300)
+    assert not clearly_better(start, start)  # a tie keeps the start
+    noise = start + rng.normal(0.01, 0.3, 300)  # 0.01 better on average, 0.017 standard error
+    assert noise.mean() > start.mean() and not clearly_better(noise, start)
+    clear = start + rng.normal(0.05, 0.3, 300)
+    assert clearly_better(clear, start) and not clearly_better(start, clear)
+    one = start.copy()
+    one[0] += 1.0  # a single reader: the mean is higher, but nothing says it is not chance
+    assert not clearly_better(one, start)
+
+
+def test_an_epoch_that_clearly_ranks_the_held_out_papers_better_replaces_the_start():
+    items, inter = libraries(n_readers=200)
+    base = config(epochs=2, patience=2, lr=1e-2, id_lr=1e-2, neighbors=0, ease_lambda=None)
+    narrow = dataclasses.replace(base, model=dataclasses.replace(base.model, dim=2))  # a poor rank-2 start
+    model, trained = train(items, inter, narrow)
+    start, first = (h["val_hit@20"] for h in trained["history"][:2])
+    assert first > start + 0.1 and trained["best_epoch"] >= 1 and not trained["refit"]
+
+
+@pytest.mark.parametrize("validation, reads_library", [("library", True), ("next_item", False)])
+def test_a_reader_is_read_as_the_validation_task_reads_them(validation, reads_library):
+    items, inter = libraries(n_readers=32)
+    base = config(validation=validation, epochs=0)
+    asked = dataclasses.replace(base, model=dataclasses.replace(base.model, library=True))
+    model, _ = train(items, inter, asked)
+    assert model.reads_library is reads_library
