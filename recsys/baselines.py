@@ -22,7 +22,7 @@ import torch
 from scipy.linalg import lapack
 
 from recsys.data import EVENT_CODE, Interactions, ItemTable
-from recsys.logistic import logistic_regressions
+from recsys.logistic import logistic_regressions, one_thread
 
 BASELINES = ("popularity", "random", "content_knn", "user_logreg", "tfidf_svm", "item_knn", "ease")
 SEEDLESS = ("popularity", "content_knn", "item_knn", "ease")  # the same scores for every seed: fitted once
@@ -150,7 +150,8 @@ def fit_user_logreg(train: Interactions, items: ItemTable, seed: int, cells: int
                 # class_weight="balanced": n / (2 n_class), so both classes weigh the same in total
                 positive[k, :m] = (labels == 1) * (m / (2 * n_pos))
                 negative[k, :m] = (labels == 0) * (m / (2 * (m - n_pos)))
-            thetas[chunk] = logistic_regressions(embeddings[index], positive, negative)  # [R, D + 1]
+            with one_thread():
+                thetas[chunk] = logistic_regressions(embeddings[index], positive, negative)  # [R, D + 1]
         # every reader at once: one matrix product, where a chunk's would re-read all N embeddings
         return (thetas[:, :-1] @ embeddings.T + thetas[:, -1:]).float()  # [b, N]
 

@@ -6,8 +6,23 @@ batch of readers in a few batched matrix products. tests/recsys/test_baselines.p
 it against scikit-learn.
 """
 
+from contextlib import contextmanager
+
 import torch
 import torch.nn.functional as F
+
+
+@contextmanager
+def one_thread():
+    """torch on one thread inside: the solver's products are small ([R, n, D] with n ~500), and two
+    threads handing each of thousands of them over cost more than they share (full CiteULike-a:
+    ~130 CPU-s a seed on two threads, ~40 on one, and several times the wall time on a busy machine)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def conjugate_gradient(matvec, rhs: torch.Tensor, target: torch.Tensor, max_iter: int = 100) -> torch.Tensor:

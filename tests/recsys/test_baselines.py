@@ -56,3 +56,17 @@ def test_reader_without_positives_gets_zeros_and_chunks_do_not_matter():
     one_by_one = fit_user_logreg(train, items, seed=7, cells=len(items))(readers)  # chunks of one reader
     assert torch.equal(together[0], torch.zeros(len(items))) and torch.equal(together[2], torch.zeros(len(items)))
     torch.testing.assert_close(together, one_by_one, rtol=1e-5, atol=1e-5)
+
+
+def test_the_solver_runs_on_one_thread_and_gives_the_threads_back():
+    items, train = catalogue_and_readers()
+    threads, seen = torch.get_num_threads(), []
+    import recsys.baselines as baselines
+
+    solve = baselines.logistic_regressions
+    baselines.logistic_regressions = lambda *args: seen.append(torch.get_num_threads()) or solve(*args)
+    try:
+        fit_user_logreg(train, items, seed=7)(np.array([0, 1]))
+    finally:
+        baselines.logistic_regressions = solve
+    assert seen and set(seen) == {1} and torch.get_num_threads() == threads
