@@ -82,7 +82,7 @@ def ease_start(
     k = min(dim, len(kept))
     if k < 1:
         return EaseStart(p, q, lam)
-    b = ease_weights(x[:, kept].tocsr(), lam)  # [m, m]
+    b = ease_weights(x, lam, columns=kept)  # [m, m]
     torch.manual_seed(seed)
     u, sigma, v = torch.svd_lowrank(torch.from_numpy(b), q=min(k + 16, len(kept)), niter=4)
     root = sigma[:k].sqrt()

@@ -2,9 +2,19 @@
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 import torch
 
-from recsys.baselines import EASE_LAMBDAS, ease_lambda, ease_weights, fit_ease, fit_item_knn, reader_matrix
+from recsys import baselines
+from recsys.baselines import (
+    EASE_LAMBDAS,
+    ease_lambda,
+    ease_weights,
+    fit_ease,
+    fit_item_knn,
+    reader_matrix,
+    reusing_inverses,
+)
 from recsys.data import Interactions, ItemTable
 
 
@@ -51,6 +61,65 @@ def test_ease_weights_are_the_closed_form_whatever_the_mirroring_block(block):
     p = np.linalg.inv(x.T @ x + 7.0 * np.eye(x.shape[1]))
     expected = np.eye(x.shape[1]) - p / np.diag(p)[None, :]
     np.testing.assert_allclose(ease_weights(reader_matrix(train, x.shape[1]), 7.0, block=block), expected, atol=1e-6)
+
+
+def direct_weights(x: sp.csr_matrix, lam: float, columns: np.ndarray) -> np.ndarray:
+    p = np.linalg.inv((x[:, columns].T @ x[:, columns]).toarray().astype(np.float64) + lam * np.eye(len(columns)))
+    return np.eye(len(columns)) - p / np.diag(p)[None, :]
+
+
+@pytest.fixture
+def counted_inverses(monkeypatch):
+    """Every EASE size is remembered (not only past 4,000 items); returns the direct inverses' count."""
+    monkeypatch.setattr(baselines, "EASE_REMEMBERED_ITEMS", 0)
+    calls, inverse = [], baselines.ease_inverse
+    monkeypatch.setattr(baselines, "ease_inverse", lambda *args, **kw: calls.append(1) or inverse(*args, **kw))
+    return calls
+
+
+def test_a_reused_inverse_is_updated_to_other_readers_as_a_direct_one_would_be(counted_inverses):
+    # the ease baseline on every reader, then a start without some (validation) readers, on the
+    # columns they read in their own order, then again on every reader (the refit)
+    x = random_library(n_readers=60, n_items=25, density=0.25, seed=4)
+    x[:, 24] = 0  # nobody reads the last paper
+    full = sp.csr_matrix(x.astype(np.float32))
+    fewer = x.copy()
+    fewer[[3, 17]] = 0  # two readers held out (3 rows changed: at most EASE_UPDATE_SHARE of 25)
+    fewer[5, 20:24] = 1  # and one reads more
+    fewer = sp.csr_matrix(fewer.astype(np.float32))
+    read = np.flatnonzero(fewer.getnnz(axis=0))
+    columns = read[np.argsort(-np.asarray(fewer.sum(0)).ravel()[read], kind="stable")]
+    with reusing_inverses():
+        first = ease_weights(full, 7.0)
+        updated = ease_weights(fewer, 7.0, columns=columns)
+        again = ease_weights(full, 7.0, columns=(everyone := np.flatnonzero(full.getnnz(axis=0))[::-1]))
+        other_lambda = ease_weights(fewer, 8.0, columns=columns)
+    assert len(counted_inverses) == 2  # the first and the other lambda; the rest were updates
+    np.testing.assert_allclose(first, direct_weights(full, 7.0, np.arange(25)), atol=1e-6)
+    np.testing.assert_allclose(updated, direct_weights(fewer, 7.0, columns), atol=1e-6)
+    np.testing.assert_allclose(again, direct_weights(full, 7.0, everyone), atol=1e-6)
+    np.testing.assert_allclose(other_lambda, direct_weights(fewer, 8.0, columns), atol=1e-6)
+
+
+def test_an_inverse_is_remembered_only_inside_reusing_inverses_and_for_few_changed_readers(counted_inverses):
+    x = random_library(n_readers=40, n_items=12, seed=5)
+    full = sp.csr_matrix(x.astype(np.float32))
+    ease_weights(full, 3.0)
+    ease_weights(full, 3.0)  # outside: nothing remembered
+    assert len(counted_inverses) == 2 and baselines._remembered is None
+    many = x.copy()
+    many[:5] = 0  # 5 readers' rows changed: past EASE_UPDATE_SHARE of 12 items
+    with reusing_inverses():
+        ease_weights(full, 3.0)
+        np.testing.assert_array_equal(ease_weights(full, 3.0), ease_weights(full, 3.0))
+        assert len(counted_inverses) == 3  # the same readers again: P0 itself
+        np.testing.assert_allclose(
+            ease_weights(sp.csr_matrix(many.astype(np.float32)), 3.0),
+            direct_weights(sp.csr_matrix(many), 3.0, np.arange(12)),
+            atol=1e-6,
+        )
+        assert len(counted_inverses) == 4
+    assert baselines._remembered is None
 
 
 def test_ease_lambda_is_validated_on_the_grid_and_reported():
