@@ -13,8 +13,8 @@ the latest window, as the paper's gSASRec code trains), early stopping on held-o
 recall@20 and NDCG@20 over every reader.
 `run` appends one JSON line per finished run and skips runs already in --out; it keeps each run's
 training state after every epoch under --states, so a stopped run goes on from its last epoch.
-`report` prints the markdown tables (a convergence flag per run) and draws the plot (mean ± std
-over seeds).
+`report` prints the markdown tables (k by loss; then each (k, loss) with a convergence flag per
+run) and draws the plot (mean ± std over seeds against k, and every run's validation curve by k).
 """
 
 import argparse
@@ -155,6 +155,7 @@ def summarise(rows: list[dict]) -> dict:
         out[key]["converged"] = sum(map(converged, runs))
         out[key]["best_epochs"] = [r["best_epoch"] for r in sorted(runs, key=lambda r: r["seed"])]
         out[key]["cpu_per_epoch"] = float(np.mean([cpu_per_epoch(r) for r in runs]))
+        out[key]["patience"] = sorted({r["config"]["patience"] for r in runs})
     return out
 
 
@@ -162,12 +163,31 @@ def ordered(stats: dict) -> list[tuple]:
     return sorted(stats, key=lambda key: (key[0], key[1], LOSSES.index(key[2])))
 
 
+def grid(rows: list[dict]) -> str:
+    """Markdown: k by loss, test recall@20 as mean ± std over seeds (runs, converged), one line
+    per k and learning rate; a dash where a loss has no run at that k."""
+    stats = summarise(rows)
+    losses = [loss for loss in LOSSES if any(key[2] == loss for key in stats)]
+    out = ["| k | lr | " + " | ".join(LABELS[loss] for loss in losses) + " |", "|---" * (len(losses) + 2) + "|"]
+    for k, lr in sorted({key[:2] for key in stats}):
+        cells = []
+        for loss in losses:
+            cell = stats.get((k, lr, loss))
+            if cell is None:
+                cells.append("-")
+                continue
+            mean, std, n = cell["recall@20"]
+            cells.append(f"{mean:.4f} ± {std:.4f} (n = {n}, {cell['converged']} converged)")
+        out.append(f"| {k} | {lr:g} | " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
 def table(rows: list[dict]) -> str:
     """Markdown: one line per (k, lr, loss) over seeds, then one per run."""
     stats = summarise(rows)
     out = [
-        "| k | lr | loss | recall@20 | NDCG@20 | runs | converged | best epoch by seed | CPU-s an epoch |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| k | lr | loss | recall@20 | NDCG@20 | runs | converged | patience | best epoch by seed | CPU-s an epoch |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for key in ordered(stats):
         k, lr, loss = key
@@ -175,7 +195,8 @@ def table(rows: list[dict]) -> str:
         out.append(
             f"| {k} | {lr:g} | {LABELS[loss]} | {cell['recall@20'][0]:.4f} ± {cell['recall@20'][1]:.4f} "
             f"| {cell['ndcg@20'][0]:.4f} ± {cell['ndcg@20'][1]:.4f} | {cell['recall@20'][2]} "
-            f"| {cell['converged']}/{cell['recall@20'][2]} | {', '.join(map(str, cell['best_epochs']))} "
+            f"| {cell['converged']}/{cell['recall@20'][2]} | {', '.join(map(str, cell['patience']))} "
+            f"| {', '.join(map(str, cell['best_epochs']))} "
             f"| {cell['cpu_per_epoch']:.0f} |"
         )
     out += ["", "| k | lr | loss | seed | recall@20 | NDCG@20 | epochs | best | converged | CPU-s |", "|---" * 10 + "|"]
@@ -190,15 +211,15 @@ def table(rows: list[dict]) -> str:
 
 def report(args) -> None:
     rows = [json.loads(line) for line in args.runs.read_text().splitlines()]
-    print(table(rows))
+    print(grid(rows), table(rows), sep="\n\n")
     if args.svg:
         plot(rows, args.svg)
 
 
 def plot(rows: list[dict], path: Path) -> None:
     """recall@20 and NDCG@20 against k (mean ± std over seeds; one line per loss and learning rate),
-    and every run's validation curve (hit@20 of held-out readers by epoch) at the smallest k, its
-    best epoch marked: filled where early stopping ended the run, hollow where the cap did."""
+    and below, one panel per k, every run's validation curve (hit@20 of held-out readers by epoch),
+    its best epoch marked: filled where early stopping ended the run, hollow where the cap did."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -214,8 +235,11 @@ def plot(rows: list[dict], path: Path) -> None:
         return LABELS[loss] + (f", lr {lr:g}" if len(lrs) > 1 else "")
 
     plt.rcParams["svg.hashsalt"] = "logq_small_k"  # the same data draws the same file
-    fig, axes = plt.subplots(1, len(METRICS) + 1, figsize=(14, 4))
-    for ax, metric in zip(axes, METRICS):
+    columns = max(len(METRICS), len(ks))
+    fig, grid_axes = plt.subplots(2, columns, figsize=(4.5 * columns, 8), squeeze=False)
+    for ax in grid_axes[0, len(METRICS) :]:
+        ax.axis("off")
+    for ax, metric in zip(grid_axes[0], METRICS):
         for i, (lr, loss) in enumerate(series):
             xs = [k for k in ks if (k, lr, loss) in stats]
             shift = 1 + 0.03 * (i - (len(series) - 1) / 2)  # side by side, so the error bars do not hide each other
@@ -234,20 +258,22 @@ def plot(rows: list[dict], path: Path) -> None:
         ax.set_xlabel("k: sequences per step = in-batch negatives")
         ax.set_ylabel(f"test {metric}")
         ax.grid(alpha=0.3)
-    curves = axes[-1]
-    for r in rows:
-        if r["k"] != ks[0]:
-            continue
-        color, line = COLOR[r["loss"]], style[r["config"]["lr"]]
-        curves.plot(range(1, r["epochs"] + 1), r["val_hit@20"], linestyle=line, color=color, alpha=0.6, lw=1)
-        if r["best_epoch"]:
-            best = r["val_hit@20"][r["best_epoch"] - 1]
-            fill = color if converged(r) else "none"
-            curves.plot([r["best_epoch"]], [best], "o", color=color, markerfacecolor=fill)
-    curves.set_xlabel("epoch")
-    curves.set_ylabel(f"validation hit@20 (k = {ks[0]}), every run")
-    curves.grid(alpha=0.3)
-    axes[0].legend(fontsize=8)
+    for ax in grid_axes[1, len(ks) :]:
+        ax.axis("off")
+    for curves, k in zip(grid_axes[1], ks):
+        for r in rows:
+            if r["k"] != k:
+                continue
+            color, line = COLOR[r["loss"]], style[r["config"]["lr"]]
+            curves.plot(range(1, r["epochs"] + 1), r["val_hit@20"], linestyle=line, color=color, alpha=0.6, lw=1)
+            if r["best_epoch"]:
+                best = r["val_hit@20"][r["best_epoch"] - 1]
+                fill = color if converged(r) else "none"
+                curves.plot([r["best_epoch"]], [best], "o", color=color, markerfacecolor=fill)
+        curves.set_xlabel("epoch")
+        curves.set_ylabel(f"validation hit@20 (k = {k}), every run")
+        curves.grid(alpha=0.3)
+    grid_axes[0, 0].legend(fontsize=8)
     fig.suptitle("MovieLens-1M, leave-one-out: mean ± std over seeds")
     fig.tight_layout()
     fig.savefig(path, metadata={"Date": None})
@@ -264,7 +290,13 @@ def main() -> None:
     r.add_argument("--seeds", type=int, default=3)
     r.add_argument("--first-seed", type=int, default=0, help="seeds first-seed.. (to split seeds over processes)")
     r.add_argument("--epochs", type=int, default=4, help="most epochs per run (early stopping on val hit@20)")
-    r.add_argument("--patience", type=int, default=2)
+    r.add_argument(
+        "--patience",
+        type=int,
+        default=2,
+        help="epochs without a better validation hit@20 before stopping; an epoch is a pass over every "
+        "window, so at k = 64 it has a quarter of the steps it has at k = 16 (equal patience in steps: 4x)",
+    )
     r.add_argument(
         "--states",
         type=Path,

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.logq_small_k import converged, summarise, table
+from bench.logq_small_k import converged, grid, summarise, table
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "logq_small_k.py"
 
 
-def row(loss="logq", seed=0, lr=1e-3, epochs=8, best=8, patience=3, recall=0.2, cpu=80):
+def row(loss="logq", seed=0, lr=1e-3, epochs=8, best=8, patience=3, recall=0.2, cpu=80, k=16):
     return {
-        "k": 16,
+        "k": k,
         "loss": loss,
         "seed": seed,
         "recall@20": recall,
@@ -48,8 +48,25 @@ def test_the_summary_keeps_learning_rates_apart_and_counts_converged_runs():
     assert stats[16, 3e-3, "logq"]["converged"] == 1 and stats[16, 1e-3, "logq"]["converged"] == 0
     assert stats[16, 3e-3, "logq"]["cpu_per_epoch"] == 10.0
     text = table(rows)
-    assert "| 16 | 0.003 | logQ (Yi et al.) | 0.2600 ± 0.0100 |" in text and "| 1/2 | 9, 10 |" in text
+    assert "| 16 | 0.003 | logQ (Yi et al.) | 0.2600 ± 0.0100 |" in text and "| 1/2 | 3 | 9, 10 |" in text
     assert "| 16 | 0.003 | logQ (Yi et al.) | 1 | 0.2700 | 0.1350 | 10 | 10 | no | 100 |" in text
+
+
+def test_the_grid_has_a_line_per_k_a_column_per_loss_and_a_dash_where_a_loss_did_not_run():
+    rows = [
+        row(k=16, loss="logq", seed=0, recall=0.20),
+        row(k=16, loss="logq", seed=1, recall=0.24, epochs=12, best=9),
+        row(k=16, loss="full_softmax", recall=0.30),
+        row(k=64, loss="logq", recall=0.25),
+        row(k=64, loss="corrected_logq", recall=0.26),
+    ]
+    lines = grid(rows).splitlines()
+    assert lines[0] == "| k | lr | corrected logQ | logQ (Yi et al.) | full softmax |"
+    k16, k64 = (line.split(" | ") for line in lines[2:])
+    assert k16[:4] == ["| 16", "0.001", "-", "0.2200 ± 0.0200 (n = 2, 1 converged)"]
+    assert k16[4] == "0.3000 ± 0.0000 (n = 1, 0 converged) |"
+    assert k64[:3] == ["| 64", "0.001", "0.2600 ± 0.0000 (n = 1, 0 converged)"] and k64[-1] == "- |"
+    assert len(lines) == 4
 
 
 def tiny_dataset(folder: Path) -> Path:
