@@ -142,6 +142,13 @@ def cpu_per_epoch(row: dict) -> float:
     return float(np.mean(per_epoch)) if per_epoch else row["cpu_seconds"] / row["epochs"]
 
 
+def training_cpu(row: dict) -> int:
+    """CPU-seconds of every epoch, those of earlier invocations too where the run was resumed
+    (`cpu_seconds` is the last invocation's, its evaluation included)."""
+    per_epoch = row.get("epoch_cpu_seconds")
+    return round(sum(per_epoch)) if per_epoch else row["cpu_seconds"]
+
+
 METRICS = ("recall@20", "ndcg@20")
 
 
@@ -204,7 +211,7 @@ def table(rows: list[dict]) -> str:
         out.append(
             f"| {r['k']} | {r['config']['lr']:g} | {LABELS[r['loss']]} | {r['seed']} | {r['recall@20']:.4f} "
             f"| {r['ndcg@20']:.4f} | {r['epochs']} | {r['best_epoch']} | {'yes' if converged(r) else 'no'} "
-            f"| {r['cpu_seconds']} |"
+            f"| {training_cpu(r)} |"
         )
     return "\n".join(out)
 

@@ -50,6 +50,8 @@ def test_the_summary_keeps_learning_rates_apart_and_counts_converged_runs():
     text = table(rows)
     assert "| 16 | 0.003 | logQ (Yi et al.) | 0.2600 ± 0.0100 |" in text and "| 1/2 | 3 | 9, 10 |" in text
     assert "| 16 | 0.003 | logQ (Yi et al.) | 1 | 0.2700 | 0.1350 | 10 | 10 | no | 100 |" in text
+    resumed = row(seed=2, cpu=30) | {"epoch_cpu_seconds": [10.0] * 7 + [10.4]}  # its last invocation: 3 epochs
+    assert table([resumed]).endswith("| 8 | 8 | no | 80 |")
 
 
 def test_the_grid_has_a_line_per_k_a_column_per_loss_and_a_dash_where_a_loss_did_not_run():
