@@ -31,6 +31,9 @@ logger = logging.getLogger(__name__)
 # distance to each of them is cheaper, and exact: one month of 100,000 papers (4,149) took 52-66 ms
 # against 119-265 ms through the graph (docs/benchmarks.md, "/search/ latency").
 EXACT_SCAN_MAX_PAPERS = 5_000
+# Vectors are read in pgvector's binary form (vector_send: int16 dimensions, int16 unused, big-endian
+# float4s): printing and parsing 384 floats as text cost more than the rest of a newsletter's ranking.
+VECTOR_BINARY = Func(F("vector"), function="vector_send", output_field=BinaryField())
 ENCODER_UNAVAILABLE = "The text model behind the search vectors ({name}) cannot be loaded on this server."
 
 
@@ -99,6 +102,8 @@ def on_embedding_copies(paper_filter: Q) -> Q | None:
         if isinstance(child, Q):
             if (child := on_embedding_copies(child)) is None:
                 return None
+        elif not isinstance(child, tuple):  # an expression (an Exists...): its OuterRef("pk") is the paper's
+            return None
         else:
             lookup, value = child
             field, *rest = lookup.split("__")
@@ -119,8 +124,10 @@ def nearest_queryset(
     paper_filter: Q | None = None,
     exclude_paper_id: int | None = None,
     exact: bool = False,
+    with_vectors: bool = False,
 ) -> QuerySet:
-    """The ANN query itself: ORDER BY cosine distance LIMIT k, which the HNSW index serves.
+    """The ANN query itself: ORDER BY cosine distance LIMIT k, which the HNSW index serves. Rows of
+    (paper id, distance), and the vector in pgvector's binary form with `with_vectors`.
 
     Through the graph, a filter on copied fields is checked on each vector's row itself; any other filter
     joins the papers. `exact` orders by an expression the index cannot serve (distance + 0), so PostgreSQL
@@ -139,7 +146,10 @@ def nearest_queryset(
     distance = CosineDistance("vector", vector)
     if exact:
         distance = ExpressionWrapper(distance + Value(0.0), output_field=FloatField())
-    return vectors.annotate(distance=distance).order_by("distance").values_list("paper_id", "distance")[:limit]
+    rows = vectors.annotate(distance=distance).order_by("distance")
+    if with_vectors:
+        return rows.annotate(binary=VECTOR_BINARY).values_list("paper_id", "distance", "binary")[:limit]
+    return rows.values_list("paper_id", "distance")[:limit]
 
 
 def estimated_rows(queryset: QuerySet) -> int:
@@ -171,23 +181,37 @@ def nearest_papers(
     paper_filter: Q | None = None,
     exclude_paper_id: int | None = None,
     ef_search: int | None = None,
-) -> list[tuple[int, float]]:
-    """(paper id, cosine distance) of the `limit` nearest visible papers, nearest first.
+    with_vectors: bool = False,
+) -> list[tuple]:
+    """(paper id, cosine distance) of the `limit` nearest visible papers, nearest first; with `with_vectors`
+    (paper id, cosine distance, vector), for a caller that goes on to compare the papers' vectors.
 
     `paper_filter` is a Q on Paper fields. ef_search is at least `limit`, or HNSW could not find that many.
-    A filter that few papers pass is served by an exact scan of those papers.
+    A filter that few papers pass is served by an exact scan of those papers, and so is a walk that comes
+    back short: the planner's estimate of the papers passing can be far off, and the walk gives up at
+    hnsw.max_scan_tuples though more papers pass further from the query (as ranking/archive.py does).
     """
-    exact = bool(paper_filter) and estimated_rows(Paper.objects.visible().filter(paper_filter)) <= EXACT_SCAN_MAX_PAPERS
-    rows = nearest_queryset(
-        vector=vector,
-        model_name=model_name,
-        limit=limit,
-        paper_filter=paper_filter,
-        exclude_paper_id=exclude_paper_id,
-        exact=exact,
-    )
+
+    def nearest(exact: bool) -> list[tuple]:
+        rows = nearest_queryset(
+            vector=vector,
+            model_name=model_name,
+            limit=limit,
+            paper_filter=paper_filter,
+            exclude_paper_id=exclude_paper_id,
+            exact=exact,
+            with_vectors=with_vectors,
+        )
+        if with_vectors:
+            return [(paper_id, distance, from_binary(binary)) for paper_id, distance, binary in rows]
+        return list(rows)
+
+    if paper_filter and estimated_rows(Paper.objects.visible().filter(paper_filter)) <= EXACT_SCAN_MAX_PAPERS:
+        return nearest(exact=True)
     with hnsw_search(max(ef_search or settings.RETRIEVER_HNSW_EF_SEARCH, limit)):
-        found = list(rows)
+        found = nearest(exact=False)
+    if len(found) < limit:  # the walk gave up, or fewer papers pass: the exact scan tells which
+        return nearest(exact=True)
     # relaxed_order may return neighbours slightly out of order.
     return sorted(found, key=lambda row: row[1])
 
@@ -209,15 +233,18 @@ def paper_vectors_remembered() -> Iterator[None]:
         _remembered_vectors.reset(token)
 
 
+def from_binary(binary: bytes) -> np.ndarray:
+    """A vector read as VECTOR_BINARY."""
+    return np.frombuffer(binary, dtype=">f4", offset=4).astype(np.float32)
+
+
 def _read_vectors(paper_ids, model_name: str) -> dict[int, np.ndarray]:
-    """In pgvector's binary form (vector_send: int16 dimensions, int16 unused, big-endian float4s):
-    printing and parsing 384 floats as text cost more than the rest of a newsletter's ranking."""
     rows = (
         PaperEmbedding.objects.filter(paper_id__in=paper_ids, model_name=model_name)
-        .annotate(binary=Func(F("vector"), function="vector_send", output_field=BinaryField()))
+        .annotate(binary=VECTOR_BINARY)
         .values_list("paper_id", "binary")
     )
-    return {paper_id: np.frombuffer(binary, dtype=">f4", offset=4).astype(np.float32) for paper_id, binary in rows}
+    return {paper_id: from_binary(binary) for paper_id, binary in rows}
 
 
 def paper_vectors(*, paper_ids, model_name: str) -> dict[int, np.ndarray]:

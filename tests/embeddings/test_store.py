@@ -1,15 +1,16 @@
+import datetime as dt
 import threading
 import time
 
 import numpy as np
 import pytest
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from apps.embeddings.models import DIMENSIONS, PaperEmbedding
 from apps.embeddings.selectors import hnsw_search, nearest_papers, nearest_queryset
 from apps.papers.models import Paper
-from tests.search.factories import PaperEmbeddingFactory, PaperFactory, unit_vector
+from tests.search.factories import PaperEmbeddingFactory, PaperFactory, random_archive, unit_vector, walk_as_at_scale
 
 pytestmark = pytest.mark.django_db
 
@@ -91,6 +92,39 @@ def test_a_filter_few_papers_pass_is_served_exactly_and_a_broad_one_by_the_index
         assert "paperembedding_hnsw_cosine" not in exact.explain()
 
 
+def test_a_walk_that_comes_back_short_is_answered_exactly(monkeypatch):
+    """A category busy long ago, in a window of recent papers: the planner takes the two filters as
+    independent and expects a quarter of the archive where 12 papers pass, so the graph is walked, and the
+    walk gives up before it finds ten. Scaled from 100,000 papers to these 2,500: EXACT_SCAN_MAX_PAPERS
+    5,000 to 125, and the walk as walk_as_at_scale makes it."""
+    start = dt.date(2026, 1, 5)
+    papers, vectors = random_archive(
+        2500, start=start, categories=lambda i: ["cs.SI"] if i < 1250 or i % 100 == 0 else ["cs.IR"], seed=17
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE embeddings_paperembedding; ANALYZE papers_paper")
+    walk_as_at_scale()
+    walked = []
+    monkeypatch.setattr(
+        "apps.embeddings.selectors.nearest_queryset",
+        lambda original=nearest_queryset, **kwargs: walked.append(not kwargs["exact"]) or original(**kwargs),
+    )
+    monkeypatch.setattr("apps.embeddings.selectors.EXACT_SCAN_MAX_PAPERS", 125)
+
+    window = Q(categories__contains=["cs.SI"], announced__gte=start + dt.timedelta(days=1250))
+    inside = [i for i, paper in enumerate(papers) if i >= 1250 and paper.categories == ["cs.SI"]]
+    truth = [papers[i].pk for i in sorted(inside, key=lambda i: -float(vectors[i] @ vectors[1]))[:10]]
+    found = nearest_papers(vector=vectors[1], model_name="all-MiniLM-L6-v2", limit=10, paper_filter=window)
+    assert walked == [True, False]  # the walk came back short; the exact scan of the window answered
+    assert [paper_id for paper_id, _ in found] == truth
+    with_vectors = nearest_papers(
+        vector=vectors[1], model_name="all-MiniLM-L6-v2", limit=10, paper_filter=window, with_vectors=True
+    )
+    assert [row[:2] for row in with_vectors] == found
+    for paper_id, _, vector in with_vectors:
+        np.testing.assert_array_equal(vector, vectors[[paper.pk for paper in papers].index(paper_id)])
+
+
 @pytest.mark.django_db
 def test_warming_the_encoder_loads_the_serving_model_or_does_nothing(encoder):
     from apps.embeddings.models import EmbeddingModel
@@ -127,7 +161,6 @@ def test_warming_waits_for_a_first_model_to_serve(encoder):
 
 
 def test_each_vector_row_keeps_its_papers_filter_columns_whoever_writes():
-    import datetime as dt
 
     paper = PaperFactory(categories=["cs.IR"], announced=dt.date(2026, 1, 5))
     stored = PaperEmbeddingFactory(paper=paper)
@@ -150,7 +183,6 @@ def test_each_vector_row_keeps_its_papers_filter_columns_whoever_writes():
 
 
 def test_filters_on_copied_columns_are_checked_on_the_vector_rows_and_others_join_the_papers():
-    import datetime as dt
 
     from apps.embeddings.selectors import on_embedding_copies
 
@@ -159,6 +191,8 @@ def test_filters_on_copied_columns_are_checked_on_the_vector_rows_and_others_joi
         categories__contains=["cs.IR"]
     ) & ~Q(paper_id__in=[3, 4])
     assert on_embedding_copies(Q(announced__gte=dt.date(2026, 1, 1)) | Q(primary_category="cs.IR")) is None
+    # an expression's OuterRef("pk") is the paper's id, not the vector row's: joined, never translated
+    assert on_embedding_copies(window & ~Q(Exists(Paper.objects.filter(pk=OuterRef("pk"), withdrawn=True)))) is None
 
     rng = np.random.default_rng(5)
     query = unit_vector(rng)

@@ -4,6 +4,7 @@ import datetime as dt
 
 import factory
 import numpy as np
+from django.db import connection
 
 from apps.embeddings.models import DIMENSIONS, EmbeddingModel, PaperEmbedding
 from apps.papers.models import Paper
@@ -43,6 +44,32 @@ def one_topic_archive(count: int, *, start: dt.date, categories, seed: int) -> l
             ).paper
         )
     return papers
+
+
+def random_archive(count: int, *, start: dt.date, categories, seed: int) -> tuple[list[Paper], np.ndarray]:
+    """`count` papers announced one a day from `start`, paper i in `categories(i)`, with random unit vectors
+    (rows of the array, in order) under the active model: past ~2,000, the planner walks the HNSW index."""
+    EmbeddingModel.objects.get_or_create(name="all-MiniLM-L6-v2", defaults={"status": EmbeddingModel.Status.ACTIVE})
+    papers = Paper.objects.bulk_create(
+        PaperFactory.build(announced=start + dt.timedelta(days=i), categories=categories(i)) for i in range(count)
+    )
+    vectors = np.random.default_rng(seed).standard_normal((count, DIMENSIONS)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    PaperEmbedding.objects.bulk_create(
+        PaperEmbedding(paper=paper, model_name="all-MiniLM-L6-v2", paper_version=1, vector=vector)
+        for paper, vector in zip(papers, vectors, strict=True)
+    )
+    return papers, vectors
+
+
+def walk_as_at_scale() -> None:
+    """Make the planner walk the HNSW index, and the walk give up early, as at 100,000 papers: there a scan
+    of a quarter of the archive and a sort cost more than the walk, which stops after hnsw.max_scan_tuples
+    (20,000 rows); at ~2,500 papers the planner would rather sort them all, so sorting is priced out here
+    (the exact scan still sorts: it has no other way). Call after ANALYZE; undone with the test's
+    transaction."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_sort = off; SET hnsw.max_scan_tuples = 500")
 
 
 def sample_rows(*arxiv_ids: str) -> list[dict]:
