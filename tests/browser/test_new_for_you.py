@@ -11,7 +11,7 @@ from apps.recommendations.ranking.new_papers import NEW_FOR_YOU
 from apps.recommendations.services import interaction_toggle
 from tests.browser.conftest import log_in
 from tests.factories import UserFactory
-from tests.search.factories import one_topic_archive
+from tests.search.factories import move_near, one_topic_archive
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def archive(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    papers = one_topic_archive(40, start=dt.date(2026, 1, 5), categories=lambda i: ["cs.IR"], seed=7)
+    papers = one_topic_archive(60, start=dt.date(2026, 1, 5), categories=lambda i: ["cs.IR"], seed=7)
     other = UserFactory()
     for paper in papers[1:20]:  # read by another reader: not new any more
         interaction_toggle(user=other, paper=paper, kind="save", source="digest")
@@ -34,17 +34,19 @@ def slot(page):
 def test_the_slot_is_labelled_says_why_and_its_buttons_work_in_place(page, archive, width):
     reader = UserFactory()
     interaction_toggle(user=reader, paper=archive[0], kind="like", source="digest")
+    # close enough to it for a card to say so; the page's first 20 take the nearest, the slot the rest
+    close = {paper.arxiv_id for paper in archive[20:48]}
+    move_near(archive[20:48], archive[0], seed=width)
     page.set_viewport_size({"width": width, "height": 900})
     log_in(page, reader.email)
     page.goto("/for-you/")
     cards = slot(page).locator("li.paper")
     assert cards.count() == NEW_FOR_YOU
     assert slot(page).get_by_role("heading", name="New for you").is_visible()
-    untouched = {paper.arxiv_id for paper in archive[20:]}
     shown = [cards.nth(i).get_attribute("id").removeprefix("paper-") for i in range(NEW_FOR_YOU)]
-    assert set(shown) <= untouched
+    assert set(shown) <= close  # untouched, and near the liked one
     for i in range(NEW_FOR_YOU):
-        assert cards.nth(i).get_by_text(f"New — close to “{archive[0].title}”, which you liked").is_visible()
+        assert cards.nth(i).get_by_text(f"Similar to “{archive[0].title}”, which you liked").is_visible()
     assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
 
     page.evaluate("window.notReloaded = true")

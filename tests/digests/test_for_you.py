@@ -12,7 +12,7 @@ from apps.recommendations.models import Interaction
 from apps.recommendations.ranking.new_papers import NEW_FOR_YOU
 from tests.digests.conftest import act
 from tests.factories import PaperFactory
-from tests.search.factories import one_topic_archive
+from tests.search.factories import move_near, one_topic_archive
 
 pytestmark = pytest.mark.django_db
 URL = reverse("digests:for_you")
@@ -146,16 +146,30 @@ def test_the_first_page_has_a_labelled_new_for_you_slot_that_says_why(
     other = django_user_model.objects.create_user("other", "other@example.org", "pw-123456789")
     for paper in archive[1:40]:  # read by someone: not new any more
         act(other, paper, Interaction.Kind.SAVE)
+    # close enough to it for a card to say so; the page's first 20 take the nearest, the slot the rest
+    close = archive[40:64]
+    move_near(close, liked, seed=3)
     html = client.get(URL).content.decode()
     assert '<section class="new-for-you" aria-labelledby="new-for-you-title">' in html
     assert '<h2 id="new-for-you-title">New for you</h2>' in html
     new, ranked = slot_ids(html), shown_ids(html)
     assert len(new) == NEW_FOR_YOU and not set(new) & set(ranked)
-    assert set(new) <= {paper.arxiv_id for paper in archive[40:]}
+    assert set(new) <= {paper.arxiv_id for paper in close}
     slot = html.split('id="new-for-you-cards"', 1)[1].split("</ol>", 1)[0]
-    assert slot.count("New — close to “Bandits &lt;b&gt;&amp;&lt;/b&gt; &quot;cold&quot; items”, which you liked") == 4
+    assert slot.count("Similar to “Bandits &lt;b&gt;&amp;&lt;/b&gt; &quot;cold&quot; items”, which you liked") == 4
     fragment = client.get(URL, headers={"HX-Request": "true"}).content.decode()  # a filter change swaps it too
     assert "<html" not in fragment and slot_ids(fragment) == new
+
+
+def test_a_new_paper_no_liked_paper_is_close_to_makes_no_claim(client, signed_in_reader, archive, django_user_model):
+    act(signed_in_reader, archive[0], Interaction.Kind.LIKE)
+    other = django_user_model.objects.create_user("other", "other@example.org", "pw-123456789")
+    for paper in archive[1:40]:
+        act(other, paper, Interaction.Kind.SAVE)
+    html = client.get(URL).content.decode()  # the new papers lie around the topic, none close to the liked one
+    slot = html.split('id="new-for-you-cards"', 1)[1].split("</ol>", 1)[0]
+    assert len(slot_ids(html)) == NEW_FOR_YOU and 'class="reason"' not in slot
+    assert "Papers no reader here has opened yet, closest to what you liked and saved." in html
 
 
 def test_the_slot_says_so_when_nothing_qualifies(client, signed_in_reader, archive):

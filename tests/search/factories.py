@@ -72,6 +72,15 @@ def walk_as_at_scale() -> None:
         cursor.execute("SET enable_sort = off; SET hnsw.max_scan_tuples = 500")
 
 
+def move_near(papers, anchor: Paper, *, seed: int, spread: float = 0.2) -> None:
+    """Give `papers` vectors close to `anchor`'s (cosine about 0.98, far above what a reason needs)."""
+    rng = np.random.default_rng(seed)
+    centre = np.asarray(anchor.embeddings.get().vector, dtype=np.float32)
+    for paper in papers:
+        vector = centre + spread * unit_vector(rng)
+        PaperEmbedding.objects.filter(paper=paper).update(vector=vector / np.linalg.norm(vector))
+
+
 def sample_rows(*arxiv_ids: str) -> list[dict]:
     rows = {row["arxiv_id"]: row for row in all_sample_rows()}
     return [rows[arxiv_id] for arxiv_id in arxiv_ids]
