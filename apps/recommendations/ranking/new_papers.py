@@ -6,7 +6,8 @@ altogether. This slot is what guarantees such papers are seen: the papers withou
 any reader, nearest the reader's text profile (the unit mean of their liked or saved papers' vectors,
 as the lift reads it), through the text vectors' index (exactly where the window is narrow or the
 walk comes back short: nearest_papers), within the page's window and never the reader's dismissed
-papers or those the page already shows. Each says which liked paper it is like, as every card does.
+papers or those the page already shows. Each names the liked paper it is like when one is close, as
+every card does (content.reasons_for).
 
 Like the rankings (ranking/__init__.py) it never fails a page: without an active text model, a profile
 or vectors it is empty, and an error is logged and leaves it empty.
