@@ -204,6 +204,31 @@ def _running_means(model: TwoTower, history: torch.Tensor, events: torch.Tensor,
     return (inputs * counted[..., None]).cumsum(1) / counted.cumsum(1).clamp_min(1)[..., None]
 
 
+def _last_means(
+    model: TwoTower,
+    history: torch.Tensor,
+    events: torch.Tensor,
+    lengths: torch.Tensor,
+    catalogue: ItemFeatures,
+    cells: int = 1 << 18,
+) -> torch.Tensor:
+    """[B, d]: `_running_means` at each history's last position (lengths - 1), without its [B, L, d]
+    of every position (and the item tower's activations for each): the distinct papers' rows once,
+    then about `cells` history entries at a time. Whole libraries of 1,110 validation readers made
+    those gigabytes (full CiteULike-a)."""
+    distinct, where = torch.unique(history.clamp_min(0), return_inverse=True)
+    with model._inference():
+        rows = model.item_tower(catalogue[distinct.to(catalogue.ids.device)], inputs=True)  # [n, d]
+    where, events, lengths = where.to(rows.device), events.to(rows.device), lengths.to(rows.device)
+    inside = torch.arange(history.shape[1], device=rows.device)[None, :] < lengths[:, None].clamp_min(1)
+    counted = (positive_weights(events) if model.config.mean_of_positives else torch.ones_like(inside)) & inside
+    chunk, out = max(1, cells // max(history.shape[1], 1)), []
+    for s in range(0, len(history), chunk):
+        weights = counted[s : s + chunk].to(rows.dtype)[..., None]  # [c, L, 1]
+        out.append((rows[where[s : s + chunk]] * weights).sum(1) / weights.sum(1).clamp_min(1))
+    return torch.cat(out) if out else rows.new_zeros(0, rows.shape[1])
+
+
 def _median_ratio(queries: torch.Tensor, means: torch.Tensor) -> float:
     return float((queries.float().norm(dim=1) / means.float().norm(dim=1).clamp_min(1e-12)).median())
 
@@ -250,7 +275,7 @@ def _on_libraries(model, val: Split, catalogue, matrices: dict, grid: list, k: i
             histories[key][rows].to(device) for key in ("items", "events", "gaps", "lengths")
         )
         queries = model.history_vectors(items, events, gaps, lengths, catalogue)
-    means = _running_means(model, items, events, catalogue)[torch.arange(len(items)), (lengths - 1).clamp_min(0)]
+    means = _last_means(model, items, events, lengths, catalogue)
     scale = _median_ratio(queries, means)
     scorers = served_scorers(model, val.train, catalogue)  # the model's part, once for the whole grid
     score = {

@@ -156,3 +156,22 @@ def test_a_reader_is_read_as_the_validation_task_reads_them(validation, reads_li
     asked = dataclasses.replace(base, model=dataclasses.replace(base.model, library=True))
     model, _ = train(items, inter, asked)
     assert model.reads_library is reads_library
+
+
+@pytest.mark.parametrize("positives", [True, False])
+def test_the_last_mean_is_the_running_mean_at_each_history_end_in_any_chunk(positives):
+    # what choose_neighbors' scale reads, without every position's mean of a whole library
+    from recsys.model import ModelConfig
+    from recsys.train.validation import _last_means, _running_means
+
+    torch.manual_seed(0)
+    model_config = ModelConfig(text_dim=8, id_buckets=N_ITEMS, input_ids=True, dim=8, user_encoder="mean")
+    model = TwoTower(dataclasses.replace(model_config, mean_of_positives=positives)).eval()
+    catalogue = ItemFeatures(torch.arange(N_ITEMS), torch.randn(N_ITEMS, 8))
+    lengths = torch.tensor([5, 1, 0, 7, 3])
+    history = torch.randint(0, N_ITEMS, (5, 7)).masked_fill(torch.arange(7)[None, :] >= lengths[:, None], -1)
+    events = torch.tensor([EVENT_CODE["view"], EVENT_CODE["dismiss"]])[torch.randint(0, 2, (5, 7))]
+    events = events.masked_fill(history < 0, 0)
+    expected = _running_means(model, history, events, catalogue)[torch.arange(5), (lengths - 1).clamp_min(0)]
+    for cells in (1, 8, 1 << 18):  # a reader, a pair, all at once
+        torch.testing.assert_close(_last_means(model, history, events, lengths, catalogue, cells), expected)
