@@ -16,6 +16,7 @@ ease         EASE (Steck, 2019): B = argmin ||X - XB||^2 + lambda ||B||^2 with d
 The per-reader models are fitted lazily, only for the readers asked about.
 """
 
+import tempfile
 from contextlib import contextmanager
 
 import numpy as np
@@ -209,7 +210,9 @@ def ease_weights(x: sp.csr_matrix, lam: float, block: int = 2048, columns: np.nd
         p = ease_inverse(x[:, columns].tocsr(), lam, block)
         outside = np.setdiff1d(np.flatnonzero(x.getnnz(axis=0)), columns)  # read, but not in B
         if _remembered == [] and len(columns) > EASE_REMEMBERED_ITEMS and not len(outside):
-            _remembered.append((x.copy(), lam, columns, p.copy()))  # the first one; B is made in p's place
+            spill = tempfile.TemporaryFile(prefix="ease-inverse-")  # on disk, not in memory, between fits
+            np.save(spill, p)
+            _remembered.append((x.copy(), lam, columns, spill))  # the first one
     p /= -np.diag(p)[None, :].copy()
     p[np.diag_indices_from(p)] = 0.0
     return p.astype(np.float32, copy=False)
@@ -244,23 +247,26 @@ def ease_inverse(x: sp.csr_matrix, lam: float, block: int = 2048) -> np.ndarray:
 
 EASE_REMEMBERED_ITEMS = 4000  # reusing_inverses() keeps inverses past this many items (the float32 ones)
 EASE_UPDATE_SHARE = 0.25  # ... and updates one while at most this share of N readers' rows changed (4 N^2 r <= N^3)
-_remembered: list | None = None  # inside reusing_inverses(): [(X, lam, columns, P)] of its first direct inverse
+_remembered: list | None = None  # inside reusing_inverses(): [(X, lam, columns, file of P)] of its first direct inverse
 
 
 @contextmanager
 def reusing_inverses():
     """Inside it, `ease_weights` keeps the first (X^T X + lam I)^-1 it inverts directly past
-    EASE_REMEMBERED_ITEMS items (an N x N float32 array: 1.2 GB at 17,000 items) and makes another
-    X's, over the same items with the same lam and a few readers' rows apart, by a low-rank update
-    of it. A report fits EASE many times on nearly the same readers: the ease baseline on every
-    training reader, the app's start on all but a seed's validation readers for every seed, and
-    again on every reader (the refit); each direct inverse is N^3 (~40 s at 17,000 items on 2
-    cores), an update ~4 N^2 r for r changed rows, and none at all for the same readers."""
+    EASE_REMEMBERED_ITEMS items (an N x N float32 array, 1.2 GB at 17,000 items: in a temporary file,
+    so it adds to no peak between fits) and makes another X's, over the same items with the same lam
+    and a few readers' rows apart, by a low-rank update of it. A report fits EASE many times on nearly
+    the same readers: the ease baseline on every training reader, the app's start for every seed
+    without its validation readers' held-out papers, and again on every reader (the refit); each
+    direct inverse is N^3 (~40 s at 17,000 items on 2 cores), an update ~4 N^2 r for r changed rows,
+    and none at all for the same readers."""
     global _remembered
     outer, _remembered = _remembered, []
     try:
         yield
     finally:
+        for *_, spill in _remembered:
+            spill.close()
         _remembered = outer
 
 
@@ -276,7 +282,7 @@ def _updated_inverse(x: sp.csr_matrix, lam: float, columns: np.ndarray) -> np.nd
     then cut to `columns` (which must hold every paper X reads): an r x r solve (in float64) and
     one M x r x M product (in P0's precision), block by block. Always from a direct inverse, never
     an update of an update, so rounding does not build up."""
-    x0, lam0, columns0, p0 = _remembered[0]
+    x0, lam0, columns0, spill = _remembered[0]
     if x.shape != x0.shape or lam != lam0:
         return None
     changed = np.unique((x - x0).nonzero()[0])
@@ -285,6 +291,8 @@ def _updated_inverse(x: sp.csr_matrix, lam: float, columns: np.ndarray) -> np.nd
     at = np.full(x.shape[1], -1)
     at[columns0] = np.arange(len(columns0))  # each catalogue column's row in P0 (-1: 1 / lam there)
     rows, known = at[columns], at[columns] >= 0
+    spill.seek(0)
+    p0 = np.load(spill)
     if not len(changed) and known.all():
         return p0[np.ix_(rows, rows)]  # the same readers: P0 itself, in `columns`' order
     v = sp.vstack([x0[changed], x[changed]]).tocsr()  # [2c, N]
