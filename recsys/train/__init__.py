@@ -8,8 +8,9 @@ loop.py     the loop: steps, early stopping, resuming, what is served beside the
 
 from recsys.train.config import TrainConfig, catalogue_features
 from recsys.train.loop import bf16_autocast, configure_optimizer, train, train_step
+from recsys.train.neighbor_choice import choose_neighbors
 from recsys.train.start import EaseStart, ease_item_factors, ease_start, svd_item_factors
-from recsys.train.validation import choose_neighbors, hit_rate, split_readers
+from recsys.train.validation import hit_rate, split_readers
 
 __all__ = [
     "EaseStart",

@@ -25,7 +25,7 @@ class TrainConfig:
     neighbors: int = 0  # > 0 (needs id_init="ease"): each item also keeps its this many strongest
     # weights of an item-item matrix (`neighbors_of`), and the score adds their mean over the history
     # (recsys.neighbors); how many of them count and at what weight is chosen on the validation
-    # readers after training (NEIGHBOR_SHARES x NEIGHBOR_WEIGHTS, or none where none is better)
+    # readers after training (neighbor_choice.NEIGHBOR_SHARES x NEIGHBOR_WEIGHTS, or none where none is better)
     neighbors_signed: bool = False  # keep each item's strongest weights in magnitude, negative ones
     # too (the validation readers then also judge their positive part alone); False: positive only
     neighbors_of: str = "residual"  # "residual": EASE's B minus the rank-dim P Q^T the id rows start

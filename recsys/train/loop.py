@@ -28,9 +28,10 @@ from recsys.model import ItemFeatures, TwoTower
 from recsys.objective import LOSSES, library_loss, sequence_loss
 from recsys.sampling import CountMinFrequency, ExactFrequency, Release
 from recsys.train.config import TrainConfig, catalogue_features
+from recsys.train.neighbor_choice import choose_neighbors
 from recsys.train.resume import load_state, save_state
 from recsys.train.start import refit_start, start_id_rows
-from recsys.train.validation import choose_neighbors, clearly_better, held_out_recalls, hit_rate, hold_out
+from recsys.train.validation import clearly_better, held_out_recalls, hit_rate, hold_out
 
 
 def distributed_context(device: str) -> tuple[int, int, str]:

@@ -180,7 +180,7 @@ def refit_start(
     """Fits the start again, on `interactions` (every reader: the validation readers' libraries too),
     with what the validation readers chose on the training readers' start: EASE's lambda (`fitted`,
     from `start_id_rows`) and how many of each paper's neighbours, which part and at what weight and
-    scale (`chosen`, from validation.choose_neighbors; neighbors_k 0: none). Returns the neighbours to
+    scale (`chosen`, from neighbor_choice.choose_neighbors; neighbors_k 0: none). Returns the neighbours to
     serve. For when the start is what is served (no epoch beat it): the validation readers are ~5%
     of the data it is fitted from (full CiteULike-a: 0.3324 -> 0.3396 recall@20, docs/benchmarks.md)."""
     config = dataclasses.replace(config, ease_lambda=fitted.get("ease_lambda", config.ease_lambda))

@@ -162,7 +162,7 @@ def test_a_reader_is_read_as_the_validation_task_reads_them(validation, reads_li
 def test_the_last_mean_is_the_running_mean_at_each_history_end_in_any_chunk(positives):
     # what choose_neighbors' scale reads, without every position's mean of a whole library
     from recsys.model import ModelConfig
-    from recsys.train.validation import _last_means, _running_means
+    from recsys.train.neighbor_choice import _last_means, _running_means
 
     torch.manual_seed(0)
     model_config = ModelConfig(text_dim=8, id_buckets=N_ITEMS, input_ids=True, dim=8, user_encoder="mean")
