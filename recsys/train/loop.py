@@ -27,6 +27,7 @@ from recsys.encoder import resolve_device
 from recsys.model import ItemFeatures, TwoTower
 from recsys.objective import LOSSES, library_loss, sequence_loss
 from recsys.sampling import CountMinFrequency, ExactFrequency, Release
+from recsys.scoring import served_scorers
 from recsys.train.config import TrainConfig, catalogue_features
 from recsys.train.neighbor_choice import choose_neighbors
 from recsys.train.resume import load_state, save_state
@@ -185,8 +186,11 @@ def train(
         if not validating:
             return float("nan"), None
         if config.validation == "library":
-            neighbors = choose_neighbors(model, judged, catalogue, found, every)[0] if found is not None else None
-            recalls = held_out_recalls(model, judged, catalogue, neighbors)
+            scorers = served_scorers(model, judged.train, catalogue)  # the model's part, once for both
+            chosen = (
+                choose_neighbors(model, judged, catalogue, found, every, scorers=scorers) if found is not None else None
+            )
+            recalls = held_out_recalls(model, judged, catalogue, chosen[0] if chosen else None, scorers=scorers)
             return float(recalls.mean()), recalls
         if found is None:
             return hit_rate(model, judged, catalogue), None

@@ -108,9 +108,12 @@ def _on_next_items(model, val: dict, catalogue, matrices: dict, grid: list, k: i
     return scale, alone / total, {cell: h / total for cell, h in hits.items()}
 
 
-def _on_libraries(model, val: Split, catalogue, matrices: dict, grid: list, k: int) -> tuple[float, float, dict]:
+def _on_libraries(
+    model, val: Split, catalogue, matrices: dict, grid: list, k: int, scorers=None
+) -> tuple[float, float, dict]:
     """(scale, recall@k of the model alone, {cell: recall@k}) of the validation readers' held-out
-    papers (`held_out_recall`); the neighbours read the rest of the library, as served."""
+    papers (`held_out_recall`); the neighbours read the rest of the library, as served.
+    scorers: `served_scorers(model, val.train, catalogue)` where the caller already made it."""
     device, rows = model.log_temperature.device, torch.as_tensor(val.readers)
     if model.reads_library:  # the whole library, as the served score reads it
         library = library_histories(val.train, len(catalogue))
@@ -124,7 +127,7 @@ def _on_libraries(model, val: Split, catalogue, matrices: dict, grid: list, k: i
         queries = model.history_vectors(items, events, gaps, lengths, catalogue)
     means = _last_means(model, items, events, lengths, catalogue)
     scale = _median_ratio(queries, means)
-    scorers = served_scorers(model, val.train, catalogue)  # the model's part, once for the whole grid
+    scorers = scorers or served_scorers(model, val.train, catalogue)  # the model's part, once for the whole grid
     score = {
         (n, w, signed): held_out_recall(model, val, catalogue, matrices[n, signed].strongest(n, w * scale), k, scorers)
         for n, w, signed in grid
@@ -134,7 +137,13 @@ def _on_libraries(model, val: Split, catalogue, matrices: dict, grid: list, k: i
 
 @torch.no_grad()
 def choose_neighbors(
-    model: TwoTower, val: dict | Split, catalogue: ItemFeatures, found: Neighbors, grid: list | None = None, k: int = 20
+    model: TwoTower,
+    val: dict | Split,
+    catalogue: ItemFeatures,
+    found: Neighbors,
+    grid: list | None = None,
+    k: int = 20,
+    scorers=None,
 ) -> tuple[Neighbors | None, dict]:
     """The neighbours to serve beside `model`: `found` (strongest first, in the units of P Q^T), or
     its positive part alone where it has negative weights, cut to n of each item's and weighted by w
@@ -146,14 +155,17 @@ def choose_neighbors(
     rows| over the validation queries: 1 / temperature while the user tower is that mean (the EASE
     start with neither LayerNorm nor normalisation), where weight 1 with every neighbour adds up to
     EASE's own ranking. Returns the neighbours (their weights include the scale, so the served score
-    is exactly user_vector . item_vector + neighbors.scores) and what was measured."""
+    is exactly user_vector . item_vector + neighbors.scores) and what was measured. scorers: as
+    `_on_libraries` takes it, for a caller that goes on to score the same model (train.loop)."""
     parts = {False: found.positive(), True: found} if found.signed else {False: found}
     ks = sorted({max(1, round(found.k * share)) for share in NEIGHBOR_SHARES})
     grid = [cell for cell in grid if cell[2] in parts] if grid else None
     grid = grid or [(n, w, signed) for signed in parts for n in ks for w in NEIGHBOR_WEIGHTS]
     matrices = {(n, signed): parts[signed].strongest(n) for n, _, signed in grid}
-    on = _on_libraries if isinstance(val, Split) else _on_next_items
-    scale, alone, scores = on(model, val, catalogue, matrices, grid, k)
+    if isinstance(val, Split):
+        scale, alone, scores = _on_libraries(model, val, catalogue, matrices, grid, k, scorers)
+    else:
+        scale, alone, scores = _on_next_items(model, val, catalogue, matrices, grid, k)
     measured = {
         "neighbors_scale": scale,
         "neighbors_val_hit@20": {"none": alone, **{_grid_key(*cell): v for cell, v in scores.items()}},
