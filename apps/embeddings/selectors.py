@@ -11,9 +11,11 @@ import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import BinaryField, Exists, ExpressionWrapper, F, FloatField, Func, OuterRef, Q, QuerySet, Value
-from pgvector.django import CosineDistance
+from django.db.models.functions import Cast
+from pgvector import HalfVector
+from pgvector.django import CosineDistance, HalfVectorField
 
-from apps.embeddings.models import EmbeddingModel, PaperEmbedding
+from apps.embeddings.models import DIMENSIONS, HALF_PRECISION, EmbeddingModel, PaperEmbedding
 from apps.papers.models import Paper
 from recsys.encoder import (
     DEFAULT_MODEL_NAME,
@@ -116,6 +118,14 @@ def on_embedding_copies(paper_filter: Q) -> Q | None:
     return Q(*children, _connector=paper_filter.connector, _negated=paper_filter.negated)
 
 
+def half_precision_distance(vector: np.ndarray) -> Func:
+    """Cosine distance from the papers' vectors to `vector`, both in half precision: the expression the
+    HNSW index is built on (models.HALF_PRECISION), so ORDER BY it walks the graph. Rounded to about 1e-3:
+    rank by it, report the float32 distance."""
+    query = Cast(Value(HalfVector(vector).to_text()), HalfVectorField(dimensions=DIMENSIONS))
+    return CosineDistance(HALF_PRECISION, query)
+
+
 def nearest_queryset(
     *,
     vector: np.ndarray,
@@ -126,13 +136,14 @@ def nearest_queryset(
     exact: bool = False,
     with_vectors: bool = False,
 ) -> QuerySet:
-    """The ANN query itself: ORDER BY cosine distance LIMIT k, which the HNSW index serves. Rows of
-    (paper id, distance), and the vector in pgvector's binary form with `with_vectors`.
+    """The ANN query itself: ORDER BY cosine distance LIMIT k, which the HNSW index serves (in half
+    precision). Rows of (paper id, float32 distance), and the vector in pgvector's binary form with
+    `with_vectors`.
 
     Through the graph, a filter on copied fields is checked on each vector's row itself; any other filter
-    joins the papers. `exact` orders by an expression the index cannot serve (distance + 0), so PostgreSQL
-    measures the distance to every paper that passes the filter instead (found through the papers'
-    indexes: the join).
+    joins the papers. `exact` orders by the float32 distance + 0, an expression no index serves, so
+    PostgreSQL measures the distance to every paper that passes the filter instead (found through the
+    papers' indexes: the join).
     """
     paper_filter = paper_filter or Q()
     copied = None if exact else on_embedding_copies(paper_filter)
@@ -145,8 +156,10 @@ def nearest_queryset(
         vectors = vectors.exclude(paper_id=exclude_paper_id)
     distance = CosineDistance("vector", vector)
     if exact:
-        distance = ExpressionWrapper(distance + Value(0.0), output_field=FloatField())
-    rows = vectors.annotate(distance=distance).order_by("distance")
+        rows = vectors.annotate(distance=ExpressionWrapper(distance + Value(0.0), output_field=FloatField()))
+        rows = rows.order_by("distance")
+    else:
+        rows = vectors.annotate(distance=distance).order_by(half_precision_distance(vector))
     if with_vectors:
         return rows.annotate(binary=VECTOR_BINARY).values_list("paper_id", "distance", "binary")[:limit]
     return rows.values_list("paper_id", "distance")[:limit]

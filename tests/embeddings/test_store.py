@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q
+from pgvector.django import CosineDistance
 
 from apps.embeddings.models import DIMENSIONS, PaperEmbedding
-from apps.embeddings.selectors import hnsw_search, nearest_papers, nearest_queryset
+from apps.embeddings.selectors import half_precision_distance, hnsw_search, nearest_papers, nearest_queryset
 from apps.papers.models import Paper
 from tests.search.factories import PaperEmbeddingFactory, PaperFactory, random_archive, unit_vector, walk_as_at_scale
 
@@ -55,6 +56,55 @@ def test_the_hnsw_index_serves_the_nearest_neighbour_query():
     with hnsw_search(40):
         plan = query.explain()
     assert "paperembedding_hnsw_cosine" in plan, plan
+
+
+def test_the_half_precision_walk_finds_the_exact_neighbours_and_reports_float32_distances():
+    """The graph holds half-precision vectors; the walk must still find the float32 nearest, in order,
+    and report their float32 distances (search's similarity floor reads them), not rounded ones."""
+    rng = np.random.default_rng(19)
+    query = unit_vector(rng)
+    # 20 planted neighbours at cosine 0.90, 0.89, ... 0.71 (gaps far above half precision's ~1e-4),
+    # among 2,480 random vectors (cosine about 0 +- 0.05)
+    planted = [0.90 - 0.01 * i for i in range(20)]
+    near = [cosine * query + np.sqrt(1 - cosine**2) * orthogonal(unit_vector(rng), query) for cosine in planted]
+    vectors = np.asarray(near + [unit_vector(rng) for _ in range(2480)], dtype=np.float32)
+    papers = Paper.objects.bulk_create(PaperFactory.build_batch(len(vectors)))
+    PaperEmbedding.objects.bulk_create(
+        PaperEmbedding(paper=paper, model_name="all-MiniLM-L6-v2", paper_version=1, vector=vector)
+        for paper, vector in zip(papers, vectors, strict=True)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE embeddings_paperembedding; ANALYZE papers_paper")
+    with hnsw_search(40):
+        plan = nearest_queryset(vector=query, model_name="all-MiniLM-L6-v2", limit=20).explain()
+    assert "paperembedding_hnsw_cosine" in plan, plan
+
+    walked = nearest_papers(vector=query, model_name="all-MiniLM-L6-v2", limit=20, ef_search=40)
+    exact = list(nearest_queryset(vector=query, model_name="all-MiniLM-L6-v2", limit=20, exact=True))
+    assert [paper_id for paper_id, _ in walked] == [paper.pk for paper in papers[:20]]
+    assert walked == exact
+    float32 = 1.0 - vectors[:20].astype(np.float64) @ query.astype(np.float64)
+    np.testing.assert_allclose([distance for _, distance in walked], float32, atol=1e-6)
+
+
+def test_a_ranking_over_a_subquery_of_papers_walks_the_half_precision_index():
+    """The shape of "For you"'s text walks (ranking/archive.py): the vectors of a set of papers, ordered
+    by half_precision_distance; ordered by the float32 distance, the graph would not serve it."""
+    papers, vectors = random_archive(2500, start=dt.date(2026, 1, 5), categories=lambda i: ["cs.IR"], seed=23)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE embeddings_paperembedding; ANALYZE papers_paper")
+    texts = PaperEmbedding.objects.filter(model_name="all-MiniLM-L6-v2", paper_id__in=Paper.objects.values("id"))
+    with hnsw_search(40):
+        plan = texts.annotate(distance=half_precision_distance(vectors[3])).order_by("distance")[:20].explain()
+        float32 = texts.annotate(distance=CosineDistance("vector", vectors[3])).order_by("distance")[:20].explain()
+    assert "paperembedding_hnsw_cosine" in plan, plan
+    assert "paperembedding_hnsw_cosine" not in float32, float32
+
+
+def orthogonal(vector: np.ndarray, to: np.ndarray) -> np.ndarray:
+    """`vector`'s unit part orthogonal to the unit vector `to`."""
+    rest = vector - (vector @ to) * to
+    return rest / np.linalg.norm(rest)
 
 
 def test_a_filter_few_papers_pass_is_served_exactly_and_a_broad_one_by_the_index(monkeypatch):

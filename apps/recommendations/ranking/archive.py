@@ -33,10 +33,10 @@ import numpy as np
 from django.conf import settings
 from django.db import connection
 from django.db.models import Count, F, Func, Lookup, Q, QuerySet, Value
-from pgvector.django import CosineDistance, MaxInnerProduct
+from pgvector.django import MaxInnerProduct
 
 from apps.embeddings.models import PaperEmbedding
-from apps.embeddings.selectors import active_model, hnsw_search, paper_vectors
+from apps.embeddings.selectors import active_model, half_precision_distance, hnsw_search, paper_vectors
 from apps.papers.models import Paper
 from apps.recommendations.models import Interaction, ItemVector
 from apps.recommendations.ranking.content import HISTORY
@@ -157,7 +157,7 @@ def _new_papers(serving: Serving, *, user, paper_filter: Q, depth: int) -> list[
     texts = PaperEmbedding.objects.filter(
         model_name=serving.text_model.name, paper_id__in=_candidates(user=user, paper_filter=paper_filter)
     )
-    distance = CosineDistance("vector", serving.profile)
+    distance = half_precision_distance(serving.profile)
     walk = min(NEW_PAPER_WALK * depth, MAX_WALK)
     nearest = [paper_id for paper_id, _ in _nearest(texts, distance, paper_filter=paper_filter, depth=walk)]
     return [paper_id for paper_id, new in zip(nearest, serving.checkpoint.is_new(nearest), strict=True) if new]
@@ -216,7 +216,7 @@ def content_archive(*, user, paper_filter: Q, depth: int) -> list[int] | None:
     vectors = PaperEmbedding.objects.filter(
         model_name=model.name, paper_id__in=_candidates(user=user, paper_filter=paper_filter)
     )
-    distance = CosineDistance("vector", profile / (np.linalg.norm(profile) or 1.0))
+    distance = half_precision_distance(profile / (np.linalg.norm(profile) or 1.0))
     return [paper_id for paper_id, _ in _nearest(vectors, distance, paper_filter=paper_filter, depth=depth)]
 
 
