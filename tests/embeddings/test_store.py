@@ -146,11 +146,18 @@ def test_a_walk_that_comes_back_short_is_answered_exactly(monkeypatch):
     """A category busy long ago, in a window of recent papers: the planner takes the two filters as
     independent and expects a quarter of the archive where 12 papers pass, so the graph is walked, and the
     walk gives up before it finds ten. Scaled from 100,000 papers to these 2,500: EXACT_SCAN_MAX_PAPERS
-    5,000 to 125, and the walk as walk_as_at_scale makes it."""
+    5,000 to 125, and the walk as walk_as_at_scale makes it. The window's papers lie on the far side of
+    the query: a walk over 2,500 random vectors reaches a good part of them before it gives up (the denser
+    the graph, the more), where at 100,000 it reaches a small neighbourhood of the query."""
     start = dt.date(2026, 1, 5)
     papers, vectors = random_archive(
         2500, start=start, categories=lambda i: ["cs.SI"] if i < 1250 or i % 100 == 0 else ["cs.IR"], seed=17
     )
+    rng = np.random.default_rng(29)
+    for i in range(1300, 2500, 100):
+        far = -vectors[1] + unit_vector(rng)
+        vectors[i] = far / np.linalg.norm(far)
+        PaperEmbedding.objects.filter(paper=papers[i]).update(vector=vectors[i])
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE embeddings_paperembedding; ANALYZE papers_paper")
     walk_as_at_scale()
