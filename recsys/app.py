@@ -10,15 +10,18 @@ Chosen by the evaluation in docs/benchmarks.md ("The app's retriever against the
   CiteULike-a 0.193 (0.163), MovieLens-1M 0.180 (0.171); EASE itself is still ahead on the
   first three (0.715, 0.462, 0.339) and behind on MovieLens-1M (0.165).
 - item-item neighbours beside the towers (recsys/neighbors.py): the rank-256 P Q^T cannot hold
-  EASE's B where most papers have one or two readers, so each paper also keeps its 512 strongest
-  weights in magnitude of the residual B - P Q^T, and the served score is
+  EASE's B where most papers have one or two readers, so each paper also keeps its 1,024 strongest
+  weights in magnitude of the residual B - P Q^T (fewer past 50,000 papers: NEIGHBOR_BUDGET entries
+  in all, 512 each at 100,000 papers; 512 everywhere until the tenth session, when full CiteULike-a's
+  validation readers chose 1,024 of up to 2,048: test recall@20 0.3391, EASE 0.3375), and the
+  served score is
   user_vector(history) . item_vector(i) + neighbors.scores(library, [i]). The library is every
   paper the reader read, once (the latest LIBRARY_MAX = 1000), as EASE's x_u: the neighbours once
   read only the tower's latest 50 events, dismissals included. Negative weights matter where rank
   256 smears (full CiteULike-a, start with 512 per paper: positive only 0.321, signed 0.340, EASE
   0.339) and cost where it does not (top 2,000: positive 0.473, signed 0.460, EASE 0.462), so the
   validation readers choose after training between the signed set and its positive part, how many
-  of each paper's count (32, 128 or 512), or none; the weight stays 1, EASE's sum (a weight of 2,
+  of each paper's count (1/32 to all of it: 32 to 1,024), or none; the weight stays 1, EASE's sum (a weight of 2,
   which full CiteULike-a's validation readers once chose, ranked its test readers lower: 0.321
   against 0.325). train() returns the choice as history["neighbors"]. For the sum to be EASE's ranking at the start, the user vector is the
   mean input row of the history's positive events (`mean_of_positives`: a dismissed paper is not
@@ -65,6 +68,9 @@ import dataclasses
 from recsys.model import ModelConfig
 from recsys.train import TrainConfig
 
+NEIGHBOR_BUDGET = 512 * 100_000  # neighbour entries in all: 1,024 per paper up to 50,000 papers
+# (full CiteULike-a, 16,980: 1,024), 512 at 100,000 (what every catalogue kept before), fewer beyond
+
 APP_MODEL = ModelConfig(
     item_ids=True,
     input_ids=True,
@@ -83,7 +89,8 @@ APP_TRAIN = TrainConfig(
     objective="library",
     held_out=0.5,
     id_init="ease",
-    neighbors=512,
+    neighbors=1024,
+    neighbors_budget=NEIGHBOR_BUDGET,
     neighbors_signed=True,
     lr=1e-4,
     id_lr=1e-3,

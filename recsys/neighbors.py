@@ -52,7 +52,7 @@ class Neighbors:
         first (so `strongest(k')` is the top k' of them); `s` is read `block` rows at a time, so no
         second m x m array is made."""
         k = max(0, min(k, s.shape[1]))
-        kept = np.asarray(kept, dtype=np.int64)
+        kept = np.asarray(kept, dtype=np.int32)  # int32 triples: 2,048 of 17,000 papers' are 35M of them
         if k == 0 or len(kept) == 0:
             return cls.empty(n_items, k)
         sources, targets, weights = [], [], []

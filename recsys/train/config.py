@@ -26,6 +26,9 @@ class TrainConfig:
     # weights of an item-item matrix (`neighbors_of`), and the score adds their mean over the history
     # (recsys.neighbors); how many of them count and at what weight is chosen on the validation
     # readers after training (neighbor_choice.NEIGHBOR_SHARES x NEIGHBOR_WEIGHTS, or none where none is better)
+    neighbors_budget: int = 0  # > 0: at most this many neighbour entries in all, so each item keeps
+    # min(neighbors, neighbors_budget // catalogue size) (`neighbor_count`): a small catalogue keeps
+    # more of B, a large one's checkpoint and each reader's sparse sum stay bounded; 0: `neighbors`
     neighbors_signed: bool = False  # keep each item's strongest weights in magnitude, negative ones
     # too (the validation readers then also judge their positive part alone); False: positive only
     neighbors_of: str = "residual"  # "residual": EASE's B minus the rank-dim P Q^T the id rows start
@@ -58,6 +61,13 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     progress: bool = True
+
+    def neighbor_count(self, n_items: int) -> int:
+        """How many neighbours each item of an n_items catalogue keeps: `neighbors`, within
+        `neighbors_budget` entries in all (n_items x the count, at least one each)."""
+        if not self.neighbors or not self.neighbors_budget:
+            return self.neighbors
+        return max(1, min(self.neighbors, self.neighbors_budget // max(n_items, 1)))
 
 
 def catalogue_features(items: ItemTable, device) -> ItemFeatures:

@@ -15,7 +15,10 @@ from recsys.splits import Split
 from recsys.train.validation import held_out_recall
 from recsys.user_tower import positive_weights
 
-NEIGHBOR_SHARES = (1 / 16, 1 / 4, 1)  # of TrainConfig.neighbors: the per-item counts validated
+NEIGHBOR_SHARES = (1 / 32, 1 / 8, 1 / 2, 1)  # of the count the start kept (TrainConfig.neighbor_count): the
+# per-item counts validated; the app's 1,024: 32, 128, 512 (the grid of 512 before) and 1,024. On full
+# CiteULike-a, of 32-2,048 its validation readers chose 1,024 (test recall@20 0.3391, EASE 0.3375; the
+# start's with 512 0.3375, 2,048 0.3381: docs/benchmarks.md, tenth session)
 NEIGHBOR_WEIGHTS = (1.0,)  # ... and weights (1: S in the dense score's units, EASE's sum at the
 # start; a grid of 0.25-2 until 2026-12-03, when the validation readers' next items chose 2 on full
 # CiteULike-a, where the test readers got 0.3213 recall@20 against 0.3250 at 1: docs/benchmarks.md,

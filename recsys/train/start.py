@@ -146,7 +146,7 @@ def start_id_rows(model: TwoTower, config: TrainConfig, interactions: Interactio
             dim,
             config.ease_lambda,
             config.seed,
-            config.neighbors,
+            config.neighbor_count(n),
             config.neighbors_of,
             config.neighbors_signed,
         )

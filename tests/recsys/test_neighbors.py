@@ -226,6 +226,13 @@ def test_signed_neighbours_are_judged_with_and_without_their_negative_weights():
     assert grid[key] == max(grid.values())
 
 
+def test_the_validation_readers_judge_each_share_of_the_count_the_start_kept():
+    items, inter = triples()
+    _, history = train(items, inter, neighbours_config(val_fraction=0.2, neighbors=64))
+    counts = {int(key.split("x")[0]) for key in history["neighbors_val_hit@20"] if key != "none"}
+    assert counts == {2, 8, 32, 64}  # 1/32, 1/8, 1/2 and all of 64
+
+
 def test_the_harness_app_scores_the_dense_and_the_neighbours_sum():
     items, inter = triples()
     config = neighbours_config()
