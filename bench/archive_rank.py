@@ -57,6 +57,7 @@ from django.db.models import Q  # noqa: E402
 from pgvector.psycopg import register_vector  # noqa: E402
 
 from apps.embeddings.models import PaperEmbedding  # noqa: E402
+from apps.embeddings.selectors import VECTOR_BINARY, from_binary  # noqa: E402
 from apps.papers.models import Paper  # noqa: E402
 from apps.recommendations.models import Interaction, ItemVector, ModelVersion, ReaderVector  # noqa: E402
 from apps.recommendations.ranking import archive  # noqa: E402
@@ -228,10 +229,18 @@ def walk_recall(users, version: ModelVersion, path: str, ef_searches: list[int],
     """{(ef_search, depth): (recalls, milliseconds)}: For you with the inner product alone (`path`, a
     checkpoint without neighbours, so the page is the walk's top `depth`), against the exact top `depth`
     of the same papers (visible, not dismissed) by the inner product, computed here from every vector."""
-    rows = ItemVector.objects.filter(model_version=version).order_by("paper_id").values_list("paper_id", "vector")
-    paper_ids, vectors = zip(*rows.iterator(chunk_size=20_000))
-    paper_ids = np.asarray(paper_ids)
-    vectors = np.stack([np.asarray(vector, dtype=np.float32) for vector in vectors])
+    # In pgvector's binary form into one preallocated array: as Python lists of floats the vectors took
+    # ~11 GB at a million papers, and the process was killed before np.stack.
+    rows = ItemVector.objects.filter(model_version=version).order_by("paper_id")
+    count = rows.count()
+    paper_ids, vectors = np.empty(count, dtype=np.int64), None
+    for row, (paper_id, binary) in enumerate(
+        rows.annotate(binary=VECTOR_BINARY).values_list("paper_id", "binary").iterator(chunk_size=20_000)
+    ):
+        vector = from_binary(binary)
+        if vectors is None:
+            vectors = np.empty((count, len(vector)), dtype=np.float32)
+        paper_ids[row], vectors[row] = paper_id, vector
     serve_checkpoint(version, path, users[0])
     exact = {}
     for user in users:
